@@ -1,0 +1,1 @@
+"""The conformance gate: verifies any implementation against spec/openapi.yaml."""

@@ -1,0 +1,12 @@
+from __future__ import annotations
+
+import sys
+
+
+def main() -> int:
+    print("ragen-conformance: not yet implemented", file=sys.stderr)
+    return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

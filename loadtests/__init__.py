@@ -1,0 +1,1 @@
+"""Locust load tests that prove a server holds its rate-limit tiers."""

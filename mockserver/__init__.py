@@ -1,0 +1,1 @@
+"""An aiohttp mock of the Ragen API, faithful to spec/openapi.yaml."""

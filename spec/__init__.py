@@ -1,0 +1,38 @@
+"""The Ragen OpenAPI contract, shipped inside the installed package as ``ragen_spec``.
+
+``spec/openapi.yaml`` in the repository is the source of truth; setuptools maps this directory to
+the import name ``ragen_spec`` so an installed tool finds the same file without a checkout.
+"""
+
+from __future__ import annotations
+
+import copy
+import functools
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+__all__ = ["SPEC_PATH", "Requirement", "load_spec", "requirements"]
+
+SPEC_PATH = Path(str(resources.files(__name__).joinpath("openapi.yaml")))
+
+Requirement = dict[str, Any]
+
+
+@functools.cache
+def _load(path: Path) -> dict[str, Any]:
+    with path.open(encoding="utf-8") as fh:
+        document: dict[str, Any] = yaml.safe_load(fh)
+    return document
+
+
+def load_spec(path: Path | None = None) -> dict[str, Any]:
+    """A fresh deep copy of the parsed spec (callers may mutate it)."""
+    return copy.deepcopy(_load(path or SPEC_PATH))
+
+
+def requirements(path: Path | None = None) -> dict[str, Requirement]:
+    """The spec's ``x-requirements`` keyed by id, in document order."""
+    return {req["id"]: dict(req) for req in _load(path or SPEC_PATH)["x-requirements"]}

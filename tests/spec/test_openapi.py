@@ -228,3 +228,10 @@ def test_response_examples_validate_against_openai_official_schemas(
         schema = {"$ref": f"#/components/schemas/{REFERENCE_SCHEMAS[name]}", **openai_reference}
         errors = [f"{list(e.absolute_path)}: {e.message}" for e in Draft202012Validator(schema).iter_errors(payload)]
         assert errors == []
+
+
+def test_requirements_doc_is_generated_from_the_spec() -> None:
+    from ragen_spec.__main__ import catalogue_markdown
+
+    doc = Path(__file__).resolve().parents[2] / "docs" / "requirements.md"
+    assert doc.read_text() == catalogue_markdown(), "run: python -m ragen_spec > docs/requirements.md"

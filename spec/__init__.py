@@ -14,9 +14,11 @@ from typing import Any
 
 import yaml
 
-__all__ = ["SPEC_PATH", "Requirement", "load_spec", "requirements"]
+__all__ = ["PROXY_SPEC_PATH", "SPEC_PATH", "Requirement", "load_spec", "requirements"]
 
 SPEC_PATH = Path(str(resources.files(__name__).joinpath("openapi.yaml")))
+# The second profile (a generic OpenAI-compatible proxy); it $refs shared components of SPEC_PATH.
+PROXY_SPEC_PATH = SPEC_PATH.with_name("openai-proxy.yaml")
 
 Requirement = dict[str, Any]
 

@@ -1,7 +1,9 @@
 """JSON Schema validation against the spec's components (JSON Schema 2020-12, as OpenAPI 3.1+ uses).
 
 One place that resolves ``#/components/...`` references, so the mock, the conformance suite and
-the tests validate with exactly the schemas in spec/openapi.yaml.
+the tests validate with exactly the schemas in spec/openapi.yaml. ``document=`` selects another
+document shipped beside it (the ``openai-proxy`` profile), whose relative external refs such as
+``openapi.yaml#/components/schemas/ErrorResponse`` resolve to the file next to it.
 """
 
 from __future__ import annotations
@@ -9,14 +11,18 @@ from __future__ import annotations
 import functools
 import json
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
+from urllib.parse import urldefrag, urljoin
+from urllib.request import url2pathname
 
 from jsonschema import Draft202012Validator
 from jsonschema.exceptions import ValidationError
 from referencing import Registry, Resource
+from referencing.exceptions import NoSuchResource
 from referencing.jsonschema import DRAFT202012
 
-from ragen_spec import load_spec
+from ragen_spec import SPEC_PATH, load_spec
 
 __all__ = [
     "DOCUMENT_URI",
@@ -30,65 +36,113 @@ __all__ = [
 DOCUMENT_URI = "urn:ragen:openapi"
 
 
+def _retrieve(uri: str) -> Resource:
+    """Load a sibling document (``file:`` URI) the first time a ref points into it."""
+    if not uri.startswith("file:"):
+        raise NoSuchResource(uri)
+    return Resource.from_contents(load_spec(_document_at(uri, None)), DRAFT202012)
+
+
+def _document_at(file: str, current: Path | None) -> Path | None:
+    """The document a ref's URI part names: an absolute ``file:`` URI, our URN, or a sibling's name."""
+    if file.startswith("file:"):
+        return Path(url2pathname(file.removeprefix("file://")))
+    if file == DOCUMENT_URI:
+        return None
+    return (current or SPEC_PATH).parent / file
+
+
 @functools.cache
 def _registry() -> Registry:
     resource = Resource.from_contents(load_spec(), default_specification=DRAFT202012)
-    return Registry().with_resource(DOCUMENT_URI, resource)
+    registry: Registry = Registry(retrieve=_retrieve)  # type: ignore[call-arg]
+    return registry.with_resources([(DOCUMENT_URI, resource), (SPEC_PATH.resolve().as_uri(), resource)])
 
 
-def _absolute_refs(node: Any) -> Any:
-    """Point local ``#/...`` refs of a fragment at the whole spec document."""
+def _base(document: Path | None) -> str:
+    return DOCUMENT_URI if document is None else document.resolve().as_uri()
+
+
+def _absolute_refs(node: Any, base: str = DOCUMENT_URI) -> Any:
+    """Point the refs of a fragment at the whole document (``#/...``) or its sibling files."""
     if isinstance(node, dict):
         return {
-            k: DOCUMENT_URI + v if k == "$ref" and isinstance(v, str) and v.startswith("#") else _absolute_refs(v)
+            k: _absolute_ref(v, base) if k == "$ref" and isinstance(v, str) else _absolute_refs(v, base)
             for k, v in node.items()
         }
     if isinstance(node, list):
-        return [_absolute_refs(v) for v in node]
+        return [_absolute_refs(v, base) for v in node]
     return node
 
 
-def validator_for(schema_or_ref: dict[str, Any] | str) -> Draft202012Validator:
+def _absolute_ref(ref: str, base: str) -> str:
+    if ref.startswith("#"):
+        return base + ref
+    return urljoin(base, ref) if base.startswith("file:") else ref
+
+
+def validator_for(
+    schema_or_ref: dict[str, Any] | str, *, document: Path | None = None
+) -> Draft202012Validator:
     """A validator for a schema fragment of the spec, or a ref such as ``#/components/schemas/Error``."""
     schema = {"$ref": schema_or_ref} if isinstance(schema_or_ref, str) else schema_or_ref
-    return Draft202012Validator(_absolute_refs(schema), registry=_registry())
+    return Draft202012Validator(_absolute_refs(schema, _base(document)), registry=_registry())
 
 
-def operations() -> Iterator[tuple[str, str, dict[str, Any]]]:
-    """Every (path, METHOD, operation object) of the spec."""
-    for path, item in load_spec()["paths"].items():
+def operations(*, document: Path | None = None) -> Iterator[tuple[str, str, dict[str, Any]]]:
+    """Every (path, METHOD, operation object) of the spec (or of ``document``)."""
+    for path, item in load_spec(document)["paths"].items():
         for method, operation in item.items():
             if method in {"get", "post", "put", "patch", "delete"}:
                 yield path, method.upper(), operation
 
 
-def _resolve(node: dict[str, Any]) -> dict[str, Any]:
-    spec = load_spec()
+def _resolve_in(node: dict[str, Any], document: Path | None) -> tuple[dict[str, Any], Path | None]:
+    """Follow refs (also into sibling files); the target and the document it lives in."""
     while "$ref" in node:
-        target: Any = spec
-        for part in node["$ref"].removeprefix("#/").split("/"):
+        file, pointer = urldefrag(node["$ref"])
+        if file:
+            document = _document_at(file, document)
+        target: Any = load_spec(document)
+        for part in pointer.removeprefix("/").split("/"):
             target = target[part]
         node = target
-    return node
+    return node, document
 
 
-def media_schema(operation: dict[str, Any], status: str, media_type: str) -> tuple[str, dict[str, Any]]:
-    """(``schema`` or ``itemSchema``, the schema) documented for a response of an operation."""
-    response = _resolve(operation["responses"][status])
+def _resolve(node: dict[str, Any], document: Path | None = None) -> dict[str, Any]:
+    return _resolve_in(node, document)[0]
+
+
+def media_schema(
+    operation: dict[str, Any], status: str, media_type: str, *, document: Path | None = None
+) -> tuple[str, dict[str, Any]]:
+    """(``schema`` or ``itemSchema``, the schema) documented for a response of an operation.
+
+    With ``document``, a schema found behind an external ref is returned as an absolute ref, so
+    ``validator_for(schema, document=document)`` still resolves it.
+    """
+    response, found_in = _resolve_in(operation["responses"][status], document)
     media = response["content"][media_type]
     key = "itemSchema" if "itemSchema" in media else "schema"
-    return key, media[key]
+    schema = media[key]
+    if found_in != document:
+        schema = _absolute_refs(schema, _base(found_in))
+    return key, schema
 
 
-def sse_event_errors(event: dict[str, Any], item_schema: dict[str, Any]) -> list[str]:
+def sse_event_errors(
+    event: dict[str, Any], item_schema: dict[str, Any], *, document: Path | None = None
+) -> list[str]:
     """Validate one parsed SSE event, including its JSON ``data`` against ``contentSchema``.
 
     jsonschema treats ``contentSchema`` as an annotation only; streams need it enforced.
     """
-    errors = [e.message for e in validator_for(item_schema).iter_errors(event)]
+    errors = [e.message for e in validator_for(item_schema, document=document).iter_errors(event)]
     if errors:
         return errors
-    data_schema = _resolve(item_schema).get("properties", {}).get("data", {})
+    resolved, found_in = _resolve_in(item_schema, document)
+    data_schema = resolved.get("properties", {}).get("data", {})
     branches = data_schema.get("anyOf", [data_schema])
     if any(b.get("const") == event.get("data") for b in branches if "const" in b):
         return []
@@ -99,4 +153,5 @@ def sse_event_errors(event: dict[str, Any], item_schema: dict[str, Any]) -> list
         payload = json.loads(event["data"])
     except (TypeError, ValueError) as exc:
         return [f"data is not JSON: {exc}"]
-    return [f"data{list(e.absolute_path)}: {e.message}" for e in validator_for(content).iter_errors(payload)]
+    validator = validator_for(content, document=found_in)
+    return [f"data{list(e.absolute_path)}: {e.message}" for e in validator.iter_errors(payload)]

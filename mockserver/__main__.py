@@ -1,11 +1,131 @@
+"""``ragen-mock``: serve the mock. Parses arguments and calls the factory, nothing else.
+
+Every ``Settings`` field is a flag (``--chat-limit 5``, ``--no-rate-limits``) and an environment
+variable (``RAGEN_MOCK_CHAT_LIMIT=5``); flags win.
+"""
+
 from __future__ import annotations
 
+import argparse
+import logging
 import sys
+from collections.abc import Sequence
+from dataclasses import fields
+from typing import Any
+
+from aiohttp import web
+
+from mockserver import demo
+from mockserver.app import create_app, load_mock_config
+from mockserver.auth import mask
+from mockserver.config import ConfigError
+from mockserver.settings import Settings, SettingsError, parse_value
+
+__all__ = ["main"]
+
+_HELP = {
+    "host": "interface to bind (default 127.0.0.1)",
+    "port": "port (default 8080; 0 = a free one)",
+    "config": "YAML file of orgs, keys and assistants (default: the demo org)",
+    "state": "SQLite file persisting assistants and threads (default: memory only)",
+    "rate_limits": "enforce the rate-limit tiers (off for SDK development)",
+    "rate_limit_scope": "'ip' (per client IP) or 'global' (deliberately broken, for load-test proofs)",
+    "retry_after": "send Retry-After on 429 (off = deliberately broken, for load-test proofs)",
+    "stream_delay_ms": "delay before each streamed chunk, in milliseconds",
+    "max_body_bytes": "largest accepted request body (larger: 413)",
+    "cors_origins": "comma-separated allowed browser origins ('*' = any)",
+    "model": "the deployment model of the demo org",
+    "validate_responses": "validate every JSON response against the spec and log mismatches",
+    "profile": "behaviour profile (only 'ragen')",
+}
 
 
-def main() -> int:
-    print("ragen-mock: not yet implemented", file=sys.stderr)
-    return 2
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="ragen-mock",
+        description="A fast, faithful mock of the Ragen API. Every option is also RAGEN_MOCK_<OPTION>.",
+    )
+    for field in fields(Settings):
+        flag = "--" + field.name.replace("_", "-")
+        helptext = _HELP.get(field.name, "") + f" [env RAGEN_MOCK_{field.name.upper()}]"
+        if field.type == "bool":
+            parser.add_argument(
+                flag, dest=field.name, action=argparse.BooleanOptionalAction, default=None, help=helptext
+            )
+        else:
+            parser.add_argument(
+                flag, dest=field.name, default=None, metavar=field.name.upper(), help=helptext
+            )
+    parser.add_argument("--log-level", default="INFO", help="log level of the access log (default INFO)")
+    parser.add_argument("--quiet", action="store_true", help="do not print the demo banner")
+    return parser
+
+
+def _limits(settings: Settings) -> str:
+    if not settings.rate_limits:
+        return "off"
+    return (
+        f"chat {settings.chat_limit}/{settings.chat_window:g}s, "
+        f"assistants {settings.assistants_limit}/{settings.assistants_window:g}s per client IP"
+    )
+
+
+def _banner(settings: Settings, url: str) -> str:
+    if settings.config is not None:
+        config = load_mock_config(settings)
+        lines = [f"ragen-mock serving {settings.config} on {url}"]
+        for org in config.orgs:
+            lines.append(f"  org {org.id}: " + ", ".join(f"{a.id} ({a.name})" for a in org.assistants))
+        for key in config.keys:
+            lines.append(f"  key {mask(key.key)} org={key.org_id} assistant={key.assistant_id}")
+        return "\n".join(lines)
+    return f"""ragen-mock: the Ragen API on {url}  (dashboard: {url}/__mock/)
+
+Demo organization {demo.DEMO_ORG} (model {settings.model}):
+  {demo.SUPPORT_ASSISTANT}  Demo Support (refund / onboarding / shipping)
+  {demo.SALES_ASSISTANT}  Demo Sales
+Organization {demo.OTHER_ORG}:
+  {demo.OTHER_ASSISTANT}  Other Org Bot
+
+API keys:
+  {demo.KEY:<22} bound to Demo Support, scopes chat + assistants
+  {demo.DEBUG_KEY:<22} same, debug mode (threads at {url}/__mock/threads)
+  {demo.DEACTIVATED_KEY:<22} deactivated (403)
+  {demo.CHAT_ONLY_KEY:<22} scope chat only
+  {demo.SALES_KEY:<22} bound to Demo Sales
+  {demo.OTHER_KEY:<22} organization {demo.OTHER_ORG}
+
+Rate limits: {_limits(settings)}
+
+Try:
+  curl {url}/v1/chat/completions -H 'Authorization: Bearer {demo.KEY}' -H 'Content-Type: application/json' \\
+    -d '{{"assistant_id": "{demo.SUPPORT_ASSISTANT}", "messages": [{{"role": "user", "content": "What is our refund policy?"}}]}}'
+"""
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    overrides: dict[str, Any] = {}
+    try:
+        for field in fields(Settings):
+            value = getattr(args, field.name)
+            if value is None:
+                continue
+            overrides[field.name] = value if isinstance(value, bool) else parse_value(field.name, value)
+        settings = Settings.from_env(**overrides)
+        app = create_app(settings)
+    except (SettingsError, ConfigError) as exc:
+        print(f"ragen-mock: {exc}", file=sys.stderr)
+        return 2
+    logging.basicConfig(level=args.log_level.upper(), format="%(message)s", stream=sys.stderr)
+    url = f"http://{settings.host}:{settings.port}"
+    if not args.quiet:
+        print(_banner(settings, url), flush=True)
+    # run_app turns SIGINT/SIGTERM into a graceful shutdown: open streams get shutdown_timeout to end.
+    web.run_app(
+        app, host=settings.host, port=settings.port, access_log=None, shutdown_timeout=5.0, print=None
+    )
+    return 0
 
 
 if __name__ == "__main__":

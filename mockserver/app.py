@@ -1,0 +1,122 @@
+"""``create_app(settings)``: the aiohttp application of the mock. Nothing runs at import time.
+
+Middlewares, outermost first::
+
+    cors (preflights) → journal (x-request-id, access log) → errors (the envelope)
+      → faults → rate limit (per tier) → route: auth + scope → body/query validation → handler
+
+Routes of the API come from the spec's ``paths`` (``mockserver.operations``); a spec operation
+without a handler here fails at start-up rather than answering 404 at run time.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from aiohttp import web
+
+from mockserver.auth import KeyRing
+from mockserver.config import MockConfig, load_config
+from mockserver.context import STATE, MockState
+from mockserver.cors import CorsPolicy, add_cors_headers, cors_middleware
+from mockserver.demo import demo_config
+from mockserver.errors import error_middleware
+from mockserver.faults import Faults, faults_middleware
+from mockserver.journal import Journal, journal_middleware
+from mockserver.operations import bind, operations_from_spec
+from mockserver.ratelimit import TierLimiter, VirtualClock, ratelimit_middleware
+from mockserver.routes import assistants, chat, inspect
+from mockserver.settings import Settings
+from mockserver.state import Store
+from mockserver.validation import SchemaSource
+
+__all__ = ["STATE", "create_app", "load_mock_config"]
+
+log = logging.getLogger("ragen_mock")
+
+HANDLERS = {**chat.HANDLERS, **assistants.HANDLERS}
+# The largest body aiohttp buffers; our own check (max_body_bytes) answers 413 with the envelope.
+_SLACK = 1024
+
+
+def load_mock_config(settings: Settings) -> MockConfig:
+    return demo_config(settings.model) if settings.config is None else load_config(settings.config)
+
+
+def create_app(settings: Settings | None = None, *, spec: dict[str, Any] | None = None) -> web.Application:
+    """The mock for ``settings``; ``spec`` replaces the shipped spec document (tests, experiments)."""
+    settings = settings or Settings()
+    config = load_mock_config(settings)
+    persistence = None
+    if settings.state is not None:
+        from mockserver.persist import SqlitePersistence
+
+        persistence = SqlitePersistence(settings.state)
+    store = Store(config, default_model=settings.model, persistence=persistence)
+    clock = VirtualClock()
+    limiter = TierLimiter(
+        {
+            "chat": (settings.chat_limit, settings.chat_window),
+            "assistants": (settings.assistants_limit, settings.assistants_window),
+        },
+        clock=clock,
+        scope=settings.rate_limit_scope,
+    )
+    state = MockState(
+        settings=settings,
+        config=config,
+        store=store,
+        keyring=KeyRing(config.keys),
+        clock=clock,
+        limiter=limiter,
+        journal=Journal(),
+        faults=Faults(),
+    )
+    policy = CorsPolicy(settings.cors_origins)
+    tiers: dict[object, str] = {}
+    middlewares = [
+        cors_middleware(policy),
+        journal_middleware(state.journal),
+        error_middleware,
+        faults_middleware(state.faults),
+    ]
+    if settings.rate_limits:
+        middlewares.append(ratelimit_middleware(limiter, tiers, retry_after=settings.retry_after))
+    app = web.Application(middlewares=middlewares, client_max_size=settings.max_body_bytes + _SLACK)
+    app[STATE] = state
+
+    source = SchemaSource(spec)
+    for operation in operations_from_spec(source):
+        handler = HANDLERS.get(operation.operation_id)
+        if handler is None:
+            raise RuntimeError(f"the spec's operation {operation.operation_id} has no handler in the mock")
+        route = app.router.add_route(operation.method, operation.path, bind(operation, handler, state))
+        if operation.tier is not None:
+            tiers[route] = operation.tier
+
+    app.router.add_routes(inspect.routes)
+    if inspect.STATIC_DIR.is_dir():
+        app.router.add_static("/__mock/static/", inspect.STATIC_DIR)
+
+    async def on_prepare(request: web.Request, response: web.StreamResponse) -> None:
+        headers = response.headers
+        rid = request.get("rid")
+        if rid is not None:
+            headers["x-request-id"] = rid
+        limits = request.get("rl_headers")
+        if limits is not None:
+            headers.update(limits)
+        add_cors_headers(policy, request, response)
+
+    async def on_shutdown(app: web.Application) -> None:
+        state.journal.close()  # ends /__mock/journal/stream readers
+
+    async def on_cleanup(app: web.Application) -> None:
+        if store.persistence is not None:
+            store.persistence.close()
+
+    app.on_response_prepare.append(on_prepare)
+    app.on_shutdown.append(on_shutdown)
+    app.on_cleanup.append(on_cleanup)
+    return app

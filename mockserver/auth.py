@@ -1,0 +1,74 @@
+"""Bearer API keys: 401 missing / malformed / unknown (AUTH-1..3), 403 deactivated / scope (AUTH-4/5).
+
+Keys are found by their SHA-256 digest and then compared with ``hmac.compare_digest``, so the
+time taken does not depend on how much of a guessed key is right. A key is only ever shown
+masked (``rg-d…-key``).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+from dataclasses import dataclass
+
+from mockserver.config import KeySpec
+from mockserver.errors import AuthenticationError, PermissionDeniedError
+
+__all__ = ["Caller", "KeyRing", "mask"]
+
+_MISSING = "Missing API key. Send it as 'Authorization: Bearer YOUR_API_KEY'."
+_MALFORMED = "Malformed Authorization header. Send it as 'Authorization: Bearer YOUR_API_KEY'."
+_UNKNOWN = "Incorrect API key provided."
+
+
+def mask(key: str) -> str:
+    if len(key) <= 8:
+        return "…" if len(key) < 4 else key[:1] + "…"
+    return f"{key[:4]}…{key[-4:]}"
+
+
+@dataclass(frozen=True, slots=True)
+class Caller:
+    """The authenticated key, as handlers see it."""
+
+    spec: KeySpec
+    masked: str
+
+    @property
+    def org_id(self) -> str:
+        return self.spec.org_id
+
+    @property
+    def assistant_id(self) -> str | None:
+        return self.spec.assistant_id
+
+    @property
+    def debug(self) -> bool:
+        return self.spec.debug
+
+
+class KeyRing:
+    def __init__(self, keys: tuple[KeySpec, ...]) -> None:
+        self._by_digest = {
+            hashlib.sha256(k.key.encode()).digest(): (k.key.encode(), Caller(k, mask(k.key))) for k in keys
+        }
+
+    def authenticate(self, header: str | None, scope: str) -> Caller:
+        if header is None or not header.strip():
+            raise AuthenticationError(_MISSING, code="invalid_api_key")
+        scheme, _, key = header.strip().partition(" ")
+        key = key.strip()
+        if scheme.lower() != "bearer" or not key or " " in key:
+            raise AuthenticationError(_MALFORMED, code="invalid_api_key")
+        presented = key.encode("utf-8", "surrogateescape")
+        found = self._by_digest.get(hashlib.sha256(presented).digest())
+        if found is None or not hmac.compare_digest(found[0], presented):
+            raise AuthenticationError(_UNKNOWN, code="invalid_api_key")
+        caller = found[1]
+        if not caller.spec.active:
+            raise PermissionDeniedError("This API key has been deactivated.", code="key_deactivated")
+        if scope not in caller.spec.scopes:
+            raise PermissionDeniedError(
+                f"This API key does not have the '{scope}' scope this endpoint needs.", code="missing_scope"
+            )
+        return caller

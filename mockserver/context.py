@@ -1,0 +1,63 @@
+"""Everything one running mock holds, kept on the app under ``STATE`` (no module globals)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from aiohttp import web
+
+from mockserver.answers import Knowledge
+from mockserver.auth import Caller, KeyRing
+from mockserver.config import MockConfig
+from mockserver.errors import NotFoundError
+from mockserver.faults import Faults
+from mockserver.journal import Journal
+from mockserver.ratelimit import TierLimiter, VirtualClock
+from mockserver.settings import Settings
+from mockserver.state import AssistantRecord, Store
+
+__all__ = ["STATE", "MockState"]
+
+
+@dataclass
+class MockState:
+    settings: Settings
+    config: MockConfig
+    store: Store
+    keyring: KeyRing
+    clock: VirtualClock
+    limiter: TierLimiter
+    journal: Journal
+    faults: Faults
+    active_streams: int = 0
+    _knowledge: dict[tuple[str, str | None], Knowledge] = field(default_factory=dict)
+
+    def knowledge(self, record: AssistantRecord) -> Knowledge:
+        cache_key = (record.id, record.name)
+        found = self._knowledge.get(cache_key)
+        if found is None:
+            found = self._knowledge[cache_key] = Knowledge(self.store.seeds.get(record.id), record.name)
+        return found
+
+    def assistant(
+        self, caller: Caller, raw_id: str, *, param: str | None = "assistant_id"
+    ) -> AssistantRecord:
+        """The caller's organization's assistant, by ``asst-`` id or bare project id (CHAT-REQ-9)."""
+        assistant_id = raw_id if raw_id.startswith("asst-") else "asst-" + raw_id
+        record = self.store.find(caller.org_id, assistant_id)
+        if record is None:
+            raise NotFoundError(
+                f"No assistant found with id '{raw_id}'.", code="assistant_not_found", param=param
+            )
+        return record
+
+    def reset(self) -> None:
+        self.store.reset()
+        self.journal.clear()
+        self.limiter.reset()
+        self.faults.disarm()
+        self.clock.reset()
+        self._knowledge.clear()
+
+
+STATE = web.AppKey("state", MockState)

@@ -1,0 +1,77 @@
+"""CORS for browser apps on another local origin: preflights answered, headers on every response.
+
+Streaming works cross-origin because the headers are added when any response is prepared,
+StreamResponses included (``add_cors_headers`` runs on ``on_response_prepare``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from aiohttp import web
+from aiohttp.typedefs import Handler
+
+from mockserver.errors import PermissionDeniedError
+
+__all__ = ["CorsPolicy", "cors_middleware"]
+
+EXPOSED = ", ".join(
+    [
+        "x-request-id",
+        "x-ratelimit-limit-requests",
+        "x-ratelimit-remaining-requests",
+        "x-ratelimit-reset-requests",
+        "retry-after",
+    ]
+)
+ALLOWED_METHODS = "GET, POST, PATCH, DELETE, OPTIONS"
+DEFAULT_HEADERS = "authorization, content-type, x-mock-fault, openai-beta, x-stainless-lang"
+
+
+class CorsPolicy:
+    def __init__(self, origins: tuple[str, ...]) -> None:
+        self.any = "*" in origins
+        self.origins = frozenset(o.rstrip("/") for o in origins)
+
+    def allowed(self, origin: str) -> bool:
+        return self.any or origin.rstrip("/") in self.origins
+
+    def headers(self, origin: str) -> dict[str, str]:
+        # Echo the origin (not "*") so credentialed fetches work too; Vary keeps caches honest.
+        return {
+            "Access-Control-Allow-Origin": origin,
+            "Access-Control-Expose-Headers": EXPOSED,
+            "Vary": "Origin",
+        }
+
+
+def cors_middleware(policy: CorsPolicy) -> Callable[[web.Request, Handler], Any]:
+    @web.middleware
+    async def middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
+        origin = request.headers.get("Origin")
+        if (
+            request.method == "OPTIONS"
+            and origin is not None
+            and "Access-Control-Request-Method" in request.headers
+        ):
+            if not policy.allowed(origin):
+                return PermissionDeniedError(
+                    f"Origin {origin!r} is not allowed; see --cors-origins.", code="cors_origin_not_allowed"
+                ).response()
+            headers = policy.headers(origin)
+            headers["Access-Control-Allow-Methods"] = ALLOWED_METHODS
+            headers["Access-Control-Allow-Headers"] = request.headers.get(
+                "Access-Control-Request-Headers", DEFAULT_HEADERS
+            )
+            headers["Access-Control-Max-Age"] = "600"
+            return web.Response(status=204, headers=headers)
+        return await handler(request)
+
+    return middleware
+
+
+def add_cors_headers(policy: CorsPolicy, request: web.BaseRequest, response: web.StreamResponse) -> None:
+    origin = request.headers.get("Origin")
+    if origin is not None and policy.allowed(origin):
+        response.headers.update(policy.headers(origin))

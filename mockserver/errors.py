@@ -1,0 +1,173 @@
+"""The spec's error types and the one middleware that renders the OpenAI error envelope.
+
+    ApiError                      (status, type: ERR-TYPE-1)
+    ├── InvalidRequestError       400 invalid_request_error
+    │   ├── RequestTooLargeError  413 invalid_request_error  request_too_large
+    │   └── MethodNotAllowedError 405 invalid_request_error  method_not_allowed
+    ├── AuthenticationError       401 authentication_error
+    ├── PermissionDeniedError     403 permission_error
+    ├── NotFoundError             404 not_found_error
+    ├── RateLimitError            429 rate_limit_error
+    └── ServerError               5xx api_error              (status per instance: 500/502/503)
+
+Every 4xx/5xx leaving the app, aiohttp's own (404 route, 405 method, 413 body) and unexpected
+exceptions included, goes through ``error_middleware`` and gets ``{"error": {message, type,
+code, param}}`` (ERR-ENV-1). A traceback is logged, never sent.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Mapping
+from typing import ClassVar
+
+from aiohttp import web
+from aiohttp.typedefs import Handler
+
+__all__ = [
+    "ApiError",
+    "AuthenticationError",
+    "InvalidRequestError",
+    "MethodNotAllowedError",
+    "NotFoundError",
+    "PermissionDeniedError",
+    "RateLimitError",
+    "RequestTooLargeError",
+    "ServerError",
+    "envelope",
+    "error_middleware",
+]
+
+log = logging.getLogger("ragen_mock")
+
+
+def envelope(
+    message: str, type_: str, code: str | None = None, param: str | None = None
+) -> dict[str, object]:
+    return {"error": {"message": message, "type": type_, "code": code, "param": param}}
+
+
+class ApiError(Exception):
+    status: ClassVar[int] = 500
+    type: ClassVar[str] = "api_error"
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        code: str | None = None,
+        param: str | None = None,
+        headers: Mapping[str, str] | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.message = message
+        self.code = code
+        self.param = param
+        self.headers = dict(headers or {})
+
+    @property
+    def status_code(self) -> int:
+        return self.status
+
+    def body(self) -> dict[str, object]:
+        return envelope(self.message, self.type, self.code, self.param)
+
+    def response(self) -> web.Response:
+        return web.Response(
+            body=json.dumps(self.body()).encode(),
+            status=self.status_code,
+            headers=self.headers,
+            content_type="application/json",
+        )
+
+    def __str__(self) -> str:
+        return f"{self.status_code} {self.type} ({self.code}, param={self.param}): {self.message}"
+
+
+class InvalidRequestError(ApiError):
+    status = 400
+    type = "invalid_request_error"
+
+
+class RequestTooLargeError(InvalidRequestError):
+    status = 413
+
+    def __init__(self, limit: int) -> None:
+        super().__init__(f"Request body is larger than {limit} bytes.", code="request_too_large")
+
+
+class MethodNotAllowedError(InvalidRequestError):
+    status = 405
+
+
+class AuthenticationError(ApiError):
+    status = 401
+    type = "authentication_error"
+
+
+class PermissionDeniedError(ApiError):
+    status = 403
+    type = "permission_error"
+
+
+class NotFoundError(ApiError):
+    status = 404
+    type = "not_found_error"
+
+
+class RateLimitError(ApiError):
+    status = 429
+    type = "rate_limit_error"
+
+
+class ServerError(ApiError):
+    status = 500
+    type = "api_error"
+
+    def __init__(self, message: str, *, status: int = 500, code: str | None = None) -> None:
+        super().__init__(message, code=code)
+        self._status = status
+
+    @property
+    def status_code(self) -> int:
+        return self._status
+
+
+def _translate(exc: web.HTTPException, request: web.Request) -> ApiError:
+    """aiohttp's own HTTP exceptions (routing, body size) as spec errors."""
+    if isinstance(exc, web.HTTPNotFound):
+        return NotFoundError(f"Unknown route {request.method} {request.path}.", code="unknown_route")
+    if isinstance(exc, web.HTTPMethodNotAllowed):
+        allowed = ", ".join(sorted(exc.allowed_methods))
+        return MethodNotAllowedError(
+            f"Method {request.method} is not allowed on {request.path}; allowed: {allowed}.",
+            code="method_not_allowed",
+            headers={"Allow": allowed},
+        )
+    if isinstance(exc, web.HTTPRequestEntityTooLarge):
+        return RequestTooLargeError(request.app._client_max_size)
+    if exc.status >= 500:
+        return ServerError(exc.reason, status=exc.status)
+    error = InvalidRequestError(exc.reason or "Bad request.", code=None)
+    error.status = exc.status  # type: ignore[misc]  # keep aiohttp's 4xx status on this instance
+    return error
+
+
+@web.middleware
+async def error_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
+    try:
+        return await handler(request)
+    except ApiError as exc:
+        return exc.response()
+    except web.HTTPException as exc:
+        if exc.status < 400:
+            raise
+        return _translate(exc, request).response()
+    except (ConnectionResetError, OSError) as exc:
+        # The client went away; nobody reads this response.
+        log.debug("connection lost during %s %s: %s", request.method, request.path, exc)
+        return ServerError("Connection lost.", status=500).response()
+    except Exception:
+        log.exception("unhandled error in %s %s", request.method, request.path)
+        return ServerError("The mock failed unexpectedly; see its log.", code="internal_error").response()

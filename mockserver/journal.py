@@ -1,0 +1,229 @@
+"""The request journal: a bounded ring of completed exchanges, searchable and streamable.
+
+The middleware gives every request its ``x-request-id`` and keeps references only (headers,
+body bytes, stream pieces); entries are turned into JSON when someone asks, so recording costs
+the hot path almost nothing. Inspection (``/__mock/``) and ``/healthz`` are not journaled.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import json
+import logging
+import os
+import time
+from collections import deque
+from collections.abc import Callable
+from typing import Any
+
+from aiohttp import web
+from aiohttp.typedefs import Handler
+
+from mockserver.auth import mask
+
+__all__ = ["Entry", "Journal", "journal_middleware"]
+
+JOURNAL_SIZE = 1000
+BODY_SHOWN = 64 * 1024
+
+access_log = logging.getLogger("ragen_mock.access")
+
+
+class Entry:
+    __slots__ = (
+        "client",
+        "duration_ms",
+        "id",
+        "key",
+        "method",
+        "org_id",
+        "path",
+        "query",
+        "req_body",
+        "req_headers",
+        "resp_body",
+        "resp_headers",
+        "start",
+        "status",
+        "stream",
+        "time",
+    )
+
+    def __init__(self, rid: str, request: web.Request) -> None:
+        self.id = rid
+        self.time = time.time()
+        self.start = time.perf_counter()
+        self.method = request.method
+        self.path = request.path
+        self.query = request.query_string
+        self.client = request.remote
+        self.req_headers: Any = request.headers
+        self.req_body: bytes | None = None
+        self.key: str | None = None
+        self.org_id: str | None = None
+        self.status = 0
+        self.duration_ms = 0.0
+        self.resp_headers: Any = None
+        self.resp_body: bytes | None = None
+        self.stream: list[tuple[float, str]] | None = None
+
+    def elapsed_ms(self) -> float:
+        return (time.perf_counter() - self.start) * 1000
+
+    def add_chunk(self, data: str) -> None:
+        if self.stream is None:
+            self.stream = []
+        self.stream.append((round(self.elapsed_ms(), 3), data))
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "time": self.time,
+            "method": self.method,
+            "path": self.path,
+            "query": self.query,
+            "status": self.status,
+            "duration_ms": round(self.duration_ms, 3),
+            "client": self.client,
+            "key": self.key,
+            "org_id": self.org_id,
+            "request": {"headers": _headers(self.req_headers), "body": _body(self.req_body)},
+            "response": {
+                "headers": _headers(self.resp_headers),
+                "body": _body(self.resp_body),
+                "stream": None if self.stream is None else [{"t_ms": t, "data": d} for t, d in self.stream],
+            },
+        }
+
+
+def _headers(headers: Any) -> dict[str, str]:
+    """Headers with credentials masked: ``Bearer rg-d…-key``."""
+    if headers is None:
+        return {}
+    out: dict[str, str] = {}
+    for name, value in headers.items():
+        if name.lower() in ("authorization", "proxy-authorization", "cookie", "x-api-key", "api-key"):
+            scheme, sep, secret = value.strip().partition(" ")
+            value = f"{scheme} {mask(secret.strip())}" if sep else mask(value)
+        out[name] = value
+    return out
+
+
+def _body(raw: bytes | None) -> Any:
+    if not raw:
+        return None
+    shown = raw[:BODY_SHOWN]
+    try:
+        return json.loads(shown)
+    except ValueError:
+        return shown.decode("utf-8", "replace")
+
+
+class Journal:
+    def __init__(self, size: int = JOURNAL_SIZE) -> None:
+        self.entries: deque[Entry] = deque(maxlen=size)
+        self.subscribers: set[asyncio.Queue[dict[str, Any] | None]] = set()
+        prefix = os.urandom(4).hex()
+        counter = itertools.count(1)
+        self.next_id: Callable[[], str] = lambda: f"req_{prefix}{next(counter):010d}"
+
+    def add(self, entry: Entry) -> None:
+        self.entries.append(entry)
+        if self.subscribers:
+            rendered = entry.to_json()
+            for queue in list(self.subscribers):
+                if queue.full():
+                    continue  # a slow reader loses entries rather than growing memory
+                queue.put_nowait(rendered)
+
+    def find(self, request_id: str) -> Entry | None:
+        return next((e for e in reversed(self.entries) if e.id == request_id), None)
+
+    def search(
+        self,
+        *,
+        limit: int = 100,
+        path: str | None = None,
+        status: int | None = None,
+        key: str | None = None,
+        request_id: str | None = None,
+        mask: Callable[[str], str] = lambda k: k,
+    ) -> list[Entry]:
+        masked = mask(key) if key is not None else None
+        found: list[Entry] = []
+        for entry in reversed(self.entries):
+            if path is not None and entry.path != path:
+                continue
+            if status is not None and entry.status != status:
+                continue
+            if key is not None and entry.key not in (key, masked):
+                continue
+            if request_id is not None and entry.id != request_id:
+                continue
+            found.append(entry)
+            if len(found) >= limit:
+                break
+        return found
+
+    def clear(self) -> None:
+        self.entries.clear()
+
+    def subscribe(self) -> asyncio.Queue[dict[str, Any] | None]:
+        queue: asyncio.Queue[dict[str, Any] | None] = asyncio.Queue(maxsize=1000)
+        self.subscribers.add(queue)
+        return queue
+
+    def unsubscribe(self, queue: asyncio.Queue[dict[str, Any] | None]) -> None:
+        self.subscribers.discard(queue)
+
+    def close(self) -> None:
+        for queue in self.subscribers:
+            if queue.full():
+                queue.get_nowait()
+            queue.put_nowait(None)
+
+
+def _untracked(path: str) -> bool:
+    return path.startswith("/__mock") or path == "/healthz"
+
+
+def journal_middleware(journal: Journal) -> Callable[[web.Request, Handler], Any]:
+    next_id = journal.next_id
+    log_enabled = access_log.isEnabledFor
+
+    @web.middleware
+    async def middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
+        rid = next_id()
+        request["rid"] = rid
+        if _untracked(request.path):
+            return await handler(request)
+        entry = Entry(rid, request)
+        request["entry"] = entry
+        response = await handler(request)
+        entry.duration_ms = entry.elapsed_ms()
+        entry.status = response.status
+        entry.resp_headers = response.headers
+        if isinstance(response, web.Response):
+            body = response.body
+            entry.resp_body = body if isinstance(body, bytes) else None
+        journal.add(entry)
+        if log_enabled(logging.INFO):
+            access_log.info(
+                json.dumps(
+                    {
+                        "request_id": rid,
+                        "method": entry.method,
+                        "path": entry.path,
+                        "status": entry.status,
+                        "duration_ms": round(entry.duration_ms, 2),
+                        "client": entry.client,
+                        "key": entry.key,
+                        "org_id": entry.org_id,
+                    },
+                    ensure_ascii=False,
+                )
+            )
+        return response
+
+    return middleware

@@ -1,0 +1,113 @@
+"""Routes derived from the spec: every operation of ``paths`` becomes a route whose handler runs
+authentication and scope, then body and query validation, then the operation's own handler.
+
+The rate limit runs before all of it, as a middleware keyed by the route (AUTH-ORDER-1); the
+tier and the scope come from the operation's ``x-rate-limit-tier``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any
+
+from aiohttp import web
+
+from mockserver.auth import Caller
+from mockserver.errors import RequestTooLargeError
+from mockserver.validation import BodyValidator, QueryValidator, SchemaSource, parse_json_body
+
+__all__ = ["Call", "Operation", "OperationHandler", "operations_from_spec"]
+
+HTTP_METHODS = ("get", "post", "put", "patch", "delete")
+
+
+@dataclass(slots=True)
+class Call:
+    """What a handler needs: the caller, the validated body and query, the app's state."""
+
+    caller: Caller
+    body: dict[str, Any]
+    query: dict[str, Any]
+    state: Any  # mockserver.app.MockState (typed there; avoids an import cycle)
+
+
+OperationHandler = Callable[[web.Request, Call], Awaitable[web.StreamResponse]]
+
+
+@dataclass(frozen=True)
+class Operation:
+    operation_id: str
+    method: str
+    path: str
+    tier: str | None
+    body: BodyValidator | None
+    body_required: bool
+    query: QueryValidator | None
+
+
+def operations_from_spec(source: SchemaSource) -> list[Operation]:
+    found: list[Operation] = []
+    for path, item in source.spec["paths"].items():
+        shared = item.get("parameters", [])
+        for method in HTTP_METHODS:
+            op = item.get(method)
+            if op is None:
+                continue
+            body_schema = None
+            body_required = False
+            if "requestBody" in op:
+                request_body = source.resolve(op["requestBody"])
+                body_required = bool(request_body.get("required"))
+                media = request_body.get("content", {}).get("application/json")
+                body_schema = media.get("schema") if media else None
+            params = [source.resolve(p) for p in [*shared, *op.get("parameters", [])]]
+            query = [p for p in params if p.get("in") == "query"]
+            found.append(
+                Operation(
+                    operation_id=op["operationId"],
+                    method=method.upper(),
+                    path=path,
+                    tier=op.get("x-rate-limit-tier"),
+                    body=BodyValidator(body_schema, source) if body_schema is not None else None,
+                    body_required=body_required,
+                    query=QueryValidator(query, source) if query else None,
+                )
+            )
+    return found
+
+
+def bind(
+    operation: Operation, handler: OperationHandler, state: Any
+) -> Callable[[web.Request], Awaitable[web.StreamResponse]]:
+    scope = operation.tier or "chat"
+    keyring = state.keyring
+    max_bytes = state.settings.max_body_bytes
+    body_validator = operation.body
+    query_validator = operation.query
+
+    async def endpoint(request: web.Request) -> web.StreamResponse:
+        caller = keyring.authenticate(request.headers.get("Authorization"), scope)
+        entry = request.get("entry")
+        if entry is not None:
+            entry.key = caller.masked
+            entry.org_id = caller.org_id
+        body: dict[str, Any] = {}
+        if body_validator is not None:
+            if request.content_length is not None and request.content_length > max_bytes:
+                raise RequestTooLargeError(max_bytes)
+            try:
+                raw = await request.read()
+            except web.HTTPRequestEntityTooLarge:
+                raise RequestTooLargeError(max_bytes) from None
+            request["body_bytes"] = raw
+            if entry is not None:
+                entry.req_body = raw
+            if raw or operation.body_required:
+                body = parse_json_body(raw, request.content_type, request.charset, max_bytes=max_bytes)
+                body_validator.check(body)
+        query = query_validator.parse(request.query) if query_validator is not None else {}
+        return await handler(request, Call(caller, body, query, state))
+
+    endpoint.__name__ = operation.operation_id
+    return endpoint

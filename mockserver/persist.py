@@ -1,0 +1,119 @@
+"""``--state FILE``: assistants and debug threads in SQLite, so a restart loses nothing.
+
+Each change is one transaction (``with connection:`` commits or rolls back), written before the
+in-memory store changes: a crash mid-request leaves either the old or the new state, never half.
+The schema is created on first use; a file written for another configuration keeps the
+assistants of organizations that still exist.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from pathlib import Path
+
+from mockserver.state import AssistantRecord, Thread
+
+__all__ = ["SqlitePersistence"]
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS assistants (
+    id TEXT PRIMARY KEY, org_id TEXT NOT NULL, name TEXT, instructions TEXT,
+    created_at INTEGER NOT NULL, seq INTEGER NOT NULL
+);
+CREATE TABLE IF NOT EXISTS threads (
+    id TEXT PRIMARY KEY, assistant_id TEXT NOT NULL, key TEXT NOT NULL, created_at INTEGER NOT NULL,
+    request_id TEXT NOT NULL, instructions TEXT, messages TEXT NOT NULL, answer TEXT NOT NULL,
+    n INTEGER NOT NULL
+);
+"""
+
+
+class SqlitePersistence:
+    def __init__(self, path: str | Path) -> None:
+        self.path = str(path)
+        self._db = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
+        self._db.execute("PRAGMA journal_mode=WAL")
+        self._db.execute("PRAGMA synchronous=FULL")
+        self._db.executescript(_SCHEMA)
+        self._n = 0
+
+    def load(self) -> tuple[list[AssistantRecord], list[Thread]] | None:
+        if self._db.execute("SELECT 1 FROM meta WHERE name = 'seeded'").fetchone() is None:
+            return None
+        assistants = [
+            AssistantRecord(*row)
+            for row in self._db.execute(
+                "SELECT id, org_id, name, instructions, created_at, seq FROM assistants ORDER BY seq"
+            )
+        ]
+        threads = []
+        for row in self._db.execute(
+            "SELECT id, assistant_id, key, created_at, request_id, instructions, messages, answer, n "
+            "FROM threads ORDER BY n"
+        ):
+            threads.append(Thread(*row[:6], messages=json.loads(row[6]), answer=row[7]))
+            self._n = max(self._n, row[8])
+        return assistants, threads
+
+    def _run(self, statements: list[tuple[str, tuple[object, ...]]]) -> None:
+        db = self._db
+        db.execute("BEGIN IMMEDIATE")
+        try:
+            for sql, params in statements:
+                db.execute(sql, params)
+        except BaseException:
+            db.execute("ROLLBACK")
+            raise
+        db.execute("COMMIT")
+
+    @staticmethod
+    def _put(record: AssistantRecord) -> tuple[str, tuple[object, ...]]:
+        return (
+            "INSERT OR REPLACE INTO assistants (id, org_id, name, instructions, created_at, seq) "
+            "VALUES (?, ?, ?, ?, ?, ?)",
+            (record.id, record.org_id, record.name, record.instructions, record.created_at, record.seq),
+        )
+
+    def replace_all(self, assistants: list[AssistantRecord], threads: list[Thread]) -> None:
+        statements: list[tuple[str, tuple[object, ...]]] = [
+            ("DELETE FROM assistants", ()),
+            ("DELETE FROM threads", ()),
+            ("INSERT OR REPLACE INTO meta (name, value) VALUES ('seeded', '1')", ()),
+        ]
+        statements += [self._put(r) for r in assistants]
+        self._run(statements)
+        for t in threads:
+            self.add_thread(t)
+
+    def put_assistant(self, record: AssistantRecord) -> None:
+        self._run([self._put(record)])
+
+    def delete_assistant(self, assistant_id: str) -> None:
+        self._run([("DELETE FROM assistants WHERE id = ?", (assistant_id,))])
+
+    def add_thread(self, thread: Thread) -> None:
+        self._n += 1
+        self._run(
+            [
+                (
+                    "INSERT OR REPLACE INTO threads (id, assistant_id, key, created_at, request_id, instructions, "
+                    "messages, answer, n) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    (
+                        thread.id,
+                        thread.assistant_id,
+                        thread.key,
+                        thread.created_at,
+                        thread.request_id,
+                        thread.instructions,
+                        json.dumps(thread.messages),
+                        thread.answer,
+                        self._n,
+                    ),
+                )
+            ]
+        )
+
+    def close(self) -> None:
+        self._db.close()

@@ -1,0 +1,233 @@
+"""``POST /v1/chat/completions`` (JSON and SSE) and the native ``POST /v1/chat``."""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from dataclasses import dataclass
+from typing import Any
+
+from aiohttp import web
+
+from mockserver.answers import compose, estimate_tokens, pieces
+from mockserver.context import MockState
+from mockserver.errors import InvalidRequestError
+from mockserver.operations import Call
+from mockserver.sse import ClientGone, EventStream
+from mockserver.state import AssistantRecord, Thread
+
+__all__ = ["HANDLERS"]
+
+CONTEXT_TOKENS = 32000  # CHAT-LEN-2: the mock's context window, in estimated tokens
+
+
+def _id(prefix: str) -> str:
+    return prefix + os.urandom(12).hex()
+
+
+@dataclass(frozen=True, slots=True)
+class Reply:
+    """The answer to one request, computed once for JSON and SSE alike (CHAT-STREAM-8)."""
+
+    parts: list[str]
+    finish_reason: str
+    prompt_tokens: int
+    instructions: str | None
+
+    @property
+    def content(self) -> str:
+        return "".join(self.parts)
+
+    @property
+    def usage(self) -> dict[str, int]:
+        completion = len(self.parts)
+        return {
+            "prompt_tokens": self.prompt_tokens,
+            "completion_tokens": completion,
+            "total_tokens": self.prompt_tokens + completion,
+        }
+
+
+def _reply(
+    state: MockState,
+    record: AssistantRecord,
+    messages: list[dict[str, str]],
+    *,
+    max_tokens: int | None,
+    extra_context: str | None = None,
+) -> Reply:
+    instructions, question = compose(record.instructions, messages)
+    if extra_context:
+        instructions = f"{instructions}\n\n{extra_context}" if instructions else extra_context
+    prompt_tokens = estimate_tokens(instructions or "") + sum(estimate_tokens(m["content"]) for m in messages)
+    if prompt_tokens > CONTEXT_TOKENS:
+        raise InvalidRequestError(
+            f"This model's maximum context length is {CONTEXT_TOKENS} tokens; the prompt has about "
+            f"{prompt_tokens}.",
+            code="context_length_exceeded",
+            param="messages",
+        )
+    parts = pieces(state.knowledge(record).answer(question).text)
+    finish = "stop"
+    if max_tokens is not None and len(parts) > max_tokens:
+        parts, finish = parts[:max_tokens], "length"
+    return Reply(parts, finish, prompt_tokens, instructions)
+
+
+def _save_thread(
+    request: web.Request, call: Call, record: AssistantRecord, reply: Reply, messages: list[dict[str, str]]
+) -> None:
+    """DEBUG-1: a debug key's conversation becomes a thread of its assistant."""
+    if not call.caller.debug:
+        return
+    call.state.store.add_thread(
+        Thread(
+            id=_id("thread_"),
+            assistant_id=record.id,
+            key=call.caller.masked,
+            created_at=int(time.time()),
+            request_id=request.get("rid", ""),
+            instructions=reply.instructions,
+            messages=[{"role": m["role"], "content": m["content"]} for m in messages],
+            answer=reply.content,
+        )
+    )
+
+
+def _json(payload: dict[str, Any]) -> web.Response:
+    return web.Response(body=json.dumps(payload).encode(), content_type="application/json")
+
+
+async def create_chat_completion(request: web.Request, call: Call) -> web.StreamResponse:
+    state: MockState = call.state
+    body = call.body
+    record = state.assistant(call.caller, body["assistant_id"])
+    messages: list[dict[str, str]] = body["messages"]
+    reply = _reply(state, record, messages, max_tokens=body.get("max_tokens"))
+    _save_thread(request, call, record, reply, messages)
+    model = state.store.model_of(record.org_id)  # CHAT-REQ-4: whatever `model` was sent
+    completion_id = _id("chatcmpl-")
+    created = int(time.time())
+    if not body.get("stream"):
+        return _json(
+            {
+                "id": completion_id,
+                "object": "chat.completion",
+                "created": created,
+                "model": model,
+                "system_fingerprint": None,
+                "choices": [
+                    {
+                        "index": 0,
+                        "message": {"role": "assistant", "content": reply.content, "refusal": None},
+                        "finish_reason": reply.finish_reason,
+                        "logprobs": None,
+                    }
+                ],
+                "usage": reply.usage,
+            }
+        )
+    options = body.get("stream_options") or {}
+    include_usage = bool(options.get("include_usage"))
+    return await _stream_completion(request, state, reply, completion_id, created, model, include_usage)
+
+
+async def _stream_completion(
+    request: web.Request,
+    state: MockState,
+    reply: Reply,
+    completion_id: str,
+    created: int,
+    model: str,
+    include_usage: bool,
+) -> web.StreamResponse:
+    head = (
+        f'{{"id":"{completion_id}","object":"chat.completion.chunk","created":{created},'
+        f'"model":{json.dumps(model)},"system_fingerprint":null,"choices":['
+    )
+    tail = '],"usage":null}' if include_usage else "]}"  # CHAT-USAGE-STREAM-1/3
+    stream = EventStream(request, delay_s=state.settings.stream_delay_ms / 1000, faults=state.faults)
+    state.active_streams += 1
+    try:
+        async with stream:
+            await stream.send(
+                head
+                + '{"index":0,"delta":{"role":"assistant","content":""},"finish_reason":null,"logprobs":null}'
+                + tail,
+                paced=False,
+            )
+            for part in reply.parts:
+                await stream.send(
+                    head
+                    + '{"index":0,"delta":{"content":'
+                    + json.dumps(part)
+                    + '},"finish_reason":null,"logprobs":null}'
+                    + tail
+                )
+            await stream.send(
+                head
+                + '{"index":0,"delta":{},"finish_reason":"'
+                + reply.finish_reason
+                + '","logprobs":null}'
+                + tail,
+                paced=False,
+            )
+            if include_usage:  # CHAT-USAGE-STREAM-2: choices empty, right before [DONE]
+                await stream.send(head + '],"usage":' + json.dumps(reply.usage) + "}", paced=False)
+            await stream.done()
+    except ClientGone:
+        pass
+    finally:
+        state.active_streams -= 1
+    return stream.response
+
+
+async def create_native_chat(request: web.Request, call: Call) -> web.StreamResponse:
+    state: MockState = call.state
+    body = call.body
+    raw_id = body.get("assistant_id") or call.caller.assistant_id
+    if raw_id is None:
+        raise InvalidRequestError(
+            "This API key is not bound to an assistant; send 'assistant_id'.",
+            code="missing_required_parameter",
+            param="assistant_id",
+        )
+    record = state.assistant(call.caller, raw_id)
+    context = body.get("context") or {}
+    page = "\n".join(f"{k}: {context[k]}" for k in ("url", "title", "text") if context.get(k))
+    messages = [{"role": "user", "content": body["content"]}]
+    reply = _reply(
+        state, record, messages, max_tokens=None, extra_context=f"Page context:\n{page}" if page else None
+    )
+    _save_thread(request, call, record, reply, messages)
+    result = {
+        "id": _id("chat-"),
+        "object": "ragen.chat",
+        "created": int(time.time()),
+        "assistant_id": record.id,
+        "content": reply.content,
+    }
+    if not body.get("stream"):
+        return _json(result)
+    stream = EventStream(
+        request, delay_s=state.settings.stream_delay_ms / 1000, faults=state.faults, named_events=True
+    )
+    state.active_streams += 1
+    try:
+        async with stream:
+            for part in reply.parts:
+                await stream.send(json.dumps({"content": part}), event="delta")
+            await stream.send(json.dumps(result), event="done", paced=False)
+            await stream.close()
+    except ClientGone:
+        pass
+    finally:
+        state.active_streams -= 1
+    return stream.response
+
+
+HANDLERS = {
+    "createChatCompletion": create_chat_completion,
+    "createNativeChat": create_native_chat,
+}

@@ -1,0 +1,99 @@
+"""The mock's settings: one frozen object, read once at start-up.
+
+Every field is also a ``ragen-mock`` flag (``--chat-limit 5``) and an environment variable
+(``RAGEN_MOCK_CHAT_LIMIT=5``); flags win over the environment, the environment over defaults.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, fields
+from typing import Any
+
+__all__ = ["ENV_PREFIX", "Settings", "SettingsError"]
+
+ENV_PREFIX = "RAGEN_MOCK_"
+PROFILES = ("ragen",)
+SCOPES = ("ip", "global")
+
+
+class SettingsError(ValueError):
+    """A setting has a value the mock cannot run with."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    host: str = "127.0.0.1"
+    port: int = 8080
+    config: str | None = None
+    state: str | None = None
+    rate_limits: bool = True
+    chat_limit: int = 10
+    chat_window: float = 60.0
+    assistants_limit: int = 20
+    assistants_window: float = 60.0
+    rate_limit_scope: str = "ip"
+    retry_after: bool = True
+    stream_delay_ms: float = 0.0
+    max_body_bytes: int = 1048576
+    cors_origins: tuple[str, ...] = ("*",)
+    model: str = "gpt-5.4"
+    validate_responses: bool = False
+    profile: str = "ragen"
+
+    def __post_init__(self) -> None:
+        if self.rate_limit_scope not in SCOPES:
+            raise SettingsError(f"rate_limit_scope must be one of {SCOPES}, not {self.rate_limit_scope!r}")
+        if self.profile not in PROFILES:
+            raise SettingsError(f"profile must be one of {PROFILES}, not {self.profile!r}")
+        for name in ("chat_limit", "assistants_limit", "max_body_bytes"):
+            if getattr(self, name) < 1:
+                raise SettingsError(f"{name} must be at least 1")
+        for name in ("chat_window", "assistants_window"):
+            if getattr(self, name) <= 0:
+                raise SettingsError(f"{name} must be positive")
+        if self.stream_delay_ms < 0:
+            raise SettingsError("stream_delay_ms must not be negative")
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: Any) -> Settings:
+        """Defaults, then ``RAGEN_MOCK_*`` variables, then ``overrides`` (already typed)."""
+        environ = os.environ if environ is None else environ
+        values: dict[str, Any] = {}
+        for field in fields(cls):
+            raw = environ.get(ENV_PREFIX + field.name.upper())
+            if raw is not None:
+                values[field.name] = parse_value(field.name, raw)
+        values.update({k: v for k, v in overrides.items() if v is not None})
+        return cls(**values)
+
+    def replace(self, **changes: Any) -> Settings:
+        return dataclasses.replace(self, **changes)
+
+
+_TRUE = {"1", "true", "yes", "on"}
+_FALSE = {"0", "false", "no", "off", ""}
+
+
+def parse_value(name: str, raw: str) -> Any:
+    """Convert a flag or environment string to the type of field ``name``."""
+    kind = Settings.__dataclass_fields__[name].type
+    try:
+        if kind == "bool":
+            low = raw.strip().lower()
+            if low not in _TRUE | _FALSE:
+                raise ValueError(raw)
+            return low in _TRUE
+        if kind == "int":
+            return int(raw)
+        if kind == "float":
+            return float(raw)
+        if kind == "tuple[str, ...]":
+            return tuple(part.strip() for part in raw.split(",") if part.strip())
+        if kind == "str | None":
+            return raw or None
+        return raw
+    except ValueError:
+        raise SettingsError(f"{name}: cannot read {raw!r} as {kind}") from None

@@ -1,0 +1,204 @@
+"""The mock's mutable state: assistants per organization and debug threads.
+
+Held by the app under a typed key (``STORE``), never in globals. With ``--state FILE`` every
+change is also written to SQLite in one transaction (``mockserver.persist``) before it is applied
+in memory, so a failed write leaves both unchanged.
+"""
+
+from __future__ import annotations
+
+import itertools
+import time
+import uuid
+from collections import deque
+from dataclasses import dataclass, field, replace
+from typing import Any, Protocol
+
+from mockserver.config import AssistantSeed, MockConfig, OrgSpec
+
+__all__ = ["AssistantRecord", "Persistence", "Store", "Thread"]
+
+THREADS_KEPT = 2000
+
+# Constants the Assistants API accepts and ignores (ASST-OBJ-2).
+IGNORED_CONSTANTS: dict[str, Any] = {
+    "description": None,
+    "metadata": {},
+    "tool_resources": {},
+    "top_p": 1.0,
+    "response_format": "auto",
+}
+TOOLS = [{"type": "file_search"}]
+
+
+@dataclass(frozen=True, slots=True)
+class AssistantRecord:
+    id: str
+    org_id: str
+    name: str | None
+    instructions: str | None
+    created_at: int
+    seq: int
+
+
+@dataclass(slots=True)
+class Thread:
+    id: str
+    assistant_id: str
+    key: str  # masked
+    created_at: int
+    request_id: str
+    instructions: str | None
+    messages: list[dict[str, str]]
+    answer: str
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "assistant_id": self.assistant_id,
+            "key": self.key,
+            "created_at": self.created_at,
+            "request_id": self.request_id,
+            "instructions": self.instructions,
+            "messages": self.messages,
+            "answer": self.answer,
+        }
+
+
+class Persistence(Protocol):
+    def load(self) -> tuple[list[AssistantRecord], list[Thread]] | None: ...
+    def replace_all(self, assistants: list[AssistantRecord], threads: list[Thread]) -> None: ...
+    def put_assistant(self, record: AssistantRecord) -> None: ...
+    def delete_assistant(self, assistant_id: str) -> None: ...
+    def add_thread(self, thread: Thread) -> None: ...
+    def close(self) -> None: ...
+
+
+@dataclass
+class _Org:
+    spec: OrgSpec
+    model: str
+    assistants: dict[str, AssistantRecord] = field(default_factory=dict)
+
+
+class Store:
+    def __init__(
+        self, config: MockConfig, *, default_model: str, persistence: Persistence | None = None
+    ) -> None:
+        self.config = config
+        self.default_model = default_model
+        self.persistence = persistence
+        self.seeds: dict[str, AssistantSeed] = {a.id: a for o in config.orgs for a in o.assistants}
+        self._seq = itertools.count()
+        self._orgs: dict[str, _Org] = {}
+        self._owner: dict[str, str] = {}
+        self.threads: deque[Thread] = deque(maxlen=THREADS_KEPT)
+        loaded = persistence.load() if persistence is not None else None
+        if loaded is None:
+            self.reset()
+        else:
+            self._install(*loaded)
+
+    # --- lifecycle --------------------------------------------------------------------------
+    def _seed_records(self) -> list[AssistantRecord]:
+        return [
+            AssistantRecord(a.id, o.id, a.name, a.instructions, a.created_at, next(self._seq))
+            for o in self.config.orgs
+            for a in o.assistants
+        ]
+
+    def _install(self, records: list[AssistantRecord], threads: list[Thread]) -> None:
+        self._orgs = {o.id: _Org(o, o.model or self.default_model) for o in self.config.orgs}
+        self._owner = {}
+        top = -1
+        for r in records:
+            org = self._orgs.get(r.org_id)
+            if org is None:  # an organization no longer in the config
+                continue
+            org.assistants[r.id] = r
+            self._owner[r.id] = r.org_id
+            top = max(top, r.seq)
+        self._seq = itertools.count(top + 1)
+        self.threads = deque(threads, maxlen=THREADS_KEPT)
+
+    def reset(self) -> None:
+        """Back to the configuration (``POST /__mock/reset``)."""
+        self._seq = itertools.count()
+        records = self._seed_records()
+        if self.persistence is not None:
+            self.persistence.replace_all(records, [])
+        self._install(records, [])
+
+    # --- reads --------------------------------------------------------------------------------
+    def org_ids(self) -> list[str]:
+        return list(self._orgs)
+
+    def model_of(self, org_id: str) -> str:
+        return self._orgs[org_id].model
+
+    def find(self, org_id: str, assistant_id: str) -> AssistantRecord | None:
+        """The assistant if it belongs to ``org_id``; another org's is as invisible as a missing one."""
+        org = self._orgs.get(org_id)
+        return None if org is None else org.assistants.get(assistant_id)
+
+    def ordered(self, org_id: str, *, descending: bool) -> list[AssistantRecord]:
+        records = sorted(self._orgs[org_id].assistants.values(), key=lambda r: (r.created_at, r.seq))
+        return records[::-1] if descending else records
+
+    def to_api(self, record: AssistantRecord) -> dict[str, Any]:
+        org = self._orgs[record.org_id]
+        return {
+            "id": record.id,
+            "object": "assistant",
+            "created_at": record.created_at,
+            "name": record.name,
+            "description": IGNORED_CONSTANTS["description"],
+            "model": org.model,
+            "instructions": record.instructions,
+            "tools": [dict(t) for t in TOOLS],
+            "tool_resources": {},
+            "metadata": {},
+            "temperature": org.spec.temperature,
+            "top_p": IGNORED_CONSTANTS["top_p"],
+            "response_format": IGNORED_CONSTANTS["response_format"],
+        }
+
+    # --- writes -------------------------------------------------------------------------------
+    def create(self, org_id: str, *, name: str, instructions: str | None) -> AssistantRecord:
+        record = AssistantRecord(
+            id=f"asst-{uuid.uuid4()}",
+            org_id=org_id,
+            name=name,
+            instructions=instructions or None,
+            created_at=int(time.time()),
+            seq=next(self._seq),
+        )
+        if self.persistence is not None:
+            self.persistence.put_assistant(record)
+        self._orgs[org_id].assistants[record.id] = record
+        self._owner[record.id] = org_id
+        return record
+
+    def modify(self, record: AssistantRecord, changes: dict[str, Any]) -> AssistantRecord:
+        updated = replace(record, **changes)
+        if self.persistence is not None:
+            self.persistence.put_assistant(updated)
+        self._orgs[record.org_id].assistants[record.id] = updated
+        return updated
+
+    def delete(self, record: AssistantRecord) -> None:
+        if self.persistence is not None:
+            self.persistence.delete_assistant(record.id)
+        del self._orgs[record.org_id].assistants[record.id]
+        self._owner.pop(record.id, None)
+
+    def add_thread(self, thread: Thread) -> None:
+        if self.persistence is not None:
+            self.persistence.add_thread(thread)
+        self.threads.append(thread)
+
+    def snapshot(self) -> list[dict[str, Any]]:
+        return [
+            {"org_id": org_id, "assistants": [self.to_api(r) for r in self.ordered(org_id, descending=False)]}
+            for org_id in self._orgs
+        ]

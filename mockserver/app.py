@@ -24,6 +24,7 @@ from mockserver.demo import demo_config
 from mockserver.errors import error_middleware
 from mockserver.faults import Faults, faults_middleware
 from mockserver.journal import Journal, journal_middleware
+from mockserver.keys import RATE_HEADERS, REQUEST_ID
 from mockserver.operations import bind, operations_from_spec
 from mockserver.ratelimit import TierLimiter, VirtualClock, ratelimit_middleware
 from mockserver.routes import assistants, chat, inspect
@@ -101,10 +102,10 @@ def create_app(settings: Settings | None = None, *, spec: dict[str, Any] | None 
 
     async def on_prepare(request: web.Request, response: web.StreamResponse) -> None:
         headers = response.headers
-        rid = request.get("rid")
+        rid = request.get(REQUEST_ID)
         if rid is not None:
             headers["x-request-id"] = rid
-        limits = request.get("rl_headers")
+        limits = request.get(RATE_HEADERS)
         if limits is not None:
             headers.update(limits)
         add_cors_headers(policy, request, response)

@@ -24,6 +24,7 @@ from aiohttp import web
 from aiohttp.typedefs import Handler
 
 from mockserver.errors import InvalidRequestError, RateLimitError, ServerError
+from mockserver.keys import STREAM_FAULT
 
 __all__ = ["FAULT_HEADER", "Fault", "FaultError", "Faults", "faults_middleware", "parse_fault"]
 
@@ -166,7 +167,7 @@ def faults_middleware(faults: Faults) -> Callable[[web.Request, Handler], Any]:
                     f"{FAULT_HEADER}: {exc}", code="invalid_fault", param=FAULT_HEADER
                 ) from None
             if fault.kind in STREAM_KINDS:
-                request["stream_fault"] = fault
+                request[STREAM_FAULT] = fault
                 fault = None
         elif faults.armed:
             body = await request.read() if faults.needs_body and request.can_read_body else None

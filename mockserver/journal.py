@@ -21,6 +21,7 @@ from aiohttp import web
 from aiohttp.typedefs import Handler
 
 from mockserver.auth import mask
+from mockserver.keys import ENTRY, REQUEST_ID
 
 __all__ = ["Entry", "Journal", "journal_middleware"]
 
@@ -195,11 +196,11 @@ def journal_middleware(journal: Journal) -> Callable[[web.Request, Handler], Any
     @web.middleware
     async def middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
         rid = next_id()
-        request["rid"] = rid
+        request[REQUEST_ID] = rid
         if _untracked(request.path):
             return await handler(request)
         entry = Entry(rid, request)
-        request["entry"] = entry
+        request[ENTRY] = entry
         response = await handler(request)
         entry.duration_ms = entry.elapsed_ms()
         entry.status = response.status

@@ -15,6 +15,7 @@ from aiohttp import web
 
 from mockserver.auth import Caller
 from mockserver.errors import RequestTooLargeError
+from mockserver.keys import BODY_BYTES, ENTRY
 from mockserver.validation import BodyValidator, QueryValidator, SchemaSource, parse_json_body
 
 __all__ = ["Call", "Operation", "OperationHandler", "operations_from_spec"]
@@ -88,7 +89,7 @@ def bind(
 
     async def endpoint(request: web.Request) -> web.StreamResponse:
         caller = keyring.authenticate(request.headers.get("Authorization"), scope)
-        entry = request.get("entry")
+        entry = request.get(ENTRY)
         if entry is not None:
             entry.key = caller.masked
             entry.org_id = caller.org_id
@@ -100,7 +101,7 @@ def bind(
                 raw = await request.read()
             except web.HTTPRequestEntityTooLarge:
                 raise RequestTooLargeError(max_bytes) from None
-            request["body_bytes"] = raw
+            request[BODY_BYTES] = raw
             if entry is not None:
                 entry.req_body = raw
             if raw or operation.body_required:

@@ -18,6 +18,7 @@ from aiohttp import web
 from aiohttp.typedefs import Handler
 
 from mockserver.errors import RateLimitError
+from mockserver.keys import RATE_HEADERS
 
 __all__ = ["Decision", "SlidingWindow", "TierLimiter", "VirtualClock", "duration", "ratelimit_middleware"]
 
@@ -165,7 +166,7 @@ def ratelimit_middleware(
             return await handler(request)
         decision = limiter.hit(tier, limiter.client_of(request))
         headers = headers_for(decision)
-        request["rl_headers"] = headers
+        request[RATE_HEADERS] = headers
         if not decision.allowed:
             wait = max(math.ceil(decision.retry_after_s), 1)
             extra = {"Retry-After": str(wait)} if retry_after else {}

@@ -15,6 +15,7 @@ from aiohttp import web
 from mockserver.errors import envelope
 from mockserver.faults import STREAM_KINDS, Fault, Faults
 from mockserver.journal import Entry
+from mockserver.keys import BODY_BYTES, ENTRY, STREAM_FAULT
 
 __all__ = ["ClientGone", "EventStream"]
 
@@ -37,10 +38,10 @@ class EventStream:
         self.request = request
         self.named = named_events  # native streams name every event, errors included
         self.delay_s = delay_s
-        self.entry: Entry | None = request.get("entry")
-        self.fault: Fault | None = request.get("stream_fault")
+        self.entry: Entry | None = request.get(ENTRY)
+        self.fault: Fault | None = request.get(STREAM_FAULT)
         if self.fault is None and faults is not None and faults.armed:
-            self.fault = faults.take(STREAM_KINDS, request.method, request.path, request.get("body_bytes"))
+            self.fault = faults.take(STREAM_KINDS, request.method, request.path, request.get(BODY_BYTES))
         self.response = web.StreamResponse(
             status=200,
             headers={
@@ -54,7 +55,6 @@ class EventStream:
 
     async def __aenter__(self) -> EventStream:
         await self.response.prepare(self.request)
-        self.request["stream_started"] = True
         return self
 
     async def __aexit__(self, exc_type: object, exc: object, tb: object) -> bool:

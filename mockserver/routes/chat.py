@@ -13,6 +13,7 @@ from aiohttp import web
 from mockserver.answers import compose, estimate_tokens, pieces
 from mockserver.context import MockState
 from mockserver.errors import InvalidRequestError
+from mockserver.keys import REQUEST_ID
 from mockserver.operations import Call
 from mockserver.sse import ClientGone, EventStream
 from mockserver.state import AssistantRecord, Thread
@@ -87,7 +88,7 @@ def _save_thread(
             assistant_id=record.id,
             key=call.caller.masked,
             created_at=int(time.time()),
-            request_id=request.get("rid", ""),
+            request_id=request.get(REQUEST_ID, ""),
             instructions=reply.instructions,
             messages=[{"role": m["role"], "content": m["content"]} for m in messages],
             answer=reply.content,

@@ -1,0 +1,25 @@
+"""Typed keys of per-request storage (aiohttp warns on plain string keys since 3.14)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from aiohttp import web
+
+if TYPE_CHECKING:
+    from mockserver.faults import Fault
+    from mockserver.journal import Entry
+
+__all__ = ["BODY_BYTES", "ENTRY", "RATE_HEADERS", "REQUEST_ID", "STREAM_FAULT"]
+
+
+def _key(name: str, kind: Any) -> Any:
+    factory = getattr(web, "RequestKey", None)
+    return name if factory is None else factory(name, kind)
+
+
+REQUEST_ID = _key("ragen_request_id", str)
+ENTRY: Any = _key("ragen_entry", object)  # mockserver.journal.Entry
+RATE_HEADERS = _key("ragen_rate_headers", dict)
+BODY_BYTES = _key("ragen_body_bytes", bytes)
+STREAM_FAULT: Any = _key("ragen_stream_fault", object)  # mockserver.faults.Fault

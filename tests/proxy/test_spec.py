@@ -19,6 +19,7 @@ from openapi_spec_validator import validate
 from openapi_spec_validator.readers import read_from_filename
 from openapi_spec_validator.validation.exceptions import OpenAPIValidationError
 from ragen_spec import PROXY_SPEC_PATH, SPEC_PATH, load_spec, requirements
+from ragen_spec.bundle import BundleError, load_bundled
 from ragen_spec.schemas import media_schema, operations, sse_event_errors, validator_for
 from referencing.exceptions import Unresolvable
 from schemathesis.core.failures import FailureGroup
@@ -193,3 +194,24 @@ def test_a_broken_proxy_stream_example_fails_validation() -> None:
     role_chunk = next(e for e in EXAMPLES if e[3] == "role_chunk")
     broken = {"data": role_chunk[5]["data"].replace('"index":0', '"index":"0"')}
     assert sse_event_errors(broken, role_chunk[4]["schema"], document=DOC)
+
+
+def test_bundled_proxy_spec_is_self_contained_valid_and_loads_in_schemathesis() -> None:
+    bundled = load_bundled(DOC)
+    assert all(ref.startswith("#/") for ref in _refs(bundled))
+    validate(bundled)
+    loaded = schemathesis.openapi.from_dict(bundled)
+    labels = sorted(r.ok().label for r in loaded.get_all_operations())  # type: ignore[union-attr]
+    assert labels == ["GET /v1/models", "POST /v1/chat/completions"]
+    # The proxy's own Unauthorized response and the copied Ragen one keep apart on a name clash.
+    responses = bundled["components"]["responses"]
+    assert responses["Unauthorized"] == {"$ref": "#/components/responses/openapi_Unauthorized"}
+    assert "ErrorResponse" in bundled["components"]["schemas"]
+
+
+def test_bundling_a_dangling_external_ref_fails(tmp_path: Path) -> None:
+    (tmp_path / SPEC_PATH.name).write_text(SPEC_PATH.read_text())
+    broken = tmp_path / DOC.name
+    broken.write_text(DOC.read_text().replace("schemas/ErrorResponse", "schemas/NoSuchThing", 1))
+    with pytest.raises(BundleError, match="NoSuchThing"):
+        load_bundled(broken)

@@ -1,0 +1,313 @@
+"""Verdicts on a finished run, computed from its records in plain Python.
+
+The client only knows that the server decided on a request somewhere between sending it and
+reading the answer, so every judgement uses that interval and errs on the server's side: a leak
+is reported only when more than ``limit`` admissions provably fall inside one window.
+
+Properties, in table order:
+  no-leak            per client IP, no window of the tier's length holds more than ``limit`` successes
+  limit-reached      the primary IP is admitted the full ``limit`` from a rested budget, twice
+  well-formed-429    every 429 is the spec's TooManyRequests response; 429 latency reported
+  headers-match-tier x-ratelimit-* present on successes and equal to the declared tier
+  healthy            no 5xx, no transport error, no broken stream, nothing but 2xx and 429
+  recovery           after waiting out the window the primary IP is admitted again
+  isolation          other IPs get their own budget while the primary IP is throttled
+"""
+
+from __future__ import annotations
+
+import math
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+
+from loadtests.checks import RATE_HEADERS, header_mismatches, rate_limit_problems
+from loadtests.records import Record
+from loadtests.scenario import Tier
+
+__all__ = [
+    "FAIL",
+    "INFO",
+    "PASS",
+    "SKIP",
+    "Figures",
+    "TierReport",
+    "Verdict",
+    "analyse",
+    "percentile",
+    "proven_max_in_window",
+]
+
+PASS, FAIL, INFO, SKIP = "PASS", "FAIL", "INFO", "SKIP"
+TOO_MANY_REQUESTS = 429
+
+
+@dataclass(frozen=True)
+class Verdict:
+    name: str
+    requirements: tuple[str, ...]
+    status: str
+    detail: str
+
+    @property
+    def failed(self) -> bool:
+        return self.status == FAIL
+
+
+@dataclass(frozen=True)
+class Figures:
+    requests: int
+    by_status: dict[int, int]
+    by_op: dict[str, int]
+    seconds: float  # first request start to last response end
+    p50_429_ms: float | None
+    p99_429_ms: float | None
+    max_429_ms: float | None
+    p99_ok_ms: float | None
+
+
+@dataclass(frozen=True)
+class TierReport:
+    tier: Tier
+    ips: tuple[str, ...]
+    verdicts: list[Verdict]
+    figures: Figures
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def passed(self) -> bool:
+        return not any(v.failed for v in self.verdicts)
+
+    def verdict(self, name: str) -> Verdict:
+        return next(v for v in self.verdicts if v.name == name)
+
+
+def _ok(record: Record) -> bool:
+    return 200 <= record["status"] < 300
+
+
+def _end(record: Record) -> float:
+    return record["t"] + record["ms"] / 1000
+
+
+def _label(ip: str) -> str:
+    return ip or "(default address)"
+
+
+def percentile(values: Sequence[float], q: float) -> float | None:
+    """Nearest-rank percentile (q in 0..100)."""
+    if not values:
+        return None
+    ordered = sorted(values)
+    rank = max(1, math.ceil(q / 100 * len(ordered)))
+    return ordered[rank - 1]
+
+
+def proven_max_in_window(successes: Iterable[Record], window: float) -> int:
+    """The most successes whose whole request/response interval lies inside one window.
+
+    Their admissions then lie inside it too, whatever the server's clock: more than ``limit``
+    of them is a leak beyond doubt.
+    """
+    spans = sorted((r["t"], _end(r)) for r in successes)
+    best = 0
+    for i, (start, _) in enumerate(spans):
+        best = max(best, sum(1 for s, e in spans[i:] if e < start + window))
+    return best
+
+
+def _first_window(records: list[Record], window: float) -> list[Record]:
+    """The records that started within one window of the earliest of them."""
+    if not records:
+        return []
+    first = min(r["t"] for r in records)
+    return [r for r in records if r["t"] < first + window]
+
+
+def _by_ip(records: Iterable[Record]) -> dict[str, list[Record]]:
+    out: dict[str, list[Record]] = {}
+    for r in records:
+        out.setdefault(r["ip"], []).append(r)
+    return out
+
+
+def _count_problems(problems: Iterable[str]) -> str:
+    counts = Counter(problems)
+    return "; ".join(f"{p} ({n})" for p, n in counts.most_common(4))
+
+
+def _ms(value: float | None) -> str:
+    return "-" if value is None else f"{value:.1f} ms"
+
+
+def _no_leak(tier: Tier, records: list[Record], ips: Sequence[str]) -> Verdict:
+    by_ip = _by_ip(r for r in records if _ok(r))
+    seen = {ip: proven_max_in_window(by_ip.get(ip, []), tier.window) for ip in ips}
+    leaks = {ip: n for ip, n in seen.items() if n > tier.limit}
+    parts = ", ".join(f"{_label(ip)} {n}" for ip, n in seen.items())
+    detail = f"most successes inside one {tier.window:g} s window: {parts} (limit {tier.limit})"
+    if leaks:
+        return Verdict("no-leak", tier.no_leak, FAIL, "leak: " + detail)
+    return Verdict("no-leak", tier.no_leak, PASS, detail)
+
+
+def _primary(records: list[Record], phases: Iterable[str]) -> list[Record]:
+    wanted = set(phases)
+    return [r for r in records if r["role"] == "primary" and r["phase"] in wanted]
+
+
+def _limit_reached(tier: Tier, records: list[Record]) -> tuple[Verdict, int]:
+    bursts = {
+        "first burst": _first_window(_primary(records, ("burst", "isolation")), tier.window),
+        "recovery burst": _first_window(_primary(records, ("recovery",)), tier.window),
+    }
+    admitted = {name: sum(1 for r in rs if _ok(r)) for name, rs in bursts.items()}
+    sent = {name: len(rs) for name, rs in bursts.items()}
+    parts = ", ".join(f"{admitted[n]} of {sent[n]} admitted in the {n}" for n in bursts)
+    first = admitted["first burst"]
+    short = [n for n in bursts if admitted[n] < tier.limit]
+    if not short:
+        return Verdict("limit-reached", tier.limit_reached, PASS, f"{parts} (limit {tier.limit})"), first
+    starved = [n for n in short if sent[n] <= tier.limit]
+    if starved:
+        detail = f"inconclusive, too few requests sent ({parts}): raise --users or lower --pace"
+    else:
+        detail = f"over-throttled: {parts} (limit {tier.limit})"
+    return Verdict("limit-reached", tier.limit_reached, FAIL, detail), first
+
+
+def _well_formed(records: list[Record]) -> Verdict:
+    reqs = ("RATE-RETRY-1", "HDR-RATE-1", "ERR-TYPE-1")
+    rejected = [r for r in records if r["status"] == TOO_MANY_REQUESTS]
+    latencies = [r["ms"] for r in rejected]
+    timing = f"latency p50 {_ms(percentile(latencies, 50))}, p99 {_ms(percentile(latencies, 99))}"
+    if not rejected:
+        return Verdict("well-formed-429", reqs, SKIP, "no 429 observed")
+    problems = [p for r in rejected for p in rate_limit_problems(r["headers"], r["body"])]
+    bad = sum(1 for r in rejected if rate_limit_problems(r["headers"], r["body"]))
+    if bad:
+        return Verdict(
+            "well-formed-429",
+            reqs,
+            FAIL,
+            f"{bad}/{len(rejected)} malformed: {_count_problems(problems)}; {timing}",
+        )
+    return Verdict("well-formed-429", reqs, PASS, f"{len(rejected)}/{len(rejected)} well-formed; {timing}")
+
+
+def _headers_match(tier: Tier, records: list[Record]) -> Verdict:
+    answered = [r for r in records if r["status"] in (TOO_MANY_REQUESTS,) or _ok(r)]
+    problems = [p for r in answered for p in header_mismatches(r["headers"], r["status"], limit=tier.limit)]
+    missing = sum(1 for r in answered if _ok(r) and any(h not in r["headers"] for h in RATE_HEADERS))
+    if missing:
+        problems += ["x-ratelimit-* missing on a success"] * missing
+    if problems:
+        return Verdict("headers-match-tier", ("HDR-RATE-1",), FAIL, _count_problems(problems))
+    if not answered:
+        return Verdict("headers-match-tier", ("HDR-RATE-1",), SKIP, "no response")
+    return Verdict(
+        "headers-match-tier", ("HDR-RATE-1",), PASS, f"limit {tier.limit} advertised on every response"
+    )
+
+
+def _healthy(records: list[Record]) -> Verdict:
+    reqs = ("ERR-5XX-1",)
+    problems: list[str] = []
+    for r in records:
+        if r["status"] == 0:
+            problems.append(f"no response: {r['error']}")
+        elif r["status"] >= 500:
+            problems.append(f"{r['status']}")
+        elif r["error"]:
+            problems.append(r["error"])
+        elif not _ok(r) and r["status"] != TOO_MANY_REQUESTS:
+            problems.append(f"unexpected {r['status']}")
+    if problems:
+        return Verdict("healthy", reqs, FAIL, f"{len(problems)} bad responses: {_count_problems(problems)}")
+    return Verdict("healthy", reqs, PASS, f"{len(records)} responses, all 2xx or 429")
+
+
+def _recovery(tier: Tier, records: list[Record]) -> Verdict:
+    before = [r for r in _primary(records, ("burst", "isolation")) if _ok(r)]
+    after = sorted(_primary(records, ("recovery",)), key=lambda r: r["t"])
+    if not after:
+        return Verdict("recovery", ("RATE-RECOVER-1",), FAIL, "no request in the recovery phase")
+    first = after[0]
+    waited = (
+        f"{first['t'] - max(_end(r) for r in before):.1f} s after its last admission"
+        if before
+        else "after the wait"
+    )
+    if not _ok(first):
+        admitted = sum(1 for r in after if _ok(r))
+        return Verdict(
+            "recovery",
+            ("RATE-RECOVER-1",),
+            FAIL,
+            f"first request {waited} got {first['status'] or first['error']}; {admitted} admitted later",
+        )
+    return Verdict("recovery", ("RATE-RECOVER-1",), PASS, f"admitted again {waited}")
+
+
+def _isolation(tier: Tier, records: list[Record], ips: Sequence[str], primary_budget: int) -> Verdict:
+    if len(ips) < 2:
+        return Verdict("isolation", tier.isolation, SKIP, "one source address: give --source-ips two or more")
+    during = [r for r in records if r["phase"] == "isolation"]
+    throttled = any(r["role"] == "primary" and r["status"] == TOO_MANY_REQUESTS for r in during)
+    others = {ip: sum(1 for r in during if r["ip"] == ip and _ok(r)) for ip in ips[1:]}
+    expected = min(tier.limit, primary_budget)
+    parts = ", ".join(f"{_label(ip)} {n}" for ip, n in others.items())
+    if not throttled:
+        return Verdict(
+            "isolation", tier.isolation, SKIP, f"inconclusive: {_label(ips[0])} was not throttled ({parts})"
+        )
+    if all(n >= expected for n in others.values()):
+        return Verdict(
+            "isolation",
+            tier.isolation,
+            PASS,
+            f"while {_label(ips[0])} was throttled, admitted: {parts} (own budget {expected})",
+        )
+    primary = _label(ips[0])
+    detail = (
+        f"budget shared with {primary}: while it was throttled only {parts} admitted (expected {expected})"
+    )
+    if tier.isolation_level == "MAY":
+        return Verdict("isolation", tier.isolation, INFO, detail + "; per key or organization is conformant")
+    return Verdict("isolation", tier.isolation, FAIL, detail)
+
+
+def _figures(records: list[Record]) -> Figures:
+    rejected = [r["ms"] for r in records if r["status"] == TOO_MANY_REQUESTS]
+    admitted = [r["ms"] for r in records if _ok(r)]
+    seconds = (max(_end(r) for r in records) - min(r["t"] for r in records)) if records else 0.0
+    return Figures(
+        requests=len(records),
+        by_status=dict(sorted(Counter(r["status"] for r in records).items())),
+        by_op=dict(sorted(Counter(r["op"] for r in records).items())),
+        seconds=seconds,
+        p50_429_ms=percentile(rejected, 50),
+        p99_429_ms=percentile(rejected, 99),
+        max_429_ms=max(rejected) if rejected else None,
+        p99_ok_ms=percentile(admitted, 99),
+    )
+
+
+def analyse(tier: Tier, records: list[Record], ips: Sequence[str]) -> TierReport:
+    """``tier`` carries the declared limit and window; ``ips`` the source addresses, primary first."""
+    ips = tuple(ips) or ("",)
+    limit_reached, primary_budget = _limit_reached(tier, records)
+    verdicts = [
+        _no_leak(tier, records, ips),
+        limit_reached,
+        _well_formed(records),
+        _headers_match(tier, records),
+        _healthy(records),
+        _recovery(tier, records),
+        _isolation(tier, records, ips, primary_budget),
+    ]
+    notes: list[str] = []
+    unknown = sorted({r["ip"] for r in records} - set(ips))
+    if unknown:
+        notes.append(f"records from unexpected source addresses: {unknown}")
+    return TierReport(tier, ips, verdicts, _figures(records), notes)

@@ -6,6 +6,8 @@ therefore counted in ticks, not read off the clock: every phase gets its ticks, 
 least as many seconds as ``loadtests.scenario.timeline`` says.
 """
 
+# Locust leaves parts of its LoadTestShape API unannotated.
+# mypy: disable-error-code="no-untyped-call"
 from __future__ import annotations
 
 import time

@@ -172,7 +172,7 @@ def test_PROXY_BODY_1_non_object_bodies_are_400(url: str, raw: bytes) -> None:
 @pytest.mark.parametrize(
     "headers", [{}, {"Authorization": "Bearer sk-wrong"}, {"Authorization": f"Basic {PROXY_KEY}"}]
 )
-def test_PROXY_AUTH_1_2_missing_unknown_or_malformed_key_is_401(url: str, headers: dict[str, str]) -> None:
+def test_PROXY_AUTH_1_2_4_missing_unknown_or_non_bearer_key_is_401(url: str, headers: dict[str, str]) -> None:
     response = chat(url, {"model": "gpt-4o-mini", "messages": HI}, headers=headers)
     assert_error(response, 401, "authentication_error")
 

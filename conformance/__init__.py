@@ -1,1 +1,14 @@
-"""The conformance gate: verifies any implementation against spec/openapi.yaml."""
+"""The conformance gate: verifies any implementation of the Ragen API against spec/openapi.yaml.
+
+    from conformance import RunConfig, Target, run
+    report = run(RunConfig(Target(base_url=..., api_key=..., assistant_id=...)))
+    report.exit_code  # 0 conformant, 1 violations, 2 could not decide
+"""
+
+from __future__ import annotations
+
+from conformance.config import RunConfig, Target, Tier
+from conformance.results import Report, Verdict, VerdictKind
+from conformance.runner import run
+
+__all__ = ["Report", "RunConfig", "Target", "Tier", "Verdict", "VerdictKind", "run"]

@@ -1,12 +1,124 @@
+"""``ragen-conformance``: options -> RunConfig -> runner -> reporters. The only module importing click."""
+
 from __future__ import annotations
 
+import os
 import sys
+from pathlib import Path
+from typing import Any
+
+import click
+
+from conformance import config as configuration
+from conformance.catalogue import CHECKS, RESPONSE_CHECKS
+from conformance.config import GROUPS
+from conformance.errors import HarnessError
+from conformance.reporters import ProgressPrinter, terminal, write_json, write_junit
+from conformance.runner import run
+
+__all__ = ["main"]
 
 
-def main() -> int:
-    print("ragen-conformance: not yet implemented", file=sys.stderr)
-    return 2
+def _list_checks() -> None:
+    from ragen_spec import requirements
+
+    levels = {rid: r["level"] for rid, r in requirements().items()}
+    for group in GROUPS:
+        for check in (c for c in CHECKS.values() if c.group == group):
+            ids = ", ".join(f"{r}({levels.get(r, '?')})" for r in check.requirements)
+            needs = f"  [needs {', '.join(check.needs)}]" if check.needs else ""
+            click.echo(f"{group:<10} {check.name}: {check.doc}\n           {ids}{needs}")
+    for rc in RESPONSE_CHECKS.values():
+        ids = ", ".join(f"{r}({levels.get(r, '?')})" for r in rc.requirements)
+        click.echo(f"{'response':<10} {rc.name}: {rc.doc}\n           {ids}")
+
+
+@click.command(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 110})
+@click.option("--base-url", help="Server under test, e.g. https://staging.example.com  [RAGEN_BASE_URL]")
+@click.option("--api-key", help="API key of the organization under test  [RAGEN_API_KEY]")
+@click.option("--assistant-id", help="The assistant the key is bound to  [RAGEN_ASSISTANT_ID]")
+@click.option("--assistant-bound/--assistant-not-bound", default=None,
+              help="Whether the key is bound to --assistant-id (the self-delete check needs it; default bound)")
+@click.option("--second-org-key", help="A key of another organization (org isolation)  [RAGEN_SECOND_ORG_KEY]")
+@click.option("--deactivated-key", help="A deactivated key (403 check)  [RAGEN_DEACTIVATED_KEY]")
+@click.option("--chat-only-key", help="A key with the chat scope only (scope check)  [RAGEN_CHAT_ONLY_KEY]")
+@click.option("--chat-tier", help="Expected chat tier LIMIT/WINDOW, default 10/60  [RAGEN_CHAT_TIER]")
+@click.option("--assistants-tier", help="Expected assistants tier, default 20/60  [RAGEN_ASSISTANTS_TIER]")
+@click.option("--rate-limits/--no-rate-limits", default=None,
+              help="Whether the server enforces rate limits (default yes; no = skip the rate-limit checks)")
+@click.option("--pace/--no-pace", default=None, help="Pace requests to the tiers (default on)  [RAGEN_PACE]")
+@click.option("--timeout", type=float, help="Per-request timeout in seconds (default 30)")
+@click.option("-c", "--config", "config_file", type=click.Path(dir_okay=False),
+              help="TOML or YAML file with the same settings  [RAGEN_CONFIG]")
+@click.option("-n", "--max-examples", type=click.IntRange(1), help="Generated examples per operation and mode (default 10)")
+@click.option("--max-time", type=click.FloatRange(min=1), help="Stop starting checks after this many seconds")
+@click.option("--only", help=f"Comma-separated check groups to run ({', '.join(GROUPS)})")
+@click.option("--skip", "skip_groups", help="Comma-separated check groups to leave out")
+@click.option("--strict", is_flag=True, default=None, help="SHOULD warnings fail the run too")
+@click.option("--seed", type=int, help="Make generation deterministic")
+@click.option("--junit", type=click.Path(dir_okay=False), help="Write JUnit XML here")
+@click.option("--json", "json_file", type=click.Path(dir_okay=False), help="Write the JSON report here")
+@click.option("--against-mock", is_flag=True, help="Start the bundled mock in-process and test it")
+@click.option("-q", "--quiet", is_flag=True, help="No progress on stderr")
+@click.option("--list-checks", is_flag=True, help="Print the catalogue (checks and requirement ids) and exit")
+def main(**options: Any) -> None:
+    """Verify an OpenAI-compatible Ragen API server against spec/openapi.yaml.
+
+    Exit status: 0 conformant, 1 violations (MUST; SHOULD too with --strict), 2 usage or
+    connection errors.
+    """
+    if options.pop("list_checks"):
+        _list_checks()
+        return
+    try:
+        code = _run(options)
+    except HarnessError as exc:
+        click.echo(f"ragen-conformance: {exc}", err=True)
+        sys.exit(2)
+    sys.exit(code)
+
+
+def _flags(options: dict[str, Any]) -> dict[str, Any]:
+    flags = {k: options.get(k) for k in ("base_url", "api_key", "assistant_id", "assistant_bound",
+                                          "second_org_key", "deactivated_key", "chat_only_key", "pace", "rate_limits",
+                                          "timeout", "max_examples", "max_time", "strict", "seed")}
+    tiers = {t: options[f"{t}_tier"] for t in ("chat", "assistants") if options.get(f"{t}_tier")}
+    if tiers:
+        flags["tiers"] = tiers
+    groups = [g.strip() for g in (options.get("only") or ",".join(GROUPS)).split(",") if g.strip()]
+    skipped = {g.strip() for g in (options.get("skip_groups") or "").split(",") if g.strip()}
+    unknown = (set(groups) | skipped) - set(GROUPS)
+    if unknown:
+        raise HarnessError(f"unknown check groups {sorted(unknown)}; known: {', '.join(GROUPS)}")
+    if options.get("only") or skipped:
+        flags["groups"] = [g for g in groups if g not in skipped]
+    return flags
+
+
+def _run(options: dict[str, Any]) -> int:
+    flags = _flags(options)
+    env = configuration.from_env()
+    config_file = options.get("config_file") or os.environ.get("RAGEN_CONFIG")
+    file_layer = configuration.from_file(config_file) if config_file else {}
+    progress = None if options.get("quiet") else ProgressPrinter()
+    if options.get("against_mock"):
+        from conformance.mock import mock_config
+
+        limits = {k: v for k, v in {**file_layer, **flags}.items()
+                  if k in ("max_examples", "max_time", "strict", "groups", "seed") and v is not None}
+        base = configuration.load({"base_url": "http://mock", "api_key": "mock"}, limits)
+        with mock_config(base) as config:
+            report = run(config, progress=progress)
+    else:
+        config = configuration.load(file_layer, env, flags)
+        report = run(config, progress=progress)
+    terminal(report)
+    if options.get("junit"):
+        write_junit(report, Path(options["junit"]))
+    if options.get("json_file"):
+        write_json(report, Path(options["json_file"]))
+    return report.exit_code
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    main()

@@ -1,0 +1,80 @@
+"""The catalogue: every check, the requirement ids it verifies, its group and the inputs it needs.
+
+Checks register themselves with ``@check(...)`` (a probe: ``f(ctx)`` sends its own requests) or
+``@response_check(...)`` (``f(ctx, exchange)``, run on every response the run receives). The
+requirement ids must exist in the spec's ``x-requirements``; tests assert it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from conformance.client import Exchange
+    from conformance.context import Context
+
+__all__ = ["CHECKS", "RESPONSE_CHECKS", "Check", "ResponseCheck", "check", "covered_requirements", "response_check"]
+
+ProbeFn = Callable[["Context"], None]
+ResponseFn = Callable[["Context", "Exchange"], bool]
+
+
+@dataclass(frozen=True)
+class Check:
+    name: str
+    func: ProbeFn
+    requirements: tuple[str, ...]
+    group: str
+    # Target fields that must be set (e.g. "second_org_key"); missing ones make the check a skip.
+    needs: tuple[str, ...] = ()
+
+    @property
+    def doc(self) -> str:
+        return (self.func.__doc__ or self.name).strip().splitlines()[0]
+
+
+@dataclass(frozen=True)
+class ResponseCheck:
+    name: str
+    func: ResponseFn
+    requirements: tuple[str, ...]
+
+    @property
+    def doc(self) -> str:
+        return (self.func.__doc__ or self.name).strip().splitlines()[0]
+
+
+CHECKS: dict[str, Check] = {}
+RESPONSE_CHECKS: dict[str, ResponseCheck] = {}
+
+
+def check(*requirements: str, group: str, needs: tuple[str, ...] = ()) -> Callable[[ProbeFn], ProbeFn]:
+    def register(func: ProbeFn) -> ProbeFn:
+        if func.__name__ in CHECKS:
+            raise ValueError(f"duplicate check {func.__name__}")
+        CHECKS[func.__name__] = Check(func.__name__, func, tuple(requirements), group, tuple(needs))
+        return func
+
+    return register
+
+
+def response_check(*requirements: str) -> Callable[[ResponseFn], ResponseFn]:
+    """Register ``f(ctx, exchange) -> applied``: returns whether the exchange was in scope."""
+
+    def register(func: ResponseFn) -> ResponseFn:
+        RESPONSE_CHECKS[func.__name__] = ResponseCheck(func.__name__, func, tuple(requirements))
+        return func
+
+    return register
+
+
+def covered_requirements() -> dict[str, list[str]]:
+    """Requirement id -> the names of the checks citing it."""
+    out: dict[str, list[str]] = {}
+    entries: list[Any] = [*CHECKS.values(), *RESPONSE_CHECKS.values()]
+    for entry in entries:
+        for rid in entry.requirements:
+            out.setdefault(rid, []).append(entry.name)
+    return out

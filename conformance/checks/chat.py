@@ -1,0 +1,179 @@
+"""Chat completions: request validation, the JSON answer, max_tokens, and the MAY points.
+
+Operation: POST /v1/chat/completions in spec/openapi.yaml.
+"""
+
+from __future__ import annotations
+
+import uuid
+
+from conformance.catalogue import check
+from conformance.context import Context, brief
+from conformance.errors import Failure, Skip
+
+INVALID = "invalid_request_error"
+
+
+@check("CHAT-REQ-1", "ERR-PARAM-1", group="chat", needs=("assistant_id",))
+def chat_rejects_missing_fields(ctx: Context) -> None:
+    """Missing assistant_id or messages, or 0 / 101 messages, get 400 invalid_request_error."""
+    body = ctx.chat_body()
+    cases = [
+        ("without assistant_id", {"messages": body["messages"]}, "assistant_id"),
+        ("without messages", {"assistant_id": ctx.assistant_id}, "messages"),
+        ("with messages: []", {**body, "messages": []}, "messages"),
+        ("with 101 messages", {**body, "messages": [{"role": "user", "content": "hi"}] * 101}, "messages"),
+    ]
+    for what, payload, param in cases:
+        ctx.check_time()
+        ctx.expect_error(ctx.chat(payload), 400, INVALID, "CHAT-REQ-1", f"a request {what}", param=param)
+
+
+@check("CHAT-REQ-2", "ERR-PARAM-1", group="chat", needs=("assistant_id",))
+def chat_rejects_out_of_range(ctx: Context) -> None:
+    """temperature outside 0–2 and max_tokens outside 1–32000 get 400 invalid_request_error."""
+    for field, value in (("temperature", 2.5), ("temperature", -0.5), ("max_tokens", 0), ("max_tokens", 32001)):
+        ctx.check_time()
+        ctx.expect_error(ctx.chat(ctx.chat_body(**{field: value})), 400, INVALID, "CHAT-REQ-2",
+                         f"{field}: {value}", param=field)
+
+
+@check("CHAT-REQ-3", group="chat", needs=("assistant_id",))
+def chat_rejects_unknown_roles(ctx: Context) -> None:
+    """A message role other than user/assistant/system gets 400 invalid_request_error."""
+    for role in ("tool", "developer"):
+        ctx.check_time()
+        body = ctx.chat_body(messages=[{"role": role, "content": "hello"}, {"role": "user", "content": "hi"}])
+        ctx.expect_error(ctx.chat(body), 400, INVALID, "CHAT-REQ-3", f"role {role!r}")
+
+
+@check("CHAT-REQ-5", group="chat")
+def chat_unknown_assistant_is_404(ctx: Context) -> None:
+    """An assistant_id unknown to the key's organization gets 404 not_found_error."""
+    body = {"assistant_id": f"asst-{uuid.uuid4()}", "messages": [{"role": "user", "content": "hi"}]}
+    ctx.expect_error(ctx.chat(body), 404, "not_found_error", "CHAT-REQ-5", "an unknown assistant_id")
+
+
+@check("CHAT-RESP-1", "CHAT-REQ-4", group="chat", needs=("assistant_id",))
+def chat_answers_whatever_the_model(ctx: Context) -> None:
+    """A valid request gets a chat.completion; the response model is the same whatever model was sent."""
+    for model in (None, "gpt-4o", "no-such-model-xyz"):
+        ctx.check_time()
+        body = ctx.chat_body() if model is None else ctx.chat_body(model=model)
+        exchange = ctx.chat(body)
+        ctx.expect_status(exchange, {200}, "CHAT-RESP-1" if model is None else "CHAT-REQ-4",
+                          f"a valid request (model {model!r})")
+    # The model comparison itself is the chat_completion_object response check.
+
+
+def _json_answer(ctx: Context, requirement: str, **fields: object) -> dict[str, object]:
+    exchange = ctx.chat(ctx.chat_body("Explain your refund policy in detail, step by step.", **fields))
+    body = exchange.json()
+    if exchange.status != 200 or not isinstance(body, dict) or not body.get("choices"):
+        raise Failure(requirement, f"a valid request got {exchange.status} {brief(exchange)}", exchange=exchange)
+    return body
+
+
+@check("CHAT-LEN-1", "CHAT-STREAM-8", group="chat", needs=("assistant_id",))
+def chat_max_tokens_cuts_with_length(ctx: Context) -> None:
+    """An answer cut by max_tokens ends with finish_reason "length", in JSON and in streams alike."""
+    full = _json_answer(ctx, "CHAT-LEN-1")
+    usage = full.get("usage")
+    tokens = usage.get("completion_tokens") if isinstance(usage, dict) else None
+    if not isinstance(tokens, int) or tokens < 2:
+        raise Skip(f"the answer is too short to cut ({tokens} completion tokens)")
+    cut = _json_answer(ctx, "CHAT-LEN-1", max_tokens=1)
+    choice = cut["choices"][0]  # type: ignore[index]
+    ctx.expect(choice.get("finish_reason") == "length", "CHAT-LEN-1",
+               f"max_tokens: 1 cut a {tokens}-token answer but finish_reason is {choice.get('finish_reason')!r}",
+               ctx.client.last)
+    stream = ctx.chat(ctx.chat_body("Explain your refund policy in detail, step by step.", max_tokens=1, stream=True))
+    if stream.status != 200:
+        raise Failure("CHAT-STREAM-8", f"streaming with max_tokens got {stream.status}", exchange=stream)
+    reasons = [c.get("finish_reason") for c in _stream_choices(stream)]
+    final = next((r for r in reversed(reasons) if r is not None), None)
+    ctx.expect(final == "length", "CHAT-STREAM-8",
+               f"a stream cut by max_tokens: 1 ends with finish_reason {final!r}, expected 'length'", stream)
+
+
+def _stream_choices(exchange: object) -> list[dict[str, object]]:
+    import json
+
+    out = []
+    for event in exchange.stream.events:  # type: ignore[attr-defined]
+        try:
+            payload = json.loads(event.data)
+        except ValueError:
+            continue
+        if isinstance(payload, dict):
+            out.extend(c for c in payload.get("choices") or [] if isinstance(c, dict))
+    return out
+
+
+def stream_text(exchange: object) -> str:
+    return "".join(
+        str(c.get("delta", {}).get("content") or "") for c in _stream_choices(exchange)  # type: ignore[union-attr]
+    )
+
+
+@check("CHAT-STREAM-8", group="chat", needs=("assistant_id",))
+def chat_stream_matches_json(ctx: Context) -> None:
+    """The streamed content, concatenated, is the whole answer (checked when the server is deterministic)."""
+    first = _json_answer(ctx, "CHAT-STREAM-8", temperature=0)
+    second = _json_answer(ctx, "CHAT-STREAM-8", temperature=0)
+    text = first["choices"][0]["message"]["content"]  # type: ignore[index]
+    if text != second["choices"][0]["message"]["content"]:  # type: ignore[index]
+        raise Skip("the server is not deterministic (two identical requests got different answers)")
+    stream = ctx.chat(ctx.chat_body("Explain your refund policy in detail, step by step.", temperature=0, stream=True))
+    if stream.status != 200:
+        raise Failure("CHAT-STREAM-8", f"streaming got {stream.status}", exchange=stream)
+    streamed = stream_text(stream)
+    ctx.expect(streamed == text, "CHAT-STREAM-8",
+               f"streamed content ({len(streamed)} chars) differs from the JSON answer ({len(text)} chars): "
+               f"{streamed[:60]!r} vs {text[:60]!r}", stream)
+
+
+def _choice(ctx: Context, requirement: str, exchange: object, accepted: dict[str, str], what: str) -> None:
+    """Note which conformant choice the server made (a MAY point never fails)."""
+    ex = exchange  # an Exchange
+    status = ex.status  # type: ignore[attr-defined]
+    error = ex.error  # type: ignore[attr-defined]
+    key = str(status) if error is None else f"{status} {error.get('type')}"
+    for pattern, meaning in accepted.items():
+        if key.startswith(pattern):
+            ctx.note(requirement, f"{what}: {meaning} ({key})")
+            return
+    ctx.note(requirement, f"{what}: answered {key} {brief(ex)} — none of the conformant choices", ex)  # type: ignore[arg-type]
+
+
+@check("CHAT-REQ-6", "CHAT-REQ-7", "CHAT-REQ-8", "CHAT-REQ-9", "CHAT-LEN-2", group="chat", needs=("assistant_id",))
+def chat_silent_points(ctx: Context) -> None:
+    """Report the server's choices where the vendor documents are silent."""
+    ignore_or_reject = {"200": "ignores it", f"400 {INVALID}": "rejects it"}
+    ex = ctx.chat(ctx.chat_body(frobnicate=True))
+    _choice(ctx, "CHAT-REQ-6", ex, ignore_or_reject, "an unknown body field")
+    ctx.check_time()
+    ex = ctx.chat(ctx.chat_body(stream_options={"include_usage": True}))
+    if ex.status == 200 and ex.content_type != "application/json":
+        ctx.note("CHAT-REQ-7", f"stream_options without stream: answered {ex.content_type!r}, not JSON", ex)
+    else:
+        _choice(ctx, "CHAT-REQ-7", ex, ignore_or_reject, "stream_options without stream")
+    ctx.check_time()
+    ex = ctx.chat(ctx.chat_body(messages=[{"role": "system", "content": "Be brief."}]))
+    _choice(ctx, "CHAT-REQ-8", ex, {"200": "answers", f"400 {INVALID}": "rejects"}, "no user message")
+    ctx.check_time()
+    if ctx.assistant_id.startswith("asst-"):
+        ex = ctx.chat(ctx.chat_body(assistant_id=ctx.assistant_id.removeprefix("asst-")))
+        _choice(ctx, "CHAT-REQ-9", ex, {"200": "accepts the bare project id", "404 not_found_error":
+                "accepts only the asst- form", f"400 {INVALID}": "accepts only the asst- form"}, "bare project id")
+    else:
+        ctx.skip("CHAT-REQ-9", "the configured assistant id has no asst- prefix")
+    ctx.check_time()
+    ex = ctx.chat(ctx.chat_body("refund " * 24000))  # ~168k characters, ~42k tokens at 4 chars a token
+    code = (ex.error or {}).get("code")
+    if ex.status == 400 and code != "context_length_exceeded":
+        ctx.note("CHAT-LEN-2", f"a ~42k-token prompt got 400 with code {code!r}, not context_length_exceeded", ex)
+    else:
+        _choice(ctx, "CHAT-LEN-2", ex, {"200": "the context is larger than ~42k tokens",
+                                        f"400 {INVALID}": "rejects it (context_length_exceeded)",
+                                        f"413 {INVALID}": "rejects it by body size"}, "a ~42k-token prompt")

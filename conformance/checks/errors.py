@@ -1,0 +1,49 @@
+"""Malformed bodies and the size limit (ERR-BODY-1, ERR-SIZE-1); the envelope itself is a response check."""
+
+from __future__ import annotations
+
+import json
+
+from conformance.catalogue import check
+from conformance.context import Context, brief
+
+INVALID = "invalid_request_error"
+
+
+@check("ERR-BODY-1", group="errors")
+def malformed_bodies_are_400(ctx: Context) -> None:
+    """Bodies that are not JSON, not a JSON object, or not sent as JSON get 400 invalid_request_error."""
+    valid = json.dumps({"name": "conformance probe"})
+    cases = [
+        ("invalid JSON", b'{"name": ', "application/json"),
+        ("a JSON array", b"[]", "application/json"),
+        ("a JSON string", b'"name"', "application/json"),
+        ("an empty body", b"", "application/json"),
+        ("JSON sent as text/plain", valid.encode(), "text/plain"),
+    ]
+    for what, data, content_type in cases:
+        ctx.check_time()
+        ex = ctx.request("POST", "/v1/assistants", data=data, headers={"Content-Type": content_type})
+        if ex.status in (200, 201) and isinstance(ex.json(), dict):
+            ctx.created.append(str(ex.json().get("id")))
+        ctx.expect_error(ex, 400, INVALID, "ERR-BODY-1", f"create with {what}")
+    if ctx.target.assistant_id:
+        ex = ctx.request("POST", "/v1/chat/completions", data=b'{"messages": [', headers={"Content-Type": "application/json"})
+        ctx.expect_error(ex, 400, INVALID, "ERR-BODY-1", "a chat request with invalid JSON")
+
+
+@check("ERR-SIZE-1", group="errors")
+def oversized_body(ctx: Context) -> None:
+    """Report how the server treats a 1.5 MiB body (413 or 400 with the envelope are the conformant choices)."""
+    body = json.dumps({"name": "conformance probe", "instructions": "x" * (1536 * 1024)}).encode()
+    ex = ctx.request("POST", "/v1/assistants", data=body, headers={"Content-Type": "application/json"})
+    error = ex.error
+    if ex.status in (200, 201):
+        created = ex.json()
+        if isinstance(created, dict) and created.get("id"):
+            ctx.created.append(str(created["id"]))
+        ctx.note("ERR-SIZE-1", f"accepts a 1.5 MiB body ({ex.status}): its limit is larger")
+    elif ex.status in (413, 400) and error is not None:
+        ctx.note("ERR-SIZE-1", f"rejects a 1.5 MiB body with {ex.status} {error.get('type')} {error.get('code')!r}")
+    else:
+        ctx.note("ERR-SIZE-1", f"a 1.5 MiB body got {ex.status} {brief(ex)}: none of the conformant choices", ex)

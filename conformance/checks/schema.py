@@ -1,0 +1,382 @@
+"""Schema conformance driven by spec/openapi.yaml through schemathesis 4.x.
+
+Per operation, positive and negative cases are generated, sent through the run's paced session
+and judged by schemathesis's response checks (status codes, content types, headers, response
+schemas incl. SSE via ``itemSchema``) plus our own acceptance rules; then a stateful run follows
+the spec's links (create → retrieve → modify → delete).
+
+Acceptance rules never raise a false alarm on a correct server's free choices: an invalid field
+only has to be rejected where a requirement says so (otherwise ignoring it is fine); a valid
+request may get 404 for an unknown id, 400 for the MAY points (unknown fields, no user message,
+stream_options without stream, bad cursors, context length, self-delete) and 413 for size.
+"""
+
+from __future__ import annotations
+
+import functools
+import uuid
+from dataclasses import dataclass
+from typing import Any
+
+import schemathesis
+from schemathesis.core import NOT_SET
+from hypothesis import HealthCheck, Phase, given, settings
+from schemathesis import GenerationMode
+from schemathesis.checks import not_a_server_error
+from schemathesis.core.failures import FailureGroup, MalformedJson, ServerError
+from schemathesis.openapi.checks import (
+    JsonSchemaError,
+    MissingContentType,
+    MissingHeaders,
+    UndefinedContentType,
+    UndefinedStatusCode,
+)
+from schemathesis.specs.openapi.checks import (
+    content_type_conformance,
+    response_headers_conformance,
+    response_schema_conformance,
+    status_code_conformance,
+)
+
+from conformance.catalogue import check
+from conformance.client import Exchange
+from conformance.context import Context, brief
+from ragen_spec import SPEC_PATH, load_spec
+from ragen_spec.schemas import validator_for
+
+__all__ = ["RequestViolation", "request_violations"]
+
+_ST_CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance,
+              response_headers_conformance, response_schema_conformance]
+
+# The requirement a schema-level problem of each operation's 2xx answer falls under.
+PRIMARY = {
+    "createChatCompletion": "CHAT-RESP-1",
+    "createNativeChat": "NATIVE-1",
+    "createAssistant": "ASST-CREATE-2",
+    "listAssistants": "ASST-LIST-1",
+    "getAssistant": "ASST-GET-1",
+    "modifyAssistant": "ASST-MODIFY-1",
+    "patchAssistant": "ASST-MODIFY-1",
+    "deleteAssistant": "ASST-DEL-1",
+}
+RESPONSE_SCHEMA = {
+    "createChatCompletion": "CHAT-RESP-1",
+    "createNativeChat": "NATIVE-1",
+    "createAssistant": "ASST-OBJ-1",
+    "listAssistants": "ASST-LIST-1",
+    "getAssistant": "ASST-OBJ-1",
+    "modifyAssistant": "ASST-OBJ-1",
+    "patchAssistant": "ASST-OBJ-1",
+    "deleteAssistant": "ASST-DEL-1",
+}
+SCHEMA_IDS = ("ERR-5XX-1", "ERR-ENV-1", "ERR-TYPE-1", "ERR-BODY-1", "CHAT-REQ-1", "CHAT-REQ-2", "CHAT-REQ-3",
+              "ASST-CREATE-1", *sorted(set(PRIMARY.values()) | set(RESPONSE_SCHEMA.values())))
+
+
+@dataclass(frozen=True)
+class RequestViolation:
+    """Why a generated request is invalid; ``requirement`` is set when a rule demands its rejection."""
+
+    where: str
+    message: str
+    requirement: str | None
+    statuses: frozenset[int] = frozenset({400, 413})
+
+
+def _mandate(operation_id: str, path: list[Any], validator: str) -> tuple[str | None, frozenset[int]]:
+    head = path[0] if path else None
+    reject = frozenset({400, 413})
+    if operation_id == "createChatCompletion":
+        if head is None and validator == "required":
+            return "CHAT-REQ-1", reject
+        if head == "assistant_id":
+            return "CHAT-REQ-1", frozenset({400, 404, 413})
+        if head == "messages" and len(path) == 1:
+            return "CHAT-REQ-1", reject
+        if head == "messages" and len(path) >= 3 and path[2] == "role":
+            return "CHAT-REQ-3", reject
+        if head in ("temperature", "max_tokens"):
+            return "CHAT-REQ-2", reject
+    if operation_id == "createAssistant":
+        if (head is None and validator == "required") or head in ("name", "temperature"):
+            return "ASST-CREATE-1", reject
+    return None, reject
+
+
+@functools.cache
+def _request_schemas() -> dict[str, dict[str, Any]]:
+    out: dict[str, dict[str, Any]] = {}
+    for item in load_spec()["paths"].values():
+        for method, op in item.items():
+            if isinstance(op, dict) and "operationId" in op:
+                body = op.get("requestBody", {}).get("content", {}).get("application/json", {}).get("schema")
+                params = {p["name"]: p["schema"] for p in op.get("parameters", []) if p.get("in") == "query"}
+                out[op["operationId"]] = {"body": body, "query": params, "method": method}
+    return out
+
+
+def request_violations(operation_id: str, body: Any, query: dict[str, Any] | None,
+                       media_type: str | None = "application/json", has_body: bool = True) -> list[RequestViolation]:
+    """What makes a request invalid under the spec, each with the requirement demanding rejection (if any)."""
+    schemas = _request_schemas().get(operation_id, {})
+    out: list[RequestViolation] = []
+    if schemas.get("body") is not None:
+        if media_type is not None and "json" not in media_type:
+            out.append(RequestViolation("body", f"sent as {media_type}", "ERR-BODY-1"))
+        elif not has_body:
+            out.append(RequestViolation("body", "no body", "ERR-BODY-1"))
+        elif not isinstance(body, dict):
+            out.append(RequestViolation("body", f"a JSON {type(body).__name__}, not an object", "ERR-BODY-1"))
+        else:
+            for error in validator_for(schemas["body"]).iter_errors(body):
+                path = list(error.absolute_path)
+                rid, statuses = _mandate(operation_id, path, str(error.validator))
+                where = "/".join(map(str, path)) or "body"
+                out.append(RequestViolation(where, error.message[:160], rid, statuses))
+    for name, value in (query or {}).items():
+        schema = schemas.get("query", {}).get(name)
+        if schema is None:
+            continue
+        for error in validator_for(schema).iter_errors(_coerce_query(value, schema)):
+            out.append(RequestViolation(name, error.message[:160], None))
+    return out
+
+
+def _coerce_query(value: Any, schema: dict[str, Any]) -> Any:
+    if schema.get("type") == "integer" and isinstance(value, str):
+        try:
+            return int(value)
+        except ValueError:
+            return value
+    return value
+
+
+def _unknown_fields(body: Any, schema: dict[str, Any] | None) -> bool:
+    """Whether ``body`` carries a field the spec does not define (at any depth of known objects)."""
+    if not isinstance(body, dict) or schema is None:
+        return False
+    from ragen_spec.schemas import _resolve  # the spec's own $ref resolver
+
+    schema = _resolve(schema)
+    props = schema.get("properties")
+    if props is None:
+        return False
+    for key, value in body.items():
+        if key not in props:
+            return True
+        sub = _resolve(props[key])
+        if isinstance(value, list) and "items" in sub:
+            if any(_unknown_fields(v, sub["items"]) for v in value):
+                return True
+        elif isinstance(value, dict):
+            branches = [_resolve(b) for b in sub.get("oneOf", sub.get("anyOf", [sub]))]
+            if any(b.get("properties") for b in branches) and all(
+                _unknown_fields(value, b) for b in branches if b.get("properties")):
+                return True
+    return False
+
+
+def _tolerated(ctx: Context, operation_id: str, case: Any, exchange: Exchange, deleted: set[str | None]) -> str | None:
+    """Why a non-2xx answer to a valid request is still a correct server's choice (None = it is not)."""
+    error = exchange.error or {}
+    status = exchange.status
+    body = case.body if isinstance(case.body, dict) else {}
+    if status == 413:
+        return "body size limit (ERR-SIZE-1)"
+    if status == 404 and error.get("type") == "not_found_error":
+        ids = [case.path_parameters.get("assistant_id") if case.path_parameters else None, body.get("assistant_id")]
+        known = {ctx.target.assistant_id, *ctx.created} - deleted
+        if any(i is not None and i not in known for i in ids) or operation_id in ("getAssistant", "deleteAssistant"):
+            return "unknown assistant id"
+        if operation_id == "createNativeChat" and "assistant_id" not in body:
+            return "no bound assistant"
+    if status != 400 or error.get("type") != "invalid_request_error":
+        return None
+    if error.get("code") == "context_length_exceeded":
+        return "context length (CHAT-LEN-2)"
+    schemas = _request_schemas().get(operation_id, {})
+    if _unknown_fields(case.body, schemas.get("body")):
+        return "unknown fields rejected (CHAT-REQ-6 / ASST-REQ-1)"
+    if operation_id == "createChatCompletion":
+        messages = body.get("messages") or []
+        if not any(isinstance(m, dict) and m.get("role") == "user" for m in messages):
+            return "no user message (CHAT-REQ-8)"
+        if body.get("stream_options") is not None and body.get("stream") is not True:
+            return "stream_options without stream (CHAT-REQ-7)"
+    if operation_id == "listAssistants" and case.query and ({"after", "before"} & set(case.query)):
+        return "unknown cursor (ASST-LIST-4)"
+    if operation_id == "deleteAssistant":
+        return "self-delete protection (ASST-DEL-2)"
+    return None
+
+
+def _map_failure(operation_id: str, exchange: Exchange, failure: Any) -> str:
+    if isinstance(failure, ServerError):
+        return "ERR-5XX-1"
+    is_error = exchange.status >= 400
+    if isinstance(failure, UndefinedStatusCode):
+        return "ERR-TYPE-1" if is_error else PRIMARY.get(operation_id, "ERR-TYPE-1")
+    if isinstance(failure, MissingHeaders | JsonSchemaError) and "header" in str(failure.title).lower():
+        if exchange.status == 429:
+            return "RATE-RETRY-1"
+        return "HDR-RATE-1"
+    if isinstance(failure, UndefinedContentType | MissingContentType | MalformedJson | JsonSchemaError):
+        if is_error:
+            return "ERR-ENV-1"
+        if operation_id == "createChatCompletion" and "event-stream" in exchange.content_type:
+            return "CHAT-STREAM-2"
+        return RESPONSE_SCHEMA.get(operation_id, "ERR-ENV-1")
+    return PRIMARY.get(operation_id, "ERR-ENV-1")
+
+
+class SchemaRun:
+    """State of one schema-driven run: the loaded schema and the ids it may use for path parameters."""
+
+    def __init__(self, ctx: Context) -> None:
+        self.ctx = ctx
+        self.schema = schemathesis.openapi.from_path(str(ctx.config.spec_path or SPEC_PATH))
+        self.schema.config.update(base_url=ctx.target.base_url)
+        self.scratch: str | None = None
+        self.deleted: set[str | None] = set()
+        self.cases = 0
+
+    def headers(self) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.ctx.target.api_key}"}
+
+    def prepare(self, case: Any) -> None:
+        """Point generated ids at real ones, so a valid case exercises the happy path."""
+        ctx, op_id = self.ctx, case.operation.definition.raw.get("operationId")
+        if isinstance(case.body, dict) and isinstance(case.body.get("assistant_id"), str) and ctx.target.assistant_id:
+            if op_id in ("createChatCompletion", "createNativeChat"):
+                case.body["assistant_id"] = ctx.target.assistant_id
+        if case.path_parameters and "assistant_id" in case.path_parameters:
+            current = case.path_parameters["assistant_id"]
+            if current in ctx.created or current in self.deleted:
+                return
+            if op_id == "getAssistant" and ctx.target.assistant_id and str(current).startswith("asst-0"):
+                case.path_parameters["assistant_id"] = ctx.target.assistant_id
+            elif op_id in ("modifyAssistant", "patchAssistant") and self.scratch:
+                case.path_parameters["assistant_id"] = self.scratch
+            elif op_id != "getAssistant":
+                # Never modify or delete anything this run did not create.
+                case.path_parameters["assistant_id"] = f"asst-conformance-missing-{uuid.uuid4().hex[:8]}"
+
+    def send(self, case: Any) -> None:
+        ctx = self.ctx
+        ctx.check_time()
+        self.prepare(case)
+        response = case.call(session=ctx.client.session, headers=self.headers())
+        exchange: Exchange | None = ctx.client.last
+        if exchange is None:
+            return
+        self.cases += 1
+        self.evaluate(case, response, exchange)
+
+    def evaluate(self, case: Any, response: Any, exchange: Exchange) -> None:
+        ctx = self.ctx
+        op_id = case.operation.definition.raw.get("operationId", "")
+        if op_id == "deleteAssistant" and exchange.status == 200 and case.path_parameters:
+            self.deleted.add(case.path_parameters.get("assistant_id"))
+        if op_id == "createAssistant" and exchange.status in (200, 201) and isinstance(exchange.json(), dict):
+            created_id = exchange.json().get("id")
+            if isinstance(created_id, str):
+                ctx.created.append(created_id)
+        try:
+            case.validate_response(response, checks=_ST_CHECKS, headers=self.headers())
+        except FailureGroup as group:
+            for failure in group.exceptions:
+                rid = _map_failure(op_id, exchange, failure)
+                ctx.fail(rid, f"schemathesis: {failure.title}: {str(failure.message).strip()[:240]}", exchange)
+        sent_auth = next((v for k, v in exchange.request_headers.items() if k.lower() == "authorization"), None)
+        if sent_auth != self.headers()["Authorization"]:
+            # schemathesis's negative data may drop or mangle the credentials: an auth probe.
+            rid = "AUTH-1" if sent_auth is None else "AUTH-3" if sent_auth.startswith("Bearer ") and \
+                len(sent_auth.split()) == 2 else "AUTH-2"
+            if exchange.status < 500:
+                ctx.expect_error(exchange, 401, "authentication_error", rid, "a request with credentials "
+                                 f"{'missing' if sent_auth is None else repr(exchange.redact(sent_auth))}")
+            return
+        media = getattr(case, "media_type", None) or "application/json"
+        violations = request_violations(op_id, case.body, case.query, media,
+                                        has_body=case.body is not NOT_SET)
+        status = exchange.status
+        if not violations:
+            if 200 <= status < 300 or status >= 500:
+                return
+            reason = _tolerated(ctx, op_id, case, exchange, self.deleted)
+            if reason is None:
+                ctx.fail(PRIMARY.get(op_id, "ERR-TYPE-1"),
+                         f"a request valid under the spec's schema got {status} {brief(exchange)}", exchange)
+            return
+        for violation in violations:
+            if violation.requirement is None:
+                continue
+            if 200 <= status < 300:
+                ctx.fail(violation.requirement, f"accepted invalid input ({violation.where}: {violation.message})",
+                         exchange)
+            elif status < 500 and status not in violation.statuses:
+                ctx.fail(violation.requirement, f"invalid input ({violation.where}: {violation.message}) got "
+                         f"{status}, expected {' or '.join(map(str, sorted(violation.statuses)))}", exchange)
+            else:
+                ctx.passed(violation.requirement)
+            break
+
+    def ensure_scratch(self) -> None:
+        if self.scratch is None:
+            created = self.ctx.create_assistant({"name": "Conformance schema scratch"}).json()
+            if isinstance(created, dict) and isinstance(created.get("id"), str):
+                self.scratch = created["id"]
+
+    def run_operation(self, operation: Any, mode: GenerationMode) -> None:
+        ctx = self.ctx
+
+        @settings(max_examples=max(1, ctx.config.max_examples), database=None, deadline=None,
+                  phases=[Phase.explicit, Phase.generate], derandomize=ctx.config.seed is not None,
+                  suppress_health_check=list(HealthCheck))
+        @given(operation.as_strategy(generation_mode=mode))
+        def test(case: Any) -> None:
+            left = ctx.time_left()
+            if left is not None and left <= 0:
+                return
+            self.send(case)
+
+        test()
+
+    def run_stateful(self) -> None:
+        ctx, run = self.ctx, self
+        base = self.schema.as_state_machine()
+
+        class Machine(base):  # type: ignore[valid-type,misc]
+            def call(self, case: Any, **kwargs: Any) -> Any:
+                run.prepare(case)
+                return case.call(session=ctx.client.session, headers=run.headers())
+
+            def validate_response(self, response: Any, case: Any, additional_checks: Any = None, **kwargs: Any) -> None:
+                exchange = ctx.client.last
+                if exchange is not None:
+                    run.evaluate(case, response, exchange)
+
+        from schemathesis.generation.stateful import run_state_machine_as_test
+
+        left = ctx.time_left()
+        if left is not None and left <= 0:
+            return
+        run_state_machine_as_test(Machine, settings=settings(
+            max_examples=max(1, ctx.config.max_examples // 2), stateful_step_count=6, database=None,
+            deadline=None, phases=[Phase.generate], derandomize=ctx.config.seed is not None,
+            suppress_health_check=list(HealthCheck)))
+
+
+@check(*SCHEMA_IDS, group="schema")
+def schema_driven(ctx: Context) -> None:
+    """Every operation, positive and negative data (schemathesis), then stateful runs over the links."""
+    run = SchemaRun(ctx)
+    run.ensure_scratch()
+    for result in run.schema.get_all_operations():
+        operation = result.ok()
+        for mode in (GenerationMode.POSITIVE, GenerationMode.NEGATIVE):
+            ctx.check_time()
+            run.run_operation(operation, mode)
+    run.run_stateful()
+    ctx.facts["schema_cases"] = run.cases

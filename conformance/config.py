@@ -1,0 +1,192 @@
+"""What to test and how: the target description and the run's limits.
+
+Sources, lowest precedence first: a TOML or YAML file, ``RAGEN_*`` environment variables, flags.
+Every source produces the same flat mapping (keys = the field names below), merged by ``load``.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, field, fields, replace
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from conformance.errors import HarnessError
+
+__all__ = ["GROUPS", "ENV_PREFIX", "RunConfig", "Target", "Tier", "load", "parse_tier"]
+
+ENV_PREFIX = "RAGEN_"
+# The check groups, in the order a run executes them (rate limits last: they spend the budget).
+GROUPS = ("schema", "chat", "streaming", "errors", "auth", "assistants", "native", "sdk", "ratelimit")
+
+
+@dataclass(frozen=True)
+class Tier:
+    """A rate tier: at most ``limit`` requests per ``window`` seconds."""
+
+    limit: int
+    window: float
+
+    def __str__(self) -> str:
+        return f"{self.limit}/{self.window:g}s"
+
+
+def parse_tier(text: str | Mapping[str, Any] | Tier) -> Tier:
+    """``"10/60"``, ``"10/60s"``, ``"10/1m"`` or ``{"limit": 10, "window": 60}``."""
+    if isinstance(text, Tier):
+        return text
+    if isinstance(text, Mapping):
+        return Tier(int(text["limit"]), float(text["window"]))
+    match = re.fullmatch(r"\s*(\d+)\s*/\s*(\d+(?:\.\d+)?)\s*(s|m|min)?\s*", str(text))
+    if not match:
+        raise HarnessError(f"bad tier {text!r}: expected LIMIT/WINDOW such as 10/60 or 10/1m")
+    window = float(match.group(2)) * (60 if match.group(3) in {"m", "min"} else 1)
+    if int(match.group(1)) < 1 or window <= 0:
+        raise HarnessError(f"bad tier {text!r}: limit and window must be positive")
+    return Tier(int(match.group(1)), window)
+
+
+DEFAULT_TIERS = {"chat": Tier(10, 60.0), "assistants": Tier(20, 60.0)}
+
+
+@dataclass(frozen=True)
+class Target:
+    """A server under test and the credentials a run may use on it."""
+
+    base_url: str
+    api_key: str
+    assistant_id: str | None = None
+    # The key is bound to ``assistant_id`` (needed by the self-delete check, ASST-DEL-2).
+    assistant_bound: bool = True
+    second_org_key: str | None = None
+    deactivated_key: str | None = None
+    chat_only_key: str | None = None
+    tiers: Mapping[str, Tier] = field(default_factory=lambda: dict(DEFAULT_TIERS))
+    # The server enforces rate limits (False: a deployment with limits off; the rate-limit checks
+    # and the rate headers check are then skipped for it).
+    rate_limits: bool = True
+    # Pace every request to the tiers (a real server counts even the rejected ones).
+    pace: bool = True
+    timeout: float = 30.0
+
+    def secrets(self) -> dict[str, str]:
+        """Key value -> the environment variable a reproduction names instead."""
+        pairs = [
+            (self.api_key, "RAGEN_API_KEY"),
+            (self.second_org_key, "RAGEN_SECOND_ORG_KEY"),
+            (self.deactivated_key, "RAGEN_DEACTIVATED_KEY"),
+            (self.chat_only_key, "RAGEN_CHAT_ONLY_KEY"),
+        ]
+        return {value: name for value, name in pairs if value}
+
+
+@dataclass(frozen=True)
+class RunConfig:
+    target: Target
+    # Where the rate-limit checks run; None = the target itself. --against-mock points it at a
+    # second mock instance with short windows so the bulk can run with rate limits off.
+    ratelimit_target: Target | None = None
+    max_examples: int = 10
+    max_time: float | None = None
+    strict: bool = False
+    groups: tuple[str, ...] = GROUPS
+    seed: int | None = None
+    spec_path: Path | None = None
+
+
+_TARGET_FIELDS = {f.name for f in fields(Target)}
+_RUN_FIELDS = {"max_examples", "max_time", "strict", "groups", "seed"}
+_BOOLS = {"assistant_bound", "pace", "strict", "rate_limits"}
+_FLOATS = {"timeout", "max_time"}
+_INTS = {"max_examples", "seed"}
+
+
+def from_file(path: str | Path) -> dict[str, Any]:
+    """A flat mapping from a TOML (``.toml``) or YAML file; ``[tiers]`` holds ``chat``/``assistants``."""
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise HarnessError(f"cannot read config {path}: {exc}") from exc
+    try:
+        data = tomllib.loads(text) if path.suffix == ".toml" else yaml.safe_load(text)
+    except (tomllib.TOMLDecodeError, yaml.YAMLError) as exc:
+        raise HarnessError(f"cannot parse config {path}: {exc}") from exc
+    if not isinstance(data, dict):
+        raise HarnessError(f"config {path} must be a mapping")
+    data = {k.replace("-", "_"): v for k, v in data.items()}
+    unknown = set(data) - _TARGET_FIELDS - _RUN_FIELDS
+    if unknown:
+        raise HarnessError(f"config {path}: unknown keys {sorted(unknown)}")
+    return data
+
+
+def from_env(environ: Mapping[str, str] | None = None) -> dict[str, Any]:
+    environ = os.environ if environ is None else environ
+    out: dict[str, Any] = {}
+    for name in (_TARGET_FIELDS | _RUN_FIELDS) - {"tiers"}:
+        value = environ.get(ENV_PREFIX + name.upper())
+        if value not in (None, ""):
+            out[name] = value
+    tiers = {t: environ[f"{ENV_PREFIX}{t.upper()}_TIER"] for t in DEFAULT_TIERS if environ.get(f"{ENV_PREFIX}{t.upper()}_TIER")}
+    if tiers:
+        out["tiers"] = tiers
+    return out
+
+
+def _coerce(name: str, value: Any) -> Any:
+    try:
+        if name in _BOOLS and isinstance(value, str):
+            if value.lower() not in {"1", "0", "true", "false", "yes", "no", "on", "off"}:
+                raise ValueError(value)
+            return value.lower() in {"1", "true", "yes", "on"}
+        if name in _FLOATS:
+            return None if value is None else float(value)
+        if name in _INTS:
+            return None if value is None else int(value)
+    except ValueError as exc:
+        raise HarnessError(f"bad value for {name}: {value!r}") from exc
+    if name == "groups":
+        items = value.split(",") if isinstance(value, str) else list(value)
+        groups = tuple(g.strip() for g in items if g.strip())
+        unknown = set(groups) - set(GROUPS)
+        if unknown:
+            raise HarnessError(f"unknown check groups {sorted(unknown)}; known: {', '.join(GROUPS)}")
+        return groups
+    return value
+
+
+def load(*layers: Mapping[str, Any]) -> RunConfig:
+    """Merge flat mappings (later wins; ``None`` values are ignored) into a RunConfig."""
+    merged: dict[str, Any] = {}
+    tiers: dict[str, Tier] = dict(DEFAULT_TIERS)
+    for layer in layers:
+        for key, value in layer.items():
+            if value is None:
+                continue
+            if key == "tiers":
+                for tier, spec in dict(value).items():
+                    if tier not in DEFAULT_TIERS:
+                        raise HarnessError(f"unknown tier {tier!r}; known: {', '.join(DEFAULT_TIERS)}")
+                    tiers[tier] = parse_tier(spec)
+            else:
+                merged[key] = _coerce(key, value)
+    for required in ("base_url", "api_key"):
+        if not merged.get(required):
+            raise HarnessError(
+                f"missing {required}: give --{required.replace('_', '-')}, "
+                f"{ENV_PREFIX}{required.upper()} or a config file (or use --against-mock)"
+            )
+    merged["base_url"] = str(merged["base_url"]).rstrip("/")
+    target = Target(tiers=tiers, **{k: v for k, v in merged.items() if k in _TARGET_FIELDS and k != "tiers"})
+    run = {k: v for k, v in merged.items() if k in _RUN_FIELDS}
+    return RunConfig(target=target, **run)
+
+
+def with_target(config: RunConfig, **changes: Any) -> RunConfig:
+    return replace(config, target=replace(config.target, **changes))

@@ -1,0 +1,212 @@
+"""What a check sees: the target, the paced client, the run's limits and an evidence sink."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Iterable
+from typing import Any
+
+from conformance.client import Exchange, HttpClient
+from conformance.config import RunConfig, Target
+from conformance.errors import Failure, Skip
+from conformance.results import Finding, Kind
+
+__all__ = ["Context", "Evidence"]
+
+# Distinct failures kept per (requirement, operation); further ones are only counted.
+_KEEP_PER_KEY = 3
+
+
+class Evidence:
+    """Thread-safe sink of findings, deduplicated so a fuzzer hitting one bug 500 times stays readable."""
+
+    def __init__(self) -> None:
+        self.findings: list[Finding] = []
+        self.passes: dict[str, set[str]] = {}
+        self.suppressed: dict[tuple[str, str | None], int] = {}
+        self._lock = threading.Lock()
+
+    def add(self, finding: Finding) -> None:
+        with self._lock:
+            if finding.kind is Kind.PASS:
+                self.passes.setdefault(finding.requirement, set()).add(finding.check)
+                return
+            key = (finding.requirement, finding.operation)
+            same = [
+                f for f in self.findings
+                if (f.requirement, f.operation) == key and f.kind is finding.kind
+            ]
+            if any(f.message == finding.message for f in same) or len(same) >= _KEEP_PER_KEY:
+                self.suppressed[key] = self.suppressed.get(key, 0) + 1
+                return
+            self.findings.append(finding)
+
+    def failed(self, requirement: str, check: str | None = None) -> bool:
+        return any(
+            f.requirement == requirement and f.kind is Kind.FAIL and (check is None or f.check == check)
+            for f in self.findings
+        )
+
+    def touched(self, requirement: str, check: str) -> bool:
+        return any(f.requirement == requirement and f.check == check for f in self.findings)
+
+
+class Context:
+    def __init__(
+        self,
+        config: RunConfig,
+        client: HttpClient,
+        evidence: Evidence,
+        *,
+        deadline: float | None = None,
+    ) -> None:
+        self.config = config
+        self.client = client
+        self.evidence = evidence
+        self.deadline = deadline
+        self.check_name = ""
+        self.created: list[str] = []  # assistants this run created (deleted at the end)
+        self.facts: dict[str, Any] = {}  # shared discoveries (the deployment's model, ...)
+        # Requirement ids that got a fail/skip/note since the last reset (the runner turns the
+        # untouched ids of a completed check into passes).
+        self.touched: set[str] = set()
+
+    @property
+    def target(self) -> Target:
+        return self.client.target
+
+    # -- inputs ------------------------------------------------------------------------------------
+    @property
+    def assistant_id(self) -> str:
+        if not self.target.assistant_id:
+            raise Skip("no assistant id configured (--assistant-id / RAGEN_ASSISTANT_ID)")
+        return self.target.assistant_id
+
+    def time_left(self) -> float | None:
+        return None if self.deadline is None else self.deadline - time.monotonic()
+
+    def check_time(self) -> None:
+        left = self.time_left()
+        if left is not None and left <= 0:
+            raise Skip("time limit reached (--max-time)")
+
+    # -- evidence ----------------------------------------------------------------------------------
+    def _finding(self, requirement: str, kind: Kind, message: str, exchange: Exchange | None,
+                 operation: str | None = None) -> Finding:
+        self.touched.add(requirement)
+        return Finding(
+            requirement=requirement,
+            kind=kind,
+            message=exchange.redact(message) if exchange is not None else message,
+            check=self.check_name,
+            operation=operation or (exchange.operation if exchange is not None else None),
+            reproduction=exchange.curl() if exchange is not None and kind is Kind.FAIL else None,
+            exchange=exchange.as_dict() if exchange is not None and kind is Kind.FAIL else None,
+        )
+
+    def fail(self, requirement: str, message: str, exchange: Exchange | None = None, *,
+             operation: str | None = None) -> None:
+        """Record a violation and carry on (use ``raise Failure`` to stop the check)."""
+        self.evidence.add(self._finding(requirement, Kind.FAIL, message, exchange, operation))
+
+    def record_failure(self, failure: Failure) -> None:
+        self.fail(failure.requirement, failure.message, failure.exchange, operation=failure.operation)
+
+    def note(self, requirement: str, message: str, exchange: Exchange | None = None) -> None:
+        """What the server chose on a MAY point, or an informational observation."""
+        self.evidence.add(self._finding(requirement, Kind.NOTE, message, exchange))
+
+    def skip(self, requirement: str, reason: str) -> None:
+        self.evidence.add(self._finding(requirement, Kind.SKIP, reason, None))
+
+    def passed(self, requirement: str) -> None:
+        self.evidence.add(Finding(requirement, Kind.PASS, "", self.check_name))
+
+    def expect(self, condition: bool, requirement: str, message: str, exchange: Exchange | None = None) -> bool:
+        if not condition:
+            self.fail(requirement, message, exchange)
+        return condition
+
+    # -- request helpers ---------------------------------------------------------------------------
+    def chat_body(self, question: str = "What is your refund policy?", **fields: Any) -> dict[str, Any]:
+        body: dict[str, Any] = {
+            "assistant_id": self.assistant_id,
+            "messages": [{"role": "user", "content": question}],
+        }
+        body.update(fields)
+        return body
+
+    def chat(self, body: Any, *, key: Any = ..., **kwargs: Any) -> Exchange:
+        extra = {} if key is ... else {"key": key}
+        return self.client.request("POST", "/v1/chat/completions", json_body=body, **extra, **kwargs)
+
+    def request(self, method: str, path: str, **kwargs: Any) -> Exchange:
+        return self.client.request(method, path, **kwargs)
+
+    def expect_status(self, exchange: Exchange, statuses: Iterable[int], requirement: str, what: str) -> bool:
+        allowed = set(statuses)
+        return self.expect(
+            exchange.status in allowed,
+            requirement,
+            f"{what}: expected {' or '.join(map(str, sorted(allowed)))}, got {exchange.status} "
+            f"{_brief(exchange)}",
+            exchange,
+        )
+
+    def expect_error(
+        self,
+        exchange: Exchange,
+        status: int,
+        error_type: str,
+        requirement: str,
+        what: str,
+        *,
+        param: str | None = None,
+    ) -> bool:
+        """``status`` with the envelope and ``error_type``; ``param`` is checked as ERR-PARAM-1 (SHOULD)."""
+        if not self.expect_status(exchange, {status}, requirement, what):
+            return False
+        error = exchange.error
+        if error is None:
+            return self.expect(False, requirement, f"{what}: {status} without the error envelope", exchange)
+        ok = self.expect(
+            error.get("type") == error_type,
+            requirement,
+            f"{what}: error type {error.get('type')!r}, expected {error_type!r}",
+            exchange,
+        )
+        if param is not None:
+            if error.get("param") == param:
+                self.passed("ERR-PARAM-1")
+            else:
+                self.fail("ERR-PARAM-1", f"{what}: param {error.get('param')!r}, expected {param!r}", exchange)
+        return ok
+
+    def create_assistant(self, body: dict[str, Any], *, key: Any = ...) -> Exchange:
+        extra = {} if key is ... else {"key": key}
+        exchange = self.client.request("POST", "/v1/assistants", json_body=body, **extra)
+        created = exchange.json()
+        if exchange.status in (200, 201) and isinstance(created, dict) and isinstance(created.get("id"), str):
+            self.created.append(created["id"])
+        return exchange
+
+    def created_assistant(self, requirement: str, name: str = "conformance probe", **fields: Any) -> dict[str, Any]:
+        """Create a scratch assistant or fail ``requirement``; returns the object."""
+        exchange = self.create_assistant({"name": name, **fields})
+        body = exchange.json()
+        if exchange.status not in (200, 201) or not isinstance(body, dict) or not isinstance(body.get("id"), str):
+            raise Failure(requirement, f"could not create an assistant: {exchange.status} {_brief(exchange)}",
+                          exchange=exchange)
+        return body
+
+
+def _brief(exchange: Exchange, limit: int = 160) -> str:
+    error = exchange.error
+    if error is not None:
+        return f"({error.get('type')}: {str(error.get('message'))[:100]})"
+    text = exchange.text.strip().replace("\n", " ")
+    return f"({text[:limit]}{'…' if len(text) > limit else ''})" if text else "(empty body)"
+
+
+brief = _brief

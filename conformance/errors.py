@@ -1,0 +1,60 @@
+"""Outcomes that are not a pass.
+
+    Exception
+     ├── AssertionError
+     │    └── Failure        the server broke a requirement (its fault)
+     ├── Skip                a check could not run: missing input, time limit (nobody's fault)
+     └── HarnessError        the harness could not run: usage, connection (our/the user's fault)
+          └── TargetUnreachable
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from conformance.client import Exchange
+
+__all__ = ["Failure", "HarnessError", "Skip", "TargetUnreachable"]
+
+
+class Failure(AssertionError):
+    """The implementation violated ``requirement``; ``exchange`` is the offending request, if any."""
+
+    def __init__(
+        self,
+        requirement: str,
+        message: str,
+        *,
+        exchange: Exchange | None = None,
+        operation: str | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.requirement = requirement
+        self.message = message
+        self.exchange = exchange
+        self.operation = operation or (exchange.operation if exchange is not None else None)
+
+    @property
+    def reproduction(self) -> str | None:
+        return self.exchange.curl() if self.exchange is not None else None
+
+    def __str__(self) -> str:
+        where = f" [{self.operation}]" if self.operation else ""
+        return f"{self.requirement}{where}: {self.message}"
+
+
+class Skip(Exception):
+    """A check (or one requirement of it) cannot run; ``reason`` says why."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+class HarnessError(Exception):
+    """The harness itself could not do its job (bad usage, bad config)."""
+
+
+class TargetUnreachable(HarnessError):
+    """The target did not answer at the HTTP level (refused, reset, timed out)."""

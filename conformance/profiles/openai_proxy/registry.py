@@ -1,0 +1,94 @@
+"""The openai-proxy profile's registry: the catalogue's ``Check``/``ResponseCheck`` types, kept in
+dicts of their own so a Ragen run never runs a proxy check (and vice versa)."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from typing import Any
+
+from conformance.catalogue import Check, ProbeFn, ResponseCheck, ResponseFn
+from conformance.client import Exchange
+from conformance.context import Context, brief
+from conformance.errors import Skip
+from ragen_spec import PROXY_SPEC_PATH
+
+__all__ = ["CHECKS", "GROUPS", "MODEL_ENV", "RESPONSE_CHECKS", "SPEC", "check", "expect_error", "model",
+           "response_check"]
+
+SPEC = PROXY_SPEC_PATH
+GROUPS = ("models", "chat", "streaming", "errors", "auth")
+MODEL_ENV = "RAGEN_PROXY_MODEL"  # the model the probes ask; default: the first of GET /v1/models
+
+CHECKS: dict[str, Check] = {}
+RESPONSE_CHECKS: dict[str, ResponseCheck] = {}
+
+
+def check(*requirements: str, group: str) -> Callable[[ProbeFn], ProbeFn]:
+    def register(func: ProbeFn) -> ProbeFn:
+        if func.__name__ in CHECKS or group not in GROUPS:
+            raise ValueError(f"duplicate check or unknown group: {func.__name__} ({group})")
+        CHECKS[func.__name__] = Check(func.__name__, func, tuple(requirements), group)
+        return func
+
+    return register
+
+
+def response_check(*requirements: str) -> Callable[[ResponseFn], ResponseFn]:
+    def register(func: ResponseFn) -> ResponseFn:
+        RESPONSE_CHECKS[func.__name__] = ResponseCheck(func.__name__, func, tuple(requirements))
+        return func
+
+    return register
+
+
+def model(ctx: Context) -> str:
+    """The model every probe asks for (found by the preflight)."""
+    found = ctx.facts.get("proxy_model")
+    if not isinstance(found, str):
+        raise Skip(f"no model to ask: GET /v1/models listed none; set {MODEL_ENV}")
+    return found
+
+
+def discover_model(ctx: Context) -> None:
+    """Preflight: the key works, and which model to ask (``RAGEN_PROXY_MODEL`` or the first listed)."""
+    from conformance.errors import HarnessError
+
+    exchange = ctx.request("GET", "/v1/models")
+    if exchange.status in (401, 403):
+        raise HarnessError(f"the API key was rejected by {ctx.target.base_url} ({exchange.status}); "
+                           "check --api-key / RAGEN_API_KEY")
+    body = exchange.json()
+    listed = [m.get("id") for m in body.get("data") or [] if isinstance(m, dict)] if isinstance(body, dict) else []
+    ctx.facts["proxy_models"] = [m for m in listed if isinstance(m, str) and m]
+    ctx.facts["proxy_model"] = os.environ.get(MODEL_ENV) or next(iter(ctx.facts["proxy_models"]), None)
+
+
+def body(ctx: Context, question: str = "Tell me a short story about a robot.", **fields: Any) -> dict[str, Any]:
+    return {"model": model(ctx), "messages": [{"role": "user", "content": question}], **fields}
+
+
+def expect_error(
+    ctx: Context,
+    exchange: Exchange,
+    status: int,
+    types: set[str],
+    requirement: str,
+    what: str,
+    *,
+    param: str | None = None,
+) -> bool:
+    """``status`` with the envelope and a type in ``types``; ``param`` is PROXY-ERR-PARAM-1 (SHOULD)."""
+    if not ctx.expect(exchange.status == status, requirement,
+                      f"{what}: expected {status}, got {exchange.status} {brief(exchange)}", exchange):
+        return False
+    error = exchange.error
+    if error is None:
+        return ctx.expect(False, requirement, f"{what}: {status} without the error envelope", exchange)
+    ok = ctx.expect(error.get("type") in types, requirement,
+                    f"{what}: error type {error.get('type')!r}, expected {' or '.join(sorted(map(repr, types)))}",
+                    exchange)
+    if param is not None:
+        ctx.expect(error.get("param") == param, "PROXY-ERR-PARAM-1",
+                   f"{what}: param {error.get('param')!r}, expected {param!r}", exchange)
+    return ok

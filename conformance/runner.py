@@ -1,0 +1,218 @@
+"""Runs the catalogue against a target and returns a Report. Prints nothing: progress goes to a
+callback, output to the reporters."""
+
+from __future__ import annotations
+
+import time
+import traceback
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from conformance import checks as _checks  # noqa: F401  (registers the catalogue)
+from conformance.catalogue import CHECKS, RESPONSE_CHECKS, Check, covered_requirements
+from conformance.client import Exchange, HttpClient
+from conformance.config import GROUPS, RunConfig
+from conformance.context import Context, Evidence
+from conformance.errors import Failure, HarnessError, Skip, TargetUnreachable
+from conformance.results import CheckRun, Finding, Kind, Report, Verdict, VerdictKind
+from ragen_spec import requirements
+
+__all__ = ["Progress", "run", "selected_checks"]
+
+
+@dataclass(frozen=True)
+class Progress:
+    """One progress event: a check started/ended, or the pacer is waiting."""
+
+    kind: str  # "start" | "end" | "wait"
+    check: str
+    index: int
+    total: int
+    elapsed: float
+    eta: float | None
+    requests: int
+    detail: str = ""
+
+
+def selected_checks(config: RunConfig) -> list[Check]:
+    order = {g: i for i, g in enumerate(GROUPS)}
+    chosen = [c for c in CHECKS.values() if c.group in config.groups]
+    return sorted(chosen, key=lambda c: order[c.group])
+
+
+def _dispatch(ctx: Context) -> Callable[[Exchange], None]:
+    """Run every response check on an exchange, without disturbing the probe check in progress."""
+
+    def on_exchange(exchange: Exchange) -> None:
+        saved_name, saved_touched = ctx.check_name, ctx.touched
+        try:
+            for response_check in RESPONSE_CHECKS.values():
+                ctx.check_name, ctx.touched = response_check.name, set()
+                try:
+                    applied = response_check.func(ctx, exchange)
+                except Failure as failure:
+                    ctx.record_failure(failure)
+                    applied = True
+                if applied:
+                    for rid in response_check.requirements:
+                        if rid not in ctx.touched:
+                            ctx.passed(rid)
+        finally:
+            ctx.check_name, ctx.touched = saved_name, saved_touched
+
+    return on_exchange
+
+
+def _preflight(ctx: Context) -> None:
+    """The target answers HTTP and accepts the key; otherwise nothing else is worth running."""
+    exchange = ctx.request("GET", "/v1/assistants", params={"limit": 1})
+    if exchange.status in (401, 403):
+        raise HarnessError(f"the API key was rejected by {ctx.target.base_url} ({exchange.status}); "
+                           "check --api-key / RAGEN_API_KEY")
+
+
+def run(config: RunConfig, *, progress: Callable[[Progress], None] | None = None) -> Report:
+    started = time.monotonic()
+    deadline = started + config.max_time if config.max_time else None
+    evidence = Evidence()
+    checks = selected_checks(config)
+    index = 0
+    harness_errors: list[str] = []
+    runs: list[CheckRun] = []
+
+    def emit(kind: str, name: str, detail: str = "") -> None:
+        if progress is None:
+            return
+        elapsed = time.monotonic() - started
+        eta = elapsed / index * (len(checks) - index) if index and kind != "wait" else None
+        progress(Progress(kind, name, index, len(checks), elapsed, eta, requests(), detail))
+
+    def on_wait(tier: str, seconds: float) -> None:
+        emit("wait", ctx.check_name, f"pacing: waiting {seconds:.1f}s for the {tier} budget")
+
+    client = HttpClient(config.target, on_wait=on_wait)
+    ctx = Context(config, client, evidence, deadline=deadline)
+    client.listeners.append(_dispatch(ctx))
+    rl_ctx = ctx
+    if config.ratelimit_target is not None and any(c.group == "ratelimit" for c in checks):
+        rl_client = HttpClient(config.ratelimit_target, on_wait=on_wait)
+        rl_ctx = Context(config, rl_client, evidence, deadline=deadline)
+        rl_client.listeners.append(_dispatch(rl_ctx))
+
+    def requests() -> int:
+        return client.count + (rl_ctx.client.count if rl_ctx is not ctx else 0)
+
+    unreachable: str | None = None
+    try:
+        _preflight(ctx)
+    except (HarnessError, Skip) as exc:
+        unreachable = str(exc)
+        harness_errors.append(unreachable)
+
+    for check in checks:
+        index += 1
+        emit("start", check.name)
+        began = time.monotonic()
+        cctx = rl_ctx if check.group == "ratelimit" else ctx
+        cctx.check_name, cctx.touched = check.name, set()
+        status, message = "passed", ""
+        missing = [n for n in check.needs if not getattr(cctx.target, n)]
+        try:
+            if unreachable is not None:
+                raise Skip(f"not run: {unreachable}")
+            if check.group == "ratelimit" and not cctx.target.rate_limits:
+                raise Skip("the target runs with rate limits off (rate_limits = false)")
+            if missing:
+                raise Skip(f"needs {', '.join(missing)} (--{missing[0].replace('_', '-')})")
+            cctx.check_time()
+            check.func(cctx)
+            for rid in check.requirements:
+                if rid not in cctx.touched:
+                    cctx.passed(rid)
+        except Failure as failure:
+            cctx.record_failure(failure)
+            status, message = "failed", str(failure)
+        except Skip as skip:
+            for rid in check.requirements:
+                if rid not in cctx.touched:
+                    cctx.skip(rid, skip.reason)
+            status, message = "skipped", skip.reason
+        except TargetUnreachable as exc:
+            unreachable = f"the target stopped answering: {exc}"
+            harness_errors.append(unreachable)
+            status, message = "error", unreachable
+        except Exception as exc:  # a harness bug must not pass as conformance
+            detail = "".join(traceback.format_exception_only(type(exc), exc)).strip()
+            for rid in check.requirements:
+                evidence.add(Finding(rid, Kind.ERROR, f"harness error in {check.name}: {detail}", check.name))
+            status, message = "error", detail
+        if status == "passed" and any(evidence.failed(r, check.name) for r in check.requirements):
+            status = "failed"
+        runs.append(CheckRun(check.name, check.group, check.requirements, status, time.monotonic() - began, message))
+        emit("end", check.name, status)
+
+    if unreachable is None:
+        _cleanup(ctx)
+    client.close()
+    if rl_ctx is not ctx:
+        rl_ctx.client.close()
+    verdicts = _verdicts(evidence)
+    paced = client.pacer.waited + (rl_ctx.client.pacer.waited if rl_ctx is not ctx else 0.0)
+    return Report(config.target.base_url, verdicts, runs, requests(), time.monotonic() - started,
+                  strict=config.strict, paced_seconds=paced, harness_errors=harness_errors)
+
+
+def _cleanup(ctx: Context) -> None:
+    """Delete the scratch assistants this run created (best effort)."""
+    ctx.check_name, ctx.touched = "cleanup", set()
+    for assistant_id in dict.fromkeys(ctx.created):
+        try:
+            ctx.request("DELETE", f"/v1/assistants/{assistant_id}")
+        except (HarnessError, Skip):
+            break
+    ctx.created.clear()
+
+
+def _first(findings: list[Finding]) -> str:
+    more = f" (+{len(findings) - 1} more)" if len(findings) > 1 else ""
+    f = findings[0]
+    where = f"{f.operation}: " if f.operation else ""
+    return f"{where}{f.message}{more}"
+
+
+def _verdicts(evidence: Evidence) -> list[Verdict]:
+    covered = covered_requirements()
+    out = []
+    for rid, req in requirements().items():
+        level = req["level"]
+        findings = [f for f in evidence.findings if f.requirement == rid]
+        fails = [f for f in findings if f.kind is Kind.FAIL]
+        notes = [f for f in findings if f.kind is Kind.NOTE]
+        skips = [f for f in findings if f.kind is Kind.SKIP]
+        errors = [f for f in findings if f.kind is Kind.ERROR]
+        passes = evidence.passes.get(rid, set())
+        if req.get("observable") is False and not fails:
+            verdict, reason = VerdictKind.SKIP, "not observable by a black-box client (the mock proves it " \
+                                                "through its inspection API)"
+        elif fails:
+            verdict = {"MUST": VerdictKind.FAIL, "SHOULD": VerdictKind.WARN}.get(level, VerdictKind.INFO)
+            reason = _first(fails)
+        elif errors:
+            verdict, reason = VerdictKind.ERROR, _first(errors)
+        elif level == "MAY" and notes:
+            verdict, reason = VerdictKind.INFO, "; ".join(dict.fromkeys(n.message for n in notes))
+        elif notes and not passes:
+            verdict = VerdictKind.PASS if level in ("SHOULD", "MUST") else VerdictKind.INFO
+            reason = "; ".join(dict.fromkeys(n.message for n in notes))
+        elif passes:
+            verdict = VerdictKind.INFO if level == "MAY" else VerdictKind.PASS
+            reason = "checked by " + ", ".join(sorted(passes))
+            if notes:
+                reason = "; ".join(dict.fromkeys(n.message for n in notes)) + f" ({reason})"
+        elif skips:
+            verdict, reason = VerdictKind.SKIP, skips[0].message
+        else:
+            verdict = VerdictKind.SKIP
+            reason = "not exercised in this run" if rid in covered else "no check covers it"
+        out.append(Verdict(rid, level, req["text"], verdict, reason, sorted(covered.get(rid, [])), findings))
+    return out

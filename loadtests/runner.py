@@ -153,8 +153,9 @@ def _stream(
     command: list[str], *, log: Path, env: dict[str, str], limit_s: float, echo: Callable[[str], None]
 ) -> int:
     log.parent.mkdir(parents=True, exist_ok=True)
-    with log.open("w", encoding="utf-8") as sink:
-        proc = subprocess.Popen(
+    with (
+        log.open("w", encoding="utf-8") as sink,
+        subprocess.Popen(
             command,
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,
@@ -162,7 +163,8 @@ def _stream(
             env=env,
             text=True,
             start_new_session=True,  # so a timeout can end Locust and the workers it forked
-        )
+        ) as proc,
+    ):
         expired = threading.Event()
 
         def _kill() -> None:

@@ -1,0 +1,173 @@
+"""The verdicts on fabricated runs: each defect of a simulated server fails its own property."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import pytest
+
+from loadtests.analysis import FAIL, INFO, PASS, SKIP, analyse, percentile, proven_max_in_window
+from loadtests.records import Record
+from loadtests.report import render, to_json
+from loadtests.scenario import TIERS
+from tests.loadtests.fabricate import PRIMARY, T0, Server, run
+
+CHAT = TIERS["chat"].with_budget(10, 2.0)
+ASSISTANTS = TIERS["assistants"].with_budget(20, 2.0)
+IPS = (PRIMARY, "127.0.0.3")
+PROPERTIES = [
+    "no-leak",
+    "limit-reached",
+    "well-formed-429",
+    "headers-match-tier",
+    "healthy",
+    "recovery",
+    "isolation",
+]
+
+
+def statuses(records: list[Record], tier=CHAT, ips=IPS) -> dict[str, str]:
+    return {v.name: v.status for v in analyse(tier, records, ips).verdicts}
+
+
+def only_failing(records: list[Record], tier=CHAT) -> set[str]:
+    return {name for name, status in statuses(records, tier).items() if status == FAIL}
+
+
+def test_analyse_sliding_window_server_passes_every_property() -> None:
+    report = analyse(CHAT, run(Server()), IPS)
+    assert [v.name for v in report.verdicts] == PROPERTIES
+    assert {v.status for v in report.verdicts} == {PASS}
+    assert report.passed
+
+
+def test_analyse_limit_too_high_fails_no_leak() -> None:
+    failing = only_failing(run(Server(limit=15, advertised=10)))
+    assert failing == {"no-leak"}
+
+
+def test_analyse_limit_too_high_and_advertised_also_fails_headers() -> None:
+    assert only_failing(run(Server(limit=15))) == {"no-leak", "headers-match-tier"}
+
+
+def test_analyse_limit_too_low_fails_limit_reached() -> None:
+    report = analyse(CHAT, run(Server(limit=5, advertised=10)), IPS)
+    assert {v.name for v in report.verdicts if v.failed} == {"limit-reached"}
+    assert "over-throttled" in report.verdict("limit-reached").detail
+
+
+def test_analyse_missing_retry_after_fails_well_formed() -> None:
+    report = analyse(CHAT, run(Server(retry_after=False)), IPS)
+    assert {v.name for v in report.verdicts if v.failed} == {"well-formed-429"}
+    assert "no Retry-After" in report.verdict("well-formed-429").detail
+
+
+def test_analyse_server_errors_fail_healthy() -> None:
+    report = analyse(CHAT, run(Server(fail_first=3)), IPS)
+    assert {v.name for v in report.verdicts if v.failed} == {"healthy"}
+    assert "500 (3)" in report.verdict("healthy").detail
+
+
+def test_analyse_global_budget_fails_isolation_on_chat() -> None:
+    report = analyse(CHAT, run(Server(scope="global")), IPS)
+    assert {v.name for v in report.verdicts if v.failed} == {"isolation"}
+    assert "budget shared" in report.verdict("isolation").detail
+
+
+def test_analyse_global_budget_is_information_on_assistants() -> None:
+    # RATE-ASST-2 is MAY: per key or organization is conformant.
+    result = statuses(run(Server(limit=20, scope="global"), every=0.02), ASSISTANTS)
+    assert result["isolation"] == INFO
+    assert FAIL not in result.values()
+
+
+def test_analyse_single_address_skips_isolation() -> None:
+    result = statuses(run(Server(), ips=(PRIMARY,)), ips=(PRIMARY,))
+    assert result["isolation"] == SKIP
+    assert FAIL not in result.values()
+
+
+def test_analyse_window_longer_than_declared_fails_recovery() -> None:
+    result = statuses(run(Server(window=10.0)))
+    assert result["recovery"] == FAIL
+
+
+def test_analyse_too_few_requests_is_inconclusive_not_a_pass() -> None:
+    report = analyse(CHAT, run(Server(), every=0.2), IPS)
+    verdict = report.verdict("limit-reached")
+    assert verdict.status == FAIL
+    assert "inconclusive" in verdict.detail
+
+
+def test_analyse_unexpected_status_fails_healthy() -> None:
+    records = [dict(r, status=401, headers={}) if i % 7 == 0 else r for i, r in enumerate(run(Server()))]
+    assert statuses(records)["healthy"] == FAIL  # type: ignore[arg-type]
+
+
+def test_analyse_broken_stream_fails_healthy() -> None:
+    records = run(Server())
+    records[0] = {**records[0], "error": "stream ended without data: [DONE]"}
+    assert statuses(records)["healthy"] == FAIL
+
+
+def test_analyse_reports_429_latency_percentiles() -> None:
+    records = run(Server())
+    rejected = [r for r in records if r["status"] == 429]
+    rejected[-1]["ms"] = 250.0
+    figures = analyse(CHAT, records, IPS).figures
+    assert figures.requests == len(records)
+    assert figures.by_status[429] == len(rejected)
+    assert figures.max_429_ms == 250.0
+    assert figures.p50_429_ms == pytest.approx(3.0)
+
+
+def _success(t: float, ms: float) -> Record:
+    return {
+        "t": T0 + t,
+        "ms": ms,
+        "ip": PRIMARY,
+        "role": "primary",
+        "phase": "burst",
+        "op": "chat",
+        "status": 200,
+        "headers": {},
+        "body": None,
+        "error": None,
+        "worker": None,
+    }
+
+
+def test_proven_max_in_window_counts_fast_admissions() -> None:
+    assert proven_max_in_window([_success(i * 0.01, 3) for i in range(11)], 2.0) == 11
+
+
+def test_proven_max_in_window_gives_slow_responses_the_benefit_of_the_doubt() -> None:
+    # Eleven requests sent within 0.1 s but each answered after 2.5 s: the server may have
+    # admitted them more than a window apart, so this proves nothing.
+    assert proven_max_in_window([_success(i * 0.01, 2500) for i in range(11)], 2.0) == 0
+
+
+def test_proven_max_in_window_spans_a_window_exactly() -> None:
+    spread = [_success(i * 0.2, 3) for i in range(11)]  # 0.0 .. 2.0 s
+    assert proven_max_in_window(spread, 2.0) == 10
+
+
+def test_percentile_nearest_rank() -> None:
+    values = [float(v) for v in range(1, 101)]
+    assert percentile(values, 99) == 99.0
+    assert percentile(values, 50) == 50.0
+    assert percentile([], 99) is None
+
+
+def test_render_prints_one_row_per_property_and_the_tier_verdict() -> None:
+    report = analyse(CHAT, run(Server(retry_after=False)), IPS)
+    table = render(report)
+    for name in PROPERTIES:
+        assert name in table
+    assert "429 p99" in table
+    assert table.rstrip().endswith("tier chat: FAIL")
+    assert to_json(report)["passed"] is False
+
+
+def test_with_budget_keeps_requirement_ids() -> None:
+    assert replace(CHAT, limit=3).no_leak == ("RATE-CHAT-1",)

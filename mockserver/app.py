@@ -2,7 +2,7 @@
 
 Middlewares, outermost first::
 
-    cors (preflights) → journal (x-request-id, access log) → errors (the envelope)
+    cors (preflights) → journal (x-request-id, access log) → [response check] → errors (the envelope)
       → faults → rate limit (per tier) → route: auth + scope → body/query validation → handler
 
 Routes of the API come from the spec's ``paths`` (``mockserver.operations``); a spec operation
@@ -28,6 +28,7 @@ from mockserver.keys import RATE_HEADERS, REQUEST_ID
 from mockserver.operations import bind, operations_from_spec
 from mockserver.ratelimit import TierLimiter, VirtualClock, ratelimit_middleware
 from mockserver.routes import assistants, chat, inspect
+from mockserver.selfcheck import response_check_middleware
 from mockserver.settings import Settings
 from mockserver.state import Store
 from mockserver.validation import SchemaSource
@@ -76,9 +77,12 @@ def create_app(settings: Settings | None = None, *, spec: dict[str, Any] | None 
     )
     policy = CorsPolicy(settings.cors_origins)
     tiers: dict[object, str] = {}
-    middlewares = [
-        cors_middleware(policy),
-        journal_middleware(state.journal),
+    responses: dict[object, dict[str, Any]] = {}
+    source = SchemaSource(spec)
+    middlewares = [cors_middleware(policy), journal_middleware(state.journal)]
+    if settings.validate_responses:
+        middlewares.append(response_check_middleware(source, responses))
+    middlewares += [
         error_middleware,
         faults_middleware(state.faults),
     ]
@@ -87,12 +91,12 @@ def create_app(settings: Settings | None = None, *, spec: dict[str, Any] | None 
     app = web.Application(middlewares=middlewares, client_max_size=settings.max_body_bytes + _SLACK)
     app[STATE] = state
 
-    source = SchemaSource(spec)
     for operation in operations_from_spec(source):
         handler = HANDLERS.get(operation.operation_id)
         if handler is None:
             raise RuntimeError(f"the spec's operation {operation.operation_id} has no handler in the mock")
         route = app.router.add_route(operation.method, operation.path, bind(operation, handler, state))
+        responses[route] = operation.responses
         if operation.tier is not None:
             tiers[route] = operation.tier
 

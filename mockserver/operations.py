@@ -45,6 +45,7 @@ class Operation:
     body: BodyValidator | None
     body_required: bool
     query: QueryValidator | None
+    responses: dict[str, Any]
 
 
 def operations_from_spec(source: SchemaSource) -> list[Operation]:
@@ -73,6 +74,7 @@ def operations_from_spec(source: SchemaSource) -> list[Operation]:
                     body=BodyValidator(body_schema, source) if body_schema is not None else None,
                     body_required=body_required,
                     query=QueryValidator(query, source) if query else None,
+                    responses=op.get("responses", {}),
                 )
             )
     return found

@@ -209,3 +209,11 @@ def test_json_and_stream_agree_on_usage_and_content(client: OpenAI) -> None:
         assert text == plain.choices[0].message.content
         assert finish == [plain.choices[0].finish_reason]
         assert chunks[-1].usage == plain.usage
+
+
+def test_CHAT_RESP_3_logprobs_and_refusal_are_null(http: httpx2.Client) -> None:
+    choice = http.post("/v1/chat/completions", json=chat_body()).json()["choices"][0]
+    assert "logprobs" in choice and choice["logprobs"] is None
+    assert "refusal" in choice["message"] and choice["message"]["refusal"] is None
+    streamed = http.post("/v1/chat/completions", json=chat_body(stream=True)).text
+    assert streamed.count('"logprobs":null') == streamed.count('"index":0')

@@ -52,7 +52,7 @@ def test_ERR_ENV_1_and_ERR_TYPE_1_every_error_status(server: BackgroundServer, h
         assert _assert_envelope(response, status)["type"] == TYPES[status]
 
 
-def test_ERR_TYPE_1_5xx_is_api_error(http: httpx2.Client) -> None:
+def test_ERR_TYPE_1_server_errors_are_api_error(http: httpx2.Client) -> None:
     response = http.get("/v1/assistants", headers={"x-mock-fault": "kind=status; status=503"})
     assert _assert_envelope(response, 503)["type"] == "api_error"
 

@@ -10,25 +10,23 @@ from typing import Any
 import click
 
 from conformance import config as configuration
-from conformance.catalogue import CHECKS, RESPONSE_CHECKS
 from conformance.config import GROUPS
 from conformance.errors import HarnessError
+from conformance.profiles import PROFILE_NAMES, Profile, get_profile
 from conformance.reporters import ProgressPrinter, terminal, write_json, write_junit
 from conformance.runner import run
 
 __all__ = ["main"]
 
 
-def _list_checks() -> None:
-    from ragen_spec import requirements
-
-    levels = {rid: r["level"] for rid, r in requirements().items()}
-    for group in GROUPS:
-        for check in (c for c in CHECKS.values() if c.group == group):
+def _list_checks(profile: Profile) -> None:
+    levels = {rid: r["level"] for rid, r in profile.requirements().items()}
+    for group in profile.groups:
+        for check in (c for c in profile.checks.values() if c.group == group):
             ids = ", ".join(f"{r}({levels.get(r, '?')})" for r in check.requirements)
             needs = f"  [needs {', '.join(check.needs)}]" if check.needs else ""
             click.echo(f"{group:<10} {check.name}: {check.doc}\n           {ids}{needs}")
-    for rc in RESPONSE_CHECKS.values():
+    for rc in profile.response_checks.values():
         ids = ", ".join(f"{r}({levels.get(r, '?')})" for r in rc.requirements)
         click.echo(f"{'response':<10} {rc.name}: {rc.doc}\n           {ids}")
 
@@ -61,6 +59,9 @@ def _list_checks() -> None:
 @click.option("--against-mock", is_flag=True, help="Start the bundled mock in-process and test it")
 @click.option("-q", "--quiet", is_flag=True, help="No progress on stderr")
 @click.option("--list-checks", is_flag=True, help="Print the catalogue (checks and requirement ids) and exit")
+@click.option("--profile", type=click.Choice(PROFILE_NAMES), default="ragen", show_default=True,
+              help="ragen: spec/openapi.yaml; openai-proxy: spec/openai-proxy.yaml (any OpenAI-compatible "
+                   "proxy; the model asked is RAGEN_PROXY_MODEL or the first of GET /v1/models)")
 def main(**options: Any) -> None:
     """Verify an OpenAI-compatible Ragen API server against spec/openapi.yaml.
 
@@ -68,7 +69,7 @@ def main(**options: Any) -> None:
     connection errors.
     """
     if options.pop("list_checks"):
-        _list_checks()
+        _list_checks(get_profile(options["profile"]))
         return
     try:
         code = _run(options)
@@ -101,17 +102,19 @@ def _run(options: dict[str, Any]) -> int:
     config_file = options.get("config_file") or os.environ.get("RAGEN_CONFIG")
     file_layer = configuration.from_file(config_file) if config_file else {}
     progress = None if options.get("quiet") else ProgressPrinter()
+    profile = get_profile(options.get("profile") or "ragen")
     if options.get("against_mock"):
-        from conformance.mock import mock_config
+        from conformance.mock import mock_config, proxy_mock_config
 
         limits = {k: v for k, v in {**file_layer, **flags}.items()
                   if k in ("max_examples", "max_time", "strict", "groups", "seed") and v is not None}
         base = configuration.load({"base_url": "http://mock", "api_key": "mock"}, limits)
-        with mock_config(base) as config:
-            report = run(config, progress=progress)
+        start = proxy_mock_config if profile.name == "openai-proxy" else mock_config
+        with start(base) as config:
+            report = run(config, progress=progress, profile=profile)
     else:
         config = configuration.load(file_layer, env, flags)
-        report = run(config, progress=progress)
+        report = run(config, progress=progress, profile=profile)
     terminal(report)
     if options.get("junit"):
         write_junit(report, Path(options["junit"]))

@@ -12,7 +12,7 @@ from dataclasses import replace
 
 from conformance.config import RunConfig, Target, Tier
 
-__all__ = ["RATELIMIT_TIERS", "mock_config"]
+__all__ = ["RATELIMIT_TIERS", "mock_config", "proxy_mock_config"]
 
 # Short windows so the burst checks take seconds, not minutes.
 RATELIMIT_TIERS = {"chat": Tier(10, 3.0), "assistants": Tier(20, 3.0)}
@@ -52,3 +52,16 @@ def mock_config(base: RunConfig | None = None) -> Iterator[RunConfig]:
         rl_target = replace(target, base_url=limited.url, tiers=dict(RATELIMIT_TIERS), pace=True, rate_limits=True)
         config = base or RunConfig(target=target)
         yield replace(config, target=target, ratelimit_target=rl_target)
+
+
+@contextmanager
+def proxy_mock_config(base: RunConfig | None = None) -> Iterator[RunConfig]:
+    """Start the openai-proxy mock (``--profile openai-proxy``); yield a RunConfig pointing at it."""
+    from mockserver.background import BackgroundServer
+    from mockserver.proxy import PROXY_KEY, create_proxy_app
+    from mockserver.settings import Settings
+
+    with BackgroundServer(lambda: create_proxy_app(Settings())) as proxy:
+        target = Target(base_url=proxy.url, api_key=PROXY_KEY, pace=False, rate_limits=False)
+        config = base or RunConfig(target=target)
+        yield replace(config, target=target, ratelimit_target=None)

@@ -5,17 +5,17 @@ from __future__ import annotations
 
 import time
 import traceback
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, replace
 
 from conformance import checks as _checks  # noqa: F401  (registers the catalogue)
-from conformance.catalogue import CHECKS, RESPONSE_CHECKS, Check, covered_requirements
+from conformance.catalogue import Check, ResponseCheck
 from conformance.client import Exchange, HttpClient
 from conformance.config import GROUPS, RunConfig
 from conformance.context import Context, Evidence
 from conformance.errors import Failure, HarnessError, Skip, TargetUnreachable
+from conformance.profiles import Profile, get_profile
 from conformance.results import CheckRun, Finding, Kind, Report, Verdict, VerdictKind
-from ragen_spec import requirements
 
 __all__ = ["Progress", "run", "selected_checks"]
 
@@ -34,19 +34,22 @@ class Progress:
     detail: str = ""
 
 
-def selected_checks(config: RunConfig) -> list[Check]:
-    order = {g: i for i, g in enumerate(GROUPS)}
-    chosen = [c for c in CHECKS.values() if c.group in config.groups]
+def selected_checks(config: RunConfig, profile: Profile | None = None) -> list[Check]:
+    profile = profile or get_profile("ragen")
+    # --only/--skip name the Ragen groups; another profile runs all of its own.
+    groups = config.groups if profile.groups == GROUPS else profile.groups
+    order = {g: i for i, g in enumerate(profile.groups)}
+    chosen = [c for c in profile.checks.values() if c.group in groups]
     return sorted(chosen, key=lambda c: order[c.group])
 
 
-def _dispatch(ctx: Context) -> Callable[[Exchange], None]:
+def _dispatch(ctx: Context, response_checks: Mapping[str, ResponseCheck]) -> Callable[[Exchange], None]:
     """Run every response check on an exchange, without disturbing the probe check in progress."""
 
     def on_exchange(exchange: Exchange) -> None:
         saved_name, saved_touched = ctx.check_name, ctx.touched
         try:
-            for response_check in RESPONSE_CHECKS.values():
+            for response_check in response_checks.values():
                 ctx.check_name, ctx.touched = response_check.name, set()
                 try:
                     applied = response_check.func(ctx, exchange)
@@ -71,11 +74,17 @@ def _preflight(ctx: Context) -> None:
                            "check --api-key / RAGEN_API_KEY")
 
 
-def run(config: RunConfig, *, progress: Callable[[Progress], None] | None = None) -> Report:
+def run(
+    config: RunConfig, *, progress: Callable[[Progress], None] | None = None, profile: Profile | None = None
+) -> Report:
+    """Run ``profile`` (default: the Ragen catalogue against spec/openapi.yaml)."""
+    profile = profile or get_profile("ragen")
+    if not profile.pace:
+        config = replace(config, target=replace(config.target, pace=False))
     started = time.monotonic()
     deadline = started + config.max_time if config.max_time else None
     evidence = Evidence()
-    checks = selected_checks(config)
+    checks = selected_checks(config, profile)
     index = 0
     harness_errors: list[str] = []
     runs: list[CheckRun] = []
@@ -92,19 +101,19 @@ def run(config: RunConfig, *, progress: Callable[[Progress], None] | None = None
 
     client = HttpClient(config.target, on_wait=on_wait)
     ctx = Context(config, client, evidence, deadline=deadline)
-    client.listeners.append(_dispatch(ctx))
+    client.listeners.append(_dispatch(ctx, profile.response_checks))
     rl_ctx = ctx
     if config.ratelimit_target is not None and any(c.group == "ratelimit" for c in checks):
         rl_client = HttpClient(config.ratelimit_target, on_wait=on_wait)
         rl_ctx = Context(config, rl_client, evidence, deadline=deadline)
-        rl_client.listeners.append(_dispatch(rl_ctx))
+        rl_client.listeners.append(_dispatch(rl_ctx, profile.response_checks))
 
     def requests() -> int:
         return client.count + (rl_ctx.client.count if rl_ctx is not ctx else 0)
 
     unreachable: str | None = None
     try:
-        _preflight(ctx)
+        (profile.preflight or _preflight)(ctx)
     except (HarnessError, Skip) as exc:
         unreachable = str(exc)
         harness_errors.append(unreachable)
@@ -156,7 +165,7 @@ def run(config: RunConfig, *, progress: Callable[[Progress], None] | None = None
     client.close()
     if rl_ctx is not ctx:
         rl_ctx.client.close()
-    verdicts = _verdicts(evidence)
+    verdicts = _verdicts(evidence, profile)
     paced = client.pacer.waited + (rl_ctx.client.pacer.waited if rl_ctx is not ctx else 0.0)
     return Report(config.target.base_url, verdicts, runs, requests(), time.monotonic() - started,
                   strict=config.strict, paced_seconds=paced, harness_errors=harness_errors)
@@ -180,10 +189,10 @@ def _first(findings: list[Finding]) -> str:
     return f"{where}{f.message}{more}"
 
 
-def _verdicts(evidence: Evidence) -> list[Verdict]:
-    covered = covered_requirements()
+def _verdicts(evidence: Evidence, profile: Profile) -> list[Verdict]:
+    covered = profile.covered()
     out = []
-    for rid, req in requirements().items():
+    for rid, req in profile.requirements().items():
         level = req["level"]
         findings = [f for f in evidence.findings if f.requirement == rid]
         fails = [f for f in findings if f.kind is Kind.FAIL]

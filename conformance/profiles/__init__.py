@@ -37,12 +37,14 @@ class Profile:
     pace: bool = True
 
     def requirements(self) -> dict[str, dict[str, Any]]:
-        return _requirements(self.spec_path)
+        found: dict[str, dict[str, Any]] = _requirements(self.spec_path)
+        return found
 
     def covered(self) -> dict[str, list[str]]:
         """Requirement id -> the names of this profile's checks citing it."""
         out: dict[str, list[str]] = {}
-        for entry in [*self.checks.values(), *self.response_checks.values()]:
+        entries: list[Check | ResponseCheck] = [*self.checks.values(), *self.response_checks.values()]
+        for entry in entries:
             for rid in entry.requirements:
                 out.setdefault(rid, []).append(entry.name)
         return out

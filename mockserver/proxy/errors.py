@@ -86,7 +86,11 @@ def proxy_errors_middleware() -> Callable[[web.Request, Handler], Any]:
             raise
         except Exception:
             log.exception("unhandled error in %s %s", request.method, request.path)
-            raise ProxyError(500, "internal_server_error", "The proxy mock failed unexpectedly; see its log.",
-                             code="internal_error") from None
+            raise ProxyError(
+                500,
+                "internal_server_error",
+                "The proxy mock failed unexpectedly; see its log.",
+                code="internal_error",
+            ) from None
 
     return middleware

@@ -19,7 +19,7 @@ from mockserver.proxy.completions import Completion, complete
 from mockserver.proxy.config import ProxyConfig
 from mockserver.sse import ClientGone, EventStream
 
-__all__ = ["CONFIG", "HANDLERS"]
+__all__ = ["CONFIG", "HANDLERS", "complete"]
 
 CONFIG = web.AppKey("proxy_config", ProxyConfig)
 

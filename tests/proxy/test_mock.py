@@ -43,7 +43,7 @@ def chat(url: str, body: Any, headers: dict[str, str] | None = None, **kwargs: A
 
 
 def events(response: requests.Response) -> list[str]:
-    return [line[len("data: "):] for line in response.text.split("\n\n") if line.startswith("data: ")]
+    return [line[len("data: ") :] for line in response.text.split("\n\n") if line.startswith("data: ")]
 
 
 def assert_error(response: requests.Response, status: int, error_type: str, param: str | None = None) -> None:
@@ -164,8 +164,12 @@ def test_PROXY_REQ_1_2_3_invalid_parameters_are_400(url: str, body: dict[str, An
 
 @pytest.mark.parametrize("raw", [b"{not json", b"[1, 2]", b"null", b""])
 def test_PROXY_BODY_1_non_object_bodies_are_400(url: str, raw: bytes) -> None:
-    response = requests.post(url + "/v1/chat/completions", data=raw, timeout=10,
-                             headers={**AUTH, "Content-Type": "application/json"})
+    response = requests.post(
+        url + "/v1/chat/completions",
+        data=raw,
+        timeout=10,
+        headers={**AUTH, "Content-Type": "application/json"},
+    )
     assert_error(response, 400, "invalid_request_error")
 
 
@@ -239,11 +243,13 @@ def test_PROXY_STREAM_5_a_mid_stream_failure_is_an_error_event_without_done(url:
 
 
 def test_openai_sdk_round_trip(url: str) -> None:
-    client = openai.OpenAI(base_url=url + "/v1", api_key=PROXY_KEY, max_retries=0,
-                           _strict_response_validation=True)
+    client = openai.OpenAI(
+        base_url=url + "/v1", api_key=PROXY_KEY, max_retries=0, _strict_response_validation=True
+    )
     hi: Any = [{"role": "user", "content": "Hi"}]
-    completion = client.chat.completions.create(model="fast-chat", messages=hi, n=2, stop=["zzz", "request"],
-                                                user="u-1", temperature=0.7)
+    completion = client.chat.completions.create(
+        model="fast-chat", messages=hi, n=2, stop=["zzz", "request"], user="u-1", temperature=0.7
+    )
     assert [c.index for c in completion.choices] == [0, 1]
     assert "request" not in (completion.choices[0].message.content or "")
     stream = client.chat.completions.create(model="deepseek-coder", messages=hi, n=2, stream=True)
@@ -262,8 +268,12 @@ def test_config_yaml_gives_models_aliases_and_keys(tmp_path: Path) -> None:
     path = tmp_path / "proxy.yaml"
     path.write_text("models: [{id: local-llm, owned_by: me}]\naliases: {small: local-llm}\nkeys: [k-1]\n")
     with BackgroundServer(lambda: create_proxy_app(Settings(config=str(path)))) as running:
-        ok = requests.post(running.url + "/v1/chat/completions", headers={"Authorization": "Bearer k-1"},
-                           json={"model": "small", "messages": HI}, timeout=10)
+        ok = requests.post(
+            running.url + "/v1/chat/completions",
+            headers={"Authorization": "Bearer k-1"},
+            json={"model": "small", "messages": HI},
+            timeout=10,
+        )
         assert ok.json()["model"] == "local-llm"
         old_key = requests.get(running.url + "/v1/models", headers=AUTH, timeout=10)
         assert old_key.status_code == 401
@@ -271,8 +281,13 @@ def test_config_yaml_gives_models_aliases_and_keys(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize(
     "text",
-    ["models: []\nkeys: [k]\n", "models: [{id: a}]\naliases: {b: c}\nkeys: [k]\n", "models: [{id: a}]\n",
-     "models: [{id: a}, {id: a}]\nkeys: [k]\n", "models: [{id: a}]\naliases: {a: a}\nkeys: [k]\n"],
+    [
+        "models: []\nkeys: [k]\n",
+        "models: [{id: a}]\naliases: {b: c}\nkeys: [k]\n",
+        "models: [{id: a}]\n",
+        "models: [{id: a}, {id: a}]\nkeys: [k]\n",
+        "models: [{id: a}]\naliases: {a: a}\nkeys: [k]\n",
+    ],
 )
 def test_config_errors_are_reported(tmp_path: Path, text: str) -> None:
     path = tmp_path / "proxy.yaml"

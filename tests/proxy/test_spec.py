@@ -29,8 +29,17 @@ DOC = PROXY_SPEC_PATH
 LEVELS = {"MUST", "SHOULD", "MAY"}
 ID_PATTERN = re.compile(r"^PROXY(-[A-Z0-9]+)*-[0-9]+$")
 # Shapes that are the Ragen API's too: the proxy document must $ref them, never copy them.
-SHARED = {"ErrorResponse", "Error", "CompletionUsage", "ChatCompletion", "ChatCompletionChunk",
-          "ChatCompletionStreamEvent", "ChatMessage", "StreamOptions", "FinishReason"}
+SHARED = {
+    "ErrorResponse",
+    "Error",
+    "CompletionUsage",
+    "ChatCompletion",
+    "ChatCompletionChunk",
+    "ChatCompletionStreamEvent",
+    "ChatMessage",
+    "StreamOptions",
+    "FinishReason",
+}
 CHAT = "/v1/chat/completions"
 
 
@@ -79,8 +88,14 @@ def test_schemathesis_loads_the_proxy_spec_and_validates_through_external_refs()
 
     def response(status: int, body: dict[str, Any]) -> Response:
         request = requests.Request("POST", "http://127.0.0.1/v1/chat/completions").prepare()
-        return Response(status_code=status, headers={"content-type": ["application/json"]},
-                        content=json.dumps(body).encode(), request=request, elapsed=0.01, verify=True)
+        return Response(
+            status_code=status,
+            headers={"content-type": ["application/json"]},
+            content=json.dumps(body).encode(),
+            request=request,
+            elapsed=0.01,
+            verify=True,
+        )
 
     envelope = {"error": {"message": "down", "type": "bad_gateway", "code": None, "param": None}}
     case.validate_response(response(502, envelope), checks=[schemathesis.checks.response_schema_conformance])
@@ -95,9 +110,17 @@ def test_schemathesis_loads_the_proxy_spec_and_validates_through_external_refs()
 
 def test_proxy_validators_resolve_external_refs() -> None:
     request = validator_for("#/components/schemas/CreateChatCompletionRequest", document=DOC)
-    errors = sorted(e.message for e in request.iter_errors(
-        {"model": "m", "messages": [{"role": "robot", "content": "x"}], "presence_penalty": -3, "stop": [1]}
-    ))
+    errors = sorted(
+        e.message
+        for e in request.iter_errors(
+            {
+                "model": "m",
+                "messages": [{"role": "robot", "content": "x"}],
+                "presence_penalty": -3,
+                "stop": [1],
+            }
+        )
+    )
     assert len(errors) == 3, errors  # role via openapi.yaml's ChatMessage, the penalty range, stop's type
     _key, error_schema = media_schema(_op(CHAT, "POST"), "401", "application/json", document=DOC)
     assert list(validator_for(error_schema, document=DOC).iter_errors({"error": {"message": "m"}}))
@@ -131,8 +154,14 @@ def test_proxy_error_table_is_documented() -> None:
     """The document's error table: every status is a documented response of the chat operation."""
     responses = _op(CHAT, "POST")["responses"]
     assert {"200", "400", "401", "404", "429", "500", "502", "503"} <= set(responses)
-    table = {"429": "rate_limit_exceeded", "500": "internal_server_error", "502": "bad_gateway",
-             "503": "service_unavailable", "400": "invalid_request_error", "404": "not_found_error"}
+    table = {
+        "429": "rate_limit_exceeded",
+        "500": "internal_server_error",
+        "502": "bad_gateway",
+        "503": "service_unavailable",
+        "400": "invalid_request_error",
+        "404": "not_found_error",
+    }
     for status, error_type in table.items():
         media = _resolved(responses[status])["content"]["application/json"]
         types = {ex["value"]["error"]["type"] for ex in media["examples"].values()}

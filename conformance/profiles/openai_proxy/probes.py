@@ -25,9 +25,16 @@ LONG_QUESTION = "Write a detailed story of at least one hundred words about a ro
 def _answer(ctx: Context, requirement: str, **fields: Any) -> tuple[dict[str, Any], Exchange]:
     exchange = ctx.chat(body(ctx, LONG_QUESTION, **fields))
     payload = exchange.json()
-    if exchange.status != 200 or not isinstance(payload, dict) or not isinstance(payload.get("choices"), list):
-        raise Failure(requirement, f"a valid request ({_fields(fields)}) got {exchange.status} {brief(exchange)}",
-                      exchange=exchange)
+    if (
+        exchange.status != 200
+        or not isinstance(payload, dict)
+        or not isinstance(payload.get("choices"), list)
+    ):
+        raise Failure(
+            requirement,
+            f"a valid request ({_fields(fields)}) got {exchange.status} {brief(exchange)}",
+            exchange=exchange,
+        )
     return payload, exchange
 
 
@@ -51,7 +58,7 @@ def _stream_texts(exchange: Exchange) -> dict[int, str]:
             continue
         for choice in payload.get("choices") or [] if isinstance(payload, dict) else []:
             if isinstance(choice, dict) and isinstance(choice.get("index"), int):
-                delta = choice.get("delta") if isinstance(choice.get("delta"), dict) else {}
+                delta: dict[str, Any] = choice["delta"] if isinstance(choice.get("delta"), dict) else {}
                 texts[choice["index"]] = texts.get(choice["index"], "") + str(delta.get("content") or "")
     return texts
 
@@ -65,12 +72,23 @@ def proxy_lists_models(ctx: Context) -> None:
     exchange = ctx.request("GET", "/v1/models")
     listing = exchange.json()
     if exchange.status != 200 or not isinstance(listing, dict):
-        raise Failure("PROXY-MODELS-1", f"GET /v1/models got {exchange.status} {brief(exchange)}", exchange=exchange)
-    ctx.expect(listing.get("object") == "list" and isinstance(listing.get("data"), list), "PROXY-MODELS-1",
-               "not a list object: expected object 'list' and a data array", exchange)
+        raise Failure(
+            "PROXY-MODELS-1", f"GET /v1/models got {exchange.status} {brief(exchange)}", exchange=exchange
+        )
+    ctx.expect(
+        listing.get("object") == "list" and isinstance(listing.get("data"), list),
+        "PROXY-MODELS-1",
+        "not a list object: expected object 'list' and a data array",
+        exchange,
+    )
     for entry in listing.get("data") or []:
-        ok = (isinstance(entry, dict) and isinstance(entry.get("id"), str) and entry.get("object") == "model"
-              and isinstance(entry.get("created"), int) and isinstance(entry.get("owned_by"), str))
+        ok = (
+            isinstance(entry, dict)
+            and isinstance(entry.get("id"), str)
+            and entry.get("object") == "model"
+            and isinstance(entry.get("created"), int)
+            and isinstance(entry.get("owned_by"), str)
+        )
         if not ctx.expect(ok, "PROXY-MODELS-1", f"not a model object: {json.dumps(entry)[:160]}", exchange):
             break
     anonymous = ctx.request("GET", "/v1/models", key=None)
@@ -86,21 +104,37 @@ def proxy_listed_models_answer(ctx: Context) -> None:
     for name in listed[:8]:
         ctx.check_time()
         exchange = ctx.chat({"model": name, "messages": [{"role": "user", "content": "Hi"}], "max_tokens": 5})
-        ctx.expect(exchange.status == 200, "PROXY-MODELS-2",
-                   f"listed model {name!r} got {exchange.status} {brief(exchange)}", exchange)
+        ctx.expect(
+            exchange.status == 200,
+            "PROXY-MODELS-2",
+            f"listed model {name!r} got {exchange.status} {brief(exchange)}",
+            exchange,
+        )
 
 
 @check("PROXY-MODEL-1", "PROXY-MODEL-2", "PROXY-ERR-PARAM-1", group="models")
 def proxy_unknown_model_is_404(ctx: Context) -> None:
     """A model that is neither configured nor an alias gets 404 model_not_found with param model."""
-    exchange = ctx.chat({"model": f"no-such-model-{uuid.uuid4().hex[:8]}",
-                         "messages": [{"role": "user", "content": "Hi"}]})
-    if not expect_error(ctx, exchange, 404, {"not_found_error", "invalid_request_error"}, "PROXY-MODEL-1",
-                        "an unknown model", param="model"):
+    exchange = ctx.chat(
+        {"model": f"no-such-model-{uuid.uuid4().hex[:8]}", "messages": [{"role": "user", "content": "Hi"}]}
+    )
+    if not expect_error(
+        ctx,
+        exchange,
+        404,
+        {"not_found_error", "invalid_request_error"},
+        "PROXY-MODEL-1",
+        "an unknown model",
+        param="model",
+    ):
         return
     error = exchange.error or {}
-    ctx.expect(error.get("code") == "model_not_found", "PROXY-MODEL-1",
-               f"an unknown model: code {error.get('code')!r}, expected 'model_not_found'", exchange)
+    ctx.expect(
+        error.get("code") == "model_not_found",
+        "PROXY-MODEL-1",
+        f"an unknown model: code {error.get('code')!r}, expected 'model_not_found'",
+        exchange,
+    )
     ctx.note("PROXY-MODEL-2", f"an unknown model gets type {error.get('type')!r}", exchange)
 
 
@@ -118,8 +152,10 @@ def proxy_response_model(ctx: Context) -> None:
 def proxy_rejects_missing_fields(ctx: Context) -> None:
     """A request without model or without messages gets 400 invalid_request_error."""
     full = body(ctx)
-    for what, payload, param in (("without model", {"messages": full["messages"]}, "model"),
-                                 ("without messages", {"model": full["model"]}, "messages")):
+    for what, payload, param in (
+        ("without model", {"messages": full["messages"]}, "model"),
+        ("without messages", {"model": full["model"]}, "messages"),
+    ):
         ctx.check_time()
         expect_error(ctx, ctx.chat(payload), 400, INVALID, "PROXY-REQ-1", f"a request {what}", param=param)
 
@@ -128,18 +164,32 @@ def proxy_rejects_missing_fields(ctx: Context) -> None:
 def proxy_rejects_out_of_range(ctx: Context) -> None:
     """temperature outside 0–2, penalties outside -2…2 and wrongly typed parameters get 400."""
     cases: list[tuple[str, Any]] = [
-        ("temperature", 2.5), ("temperature", -0.5), ("frequency_penalty", 2.5), ("presence_penalty", -2.5),
-        ("temperature", "hot"), ("max_tokens", "many"), ("n", "two"), ("stream", "yes"), ("stop", 7),
+        ("temperature", 2.5),
+        ("temperature", -0.5),
+        ("frequency_penalty", 2.5),
+        ("presence_penalty", -2.5),
+        ("temperature", "hot"),
+        ("max_tokens", "many"),
+        ("n", "two"),
+        ("stream", "yes"),
+        ("stop", 7),
     ]
     for field, value in cases:
         ctx.check_time()
-        expect_error(ctx, ctx.chat(body(ctx, **{field: value})), 400, INVALID, "PROXY-REQ-2",
-                     f"{field}: {json.dumps(value)}", param=field)
+        expect_error(
+            ctx,
+            ctx.chat(body(ctx, **{field: value})),
+            400,
+            INVALID,
+            "PROXY-REQ-2",
+            f"{field}: {json.dumps(value)}",
+            param=field,
+        )
 
 
 @check("PROXY-REQ-3", group="chat")
 def proxy_rejects_openai_invalid(ctx: Context) -> None:
-    """Empty messages, max_tokens/n below 1, top_p outside 0–1, an unknown role get 400 (OpenAI convention)."""
+    """Empty messages, max_tokens/n below 1, top_p outside 0–1, an unknown role get 400 (OpenAI's rules)."""
     cases: list[tuple[str, dict[str, Any]]] = [
         ("messages: []", {"messages": []}),
         ("max_tokens: 0", {"max_tokens": 0}),
@@ -156,18 +206,30 @@ def proxy_rejects_openai_invalid(ctx: Context) -> None:
 def proxy_accepts_documented_parameters(ctx: Context) -> None:
     """The document's complete request, user, stop as string and array, n: 1, and an unknown field get 200."""
     complete = {
-        "messages": [{"role": "system", "content": "You are a helpful assistant."},
-                     {"role": "user", "content": "Explain quantum computing in simple terms."}],
-        "temperature": 0.7, "max_tokens": 150, "top_p": 1.0, "frequency_penalty": 0.0,
-        "presence_penalty": 0.0, "stop": None, "stream": False,
+        "messages": [
+            {"role": "system", "content": "You are a helpful assistant."},
+            {"role": "user", "content": "Explain quantum computing in simple terms."},
+        ],
+        "temperature": 0.7,
+        "max_tokens": 150,
+        "top_p": 1.0,
+        "frequency_penalty": 0.0,
+        "presence_penalty": 0.0,
+        "stop": None,
+        "stream": False,
     }
-    for what, fields in (("the complete example", complete), ("user", {"user": "user-1234"}),
-                         ("stop as a string", {"stop": "\n\n"}), ("stop as an array", {"stop": ["\n\n", "10."]}),
-                         ("n: 1", {"n": 1})):
+    for what, fields in (
+        ("the complete example", complete),
+        ("user", {"user": "user-1234"}),
+        ("stop as a string", {"stop": "\n\n"}),
+        ("stop as an array", {"stop": ["\n\n", "10."]}),
+        ("n: 1", {"n": 1}),
+    ):
         ctx.check_time()
         exchange = ctx.chat(body(ctx, **fields))
-        ctx.expect(exchange.status == 200, "PROXY-REQ-4", f"{what} got {exchange.status} {brief(exchange)}",
-                   exchange)
+        ctx.expect(
+            exchange.status == 200, "PROXY-REQ-4", f"{what} got {exchange.status} {brief(exchange)}", exchange
+        )
     unknown = ctx.chat(body(ctx, max_tokens=5, conformance_unknown_field=True))
     ctx.note("PROXY-REQ-5", f"an unknown body field gets {unknown.status}", unknown)
     ctx.note("PROXY-USER-1", "`user` is accepted; what it changes is not observable", None)
@@ -183,7 +245,9 @@ def proxy_n_gives_n_choices(ctx: Context) -> None:
     ctx.note("PROXY-N-2", f"n: 3 gave {distinct} distinct answer(s)", exchange)
     stream = ctx.chat(body(ctx, LONG_QUESTION, n=2, max_tokens=20, stream=True))
     if stream.status != 200:
-        raise Failure("PROXY-N-1", f"streaming with n: 2 got {stream.status} {brief(stream)}", exchange=stream)
+        raise Failure(
+            "PROXY-N-1", f"streaming with n: 2 got {stream.status} {brief(stream)}", exchange=stream
+        )
     seen = sorted(_stream_texts(stream))
     ctx.expect(seen == [0, 1], "PROXY-N-1", f"a stream with n: 2 carried choice indexes {seen}", stream)
 
@@ -207,35 +271,53 @@ def proxy_stop_cuts_the_answer(ctx: Context) -> None:
         payload, exchange = _answer(ctx, "PROXY-STOP-1", max_tokens=60, stop=stop)
         choice = payload["choices"][0] if payload["choices"] else {}
         content = _content(choice)
-        if not ctx.expect(word not in content, "PROXY-STOP-1",
-                          f"stop {json.dumps(stop)}: the content still contains {word!r}: {content[:120]!r}", exchange):
+        if not ctx.expect(
+            word not in content,
+            "PROXY-STOP-1",
+            f"stop {json.dumps(stop)}: the content still contains {word!r}: {content[:120]!r}",
+            exchange,
+        ):
             continue
         if text.startswith(content) and len(content) < len(text):  # a deterministic server: a real cut
-            ctx.expect(choice.get("finish_reason") == "stop", "PROXY-STOP-1",
-                       f"stop {json.dumps(stop)} cut the answer but finish_reason is {choice.get('finish_reason')!r}",
-                       exchange)
+            ctx.expect(
+                choice.get("finish_reason") == "stop",
+                "PROXY-STOP-1",
+                f"stop {json.dumps(stop)} cut the answer; finish_reason is {choice.get('finish_reason')!r}",
+                exchange,
+            )
     stream = ctx.chat(body(ctx, LONG_QUESTION, max_tokens=60, stop=word, stream=True))
     if stream.status == 200:
         streamed = _stream_texts(stream).get(0, "")
-        ctx.expect(word not in streamed, "PROXY-STOP-1",
-                   f"streaming with stop {word!r}: the text still contains it: {streamed[:120]!r}", stream)
+        ctx.expect(
+            word not in streamed,
+            "PROXY-STOP-1",
+            f"streaming with stop {word!r}: the text still contains it: {streamed[:120]!r}",
+            stream,
+        )
 
 
 @check("PROXY-LEN-1", group="chat")
 def proxy_max_tokens_cuts_with_length(ctx: Context) -> None:
     """max_tokens: 2 cuts a longer answer with finish_reason "length" and at most 2 tokens per choice."""
     full, _ = _answer(ctx, "PROXY-LEN-1", max_tokens=60)
-    usage = full.get("usage") if isinstance(full.get("usage"), dict) else {}
+    usage: dict[str, Any] = full["usage"] if isinstance(full.get("usage"), dict) else {}
     if not isinstance(usage.get("completion_tokens"), int) or usage["completion_tokens"] <= 2:
         raise Skip(f"the answer is too short to cut ({usage.get('completion_tokens')} completion tokens)")
     cut, exchange = _answer(ctx, "PROXY-LEN-1", max_tokens=2, n=2)
     reasons = [c.get("finish_reason") for c in cut["choices"] if isinstance(c, dict)]
-    ctx.expect(reasons and all(r == "length" for r in reasons), "PROXY-LEN-1",
-               f"max_tokens: 2 cut a {usage['completion_tokens']}-token answer but finish_reason is {reasons}",
-               exchange)
+    ctx.expect(
+        bool(reasons) and all(r == "length" for r in reasons),
+        "PROXY-LEN-1",
+        f"max_tokens: 2 cut a {usage['completion_tokens']}-token answer but finish_reason is {reasons}",
+        exchange,
+    )
     tokens = (cut.get("usage") or {}).get("completion_tokens")
-    ctx.expect(not isinstance(tokens, int) or tokens <= 2 * 2, "PROXY-LEN-1",
-               f"max_tokens: 2, n: 2 but completion_tokens is {tokens}", exchange)
+    ctx.expect(
+        not isinstance(tokens, int) or tokens <= 2 * 2,
+        "PROXY-LEN-1",
+        f"max_tokens: 2, n: 2 but completion_tokens is {tokens}",
+        exchange,
+    )
 
 
 # -- streaming ---------------------------------------------------------------------------------------
@@ -244,12 +326,19 @@ def proxy_max_tokens_cuts_with_length(ctx: Context) -> None:
 @check("PROXY-STREAM-1", "PROXY-STREAM-2", "PROXY-STREAM-3", "PROXY-STREAM-4", group="streaming")
 def proxy_streams(ctx: Context) -> None:
     """Streams with and without include_usage, and with n: 2, are well-formed (see the response check)."""
-    for fields in ({}, {"stream_options": {"include_usage": True}}, {"n": 2, "stream_options": {"include_usage": True}}):
+    for fields in (
+        {},
+        {"stream_options": {"include_usage": True}},
+        {"n": 2, "stream_options": {"include_usage": True}},
+    ):
         ctx.check_time()
         exchange = ctx.chat(body(ctx, LONG_QUESTION, max_tokens=30, stream=True, **fields))
         if exchange.status != 200:
-            raise Failure("PROXY-STREAM-1", f"stream: true ({_fields(fields)}) got {exchange.status} "
-                          f"{brief(exchange)}", exchange=exchange)
+            raise Failure(
+                "PROXY-STREAM-1",
+                f"stream: true ({_fields(fields)}) got {exchange.status} {brief(exchange)}",
+                exchange=exchange,
+            )
         # The response check proxy_stream_events judges the events; here only that it ran.
         if not exchange.stream.events:
             ctx.fail("PROXY-STREAM-1", f"stream: true ({_fields(fields)}) sent no event", exchange)
@@ -262,13 +351,19 @@ def proxy_stream_matches_json(ctx: Context) -> None:
     again, _ = _answer(ctx, "PROXY-STREAM-2", max_tokens=30)
     text = _content(first["choices"][0])
     if text != _content(again["choices"][0]):
-        ctx.note("PROXY-STREAM-2", "answers vary between identical requests: stream and JSON not compared", None)
+        ctx.note(
+            "PROXY-STREAM-2", "answers vary between identical requests: stream and JSON not compared", None
+        )
         return
     stream = ctx.chat(body(ctx, LONG_QUESTION, max_tokens=30, stream=True))
     if stream.status == 200 and not stream_problems(stream):
         streamed = _stream_texts(stream).get(0, "")
-        ctx.expect(streamed == text, "PROXY-STREAM-2",
-                   f"streamed text {streamed[:80]!r} differs from the JSON answer {text[:80]!r}", stream)
+        ctx.expect(
+            streamed == text,
+            "PROXY-STREAM-2",
+            f"streamed text {streamed[:80]!r} differs from the JSON answer {text[:80]!r}",
+            stream,
+        )
 
 
 # -- errors and auth ---------------------------------------------------------------------------------
@@ -277,8 +372,12 @@ def proxy_stream_matches_json(ctx: Context) -> None:
 @check("PROXY-BODY-1", "PROXY-5XX-1", group="errors")
 def proxy_malformed_bodies_are_400(ctx: Context) -> None:
     """Invalid JSON, a JSON array, a JSON string and an empty body get 400 invalid_request_error."""
-    for what, data in (("invalid JSON", b'{"model": '), ("a JSON array", b"[1, 2]"), ("a JSON string", b'"hi"'),
-                       ("an empty body", b"")):
+    for what, data in (
+        ("invalid JSON", b'{"model": '),
+        ("a JSON array", b"[1, 2]"),
+        ("a JSON string", b'"hi"'),
+        ("an empty body", b""),
+    ):
         ctx.check_time()
         # Connection: close, so a server that crashes on the body cannot poison the next request's connection.
         headers = {"Content-Type": "application/json", "Connection": "close"}
@@ -303,6 +402,13 @@ def proxy_unknown_key_is_401(ctx: Context) -> None:
 @check("PROXY-AUTH-4", group="auth")
 def proxy_non_bearer_is_401(ctx: Context) -> None:
     """The valid key sent as Authorization: Basic gets 401 authentication_error."""
-    basic = ctx.request("POST", "/v1/chat/completions", json_body=body(ctx, "Hi"), key=None,
-                        headers={"Authorization": f"Basic {ctx.target.api_key}"})
-    expect_error(ctx, basic, 401, {"authentication_error"}, "PROXY-AUTH-4", "the valid key as Authorization: Basic")
+    basic = ctx.request(
+        "POST",
+        "/v1/chat/completions",
+        json_body=body(ctx, "Hi"),
+        key=None,
+        headers={"Authorization": f"Basic {ctx.target.api_key}"},
+    )
+    expect_error(
+        ctx, basic, 401, {"authentication_error"}, "PROXY-AUTH-4", "the valid key as Authorization: Basic"
+    )

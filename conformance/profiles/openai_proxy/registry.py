@@ -7,14 +7,24 @@ import os
 from collections.abc import Callable
 from typing import Any
 
+from ragen_spec import PROXY_SPEC_PATH
+
 from conformance.catalogue import Check, ProbeFn, ResponseCheck, ResponseFn
 from conformance.client import Exchange
 from conformance.context import Context, brief
 from conformance.errors import Skip
-from ragen_spec import PROXY_SPEC_PATH
 
-__all__ = ["CHECKS", "GROUPS", "MODEL_ENV", "RESPONSE_CHECKS", "SPEC", "check", "expect_error", "model",
-           "response_check"]
+__all__ = [
+    "CHECKS",
+    "GROUPS",
+    "MODEL_ENV",
+    "RESPONSE_CHECKS",
+    "SPEC",
+    "check",
+    "expect_error",
+    "model",
+    "response_check",
+]
 
 SPEC = PROXY_SPEC_PATH
 GROUPS = ("models", "chat", "streaming", "errors", "auth")
@@ -56,15 +66,21 @@ def discover_model(ctx: Context) -> None:
 
     exchange = ctx.request("GET", "/v1/models")
     if exchange.status in (401, 403):
-        raise HarnessError(f"the API key was rejected by {ctx.target.base_url} ({exchange.status}); "
-                           "check --api-key / RAGEN_API_KEY")
+        raise HarnessError(
+            f"the API key was rejected by {ctx.target.base_url} ({exchange.status}); "
+            "check --api-key / RAGEN_API_KEY"
+        )
     body = exchange.json()
-    listed = [m.get("id") for m in body.get("data") or [] if isinstance(m, dict)] if isinstance(body, dict) else []
+    listed = (
+        [m.get("id") for m in body.get("data") or [] if isinstance(m, dict)] if isinstance(body, dict) else []
+    )
     ctx.facts["proxy_models"] = [m for m in listed if isinstance(m, str) and m]
     ctx.facts["proxy_model"] = os.environ.get(MODEL_ENV) or next(iter(ctx.facts["proxy_models"]), None)
 
 
-def body(ctx: Context, question: str = "Tell me a short story about a robot.", **fields: Any) -> dict[str, Any]:
+def body(
+    ctx: Context, question: str = "Tell me a short story about a robot.", **fields: Any
+) -> dict[str, Any]:
     return {"model": model(ctx), "messages": [{"role": "user", "content": question}], **fields}
 
 
@@ -79,16 +95,27 @@ def expect_error(
     param: str | None = None,
 ) -> bool:
     """``status`` with the envelope and a type in ``types``; ``param`` is PROXY-ERR-PARAM-1 (SHOULD)."""
-    if not ctx.expect(exchange.status == status, requirement,
-                      f"{what}: expected {status}, got {exchange.status} {brief(exchange)}", exchange):
+    if not ctx.expect(
+        exchange.status == status,
+        requirement,
+        f"{what}: expected {status}, got {exchange.status} {brief(exchange)}",
+        exchange,
+    ):
         return False
     error = exchange.error
     if error is None:
         return ctx.expect(False, requirement, f"{what}: {status} without the error envelope", exchange)
-    ok = ctx.expect(error.get("type") in types, requirement,
-                    f"{what}: error type {error.get('type')!r}, expected {' or '.join(sorted(map(repr, types)))}",
-                    exchange)
+    ok = ctx.expect(
+        error.get("type") in types,
+        requirement,
+        f"{what}: error type {error.get('type')!r}, expected {' or '.join(sorted(map(repr, types)))}",
+        exchange,
+    )
     if param is not None:
-        ctx.expect(error.get("param") == param, "PROXY-ERR-PARAM-1",
-                   f"{what}: param {error.get('param')!r}, expected {param!r}", exchange)
+        ctx.expect(
+            error.get("param") == param,
+            "PROXY-ERR-PARAM-1",
+            f"{what}: param {error.get('param')!r}, expected {param!r}",
+            exchange,
+        )
     return ok

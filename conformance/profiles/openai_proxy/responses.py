@@ -11,11 +11,11 @@ import time
 from typing import Any
 
 from jsonschema import Draft202012Validator
+from ragen_spec.schemas import media_schema, operations, validator_for
 
 from conformance.client import Exchange
 from conformance.context import Context
 from conformance.profiles.openai_proxy.registry import SPEC, response_check
-from ragen_spec.schemas import media_schema, operations, validator_for
 
 __all__ = ["ERROR_TYPES", "allowed_error_types", "stream_problems"]
 
@@ -74,7 +74,8 @@ def _request(exchange: Exchange) -> dict[str, Any]:
 
 def _valid_request(exchange: Exchange) -> bool:
     """Answers to requests the spec calls invalid are judged by the PROXY-REQ probes, not as answers."""
-    return _schema_validator("#/components/schemas/CreateChatCompletionRequest").is_valid(exchange.request_json)
+    validator = _schema_validator("#/components/schemas/CreateChatCompletionRequest")
+    return bool(validator.is_valid(exchange.request_json))
 
 
 @response_check("PROXY-5XX-1")
@@ -91,20 +92,29 @@ def proxy_error_envelope(ctx: Context, exchange: Exchange) -> bool:
     """Every 4xx/5xx has the JSON envelope, its type per the document's error table."""
     if exchange.status < 400 or not _is_api(exchange):
         return False
-    if not ctx.expect(exchange.content_type == "application/json", "PROXY-ERR-ENV-1",
-                      f"{exchange.status} with content type {exchange.content_type or 'none'!r}: "
-                      f"{exchange.text[:80]!r}", exchange):
+    if not ctx.expect(
+        exchange.content_type == "application/json",
+        "PROXY-ERR-ENV-1",
+        f"{exchange.status} with content type {exchange.content_type or 'none'!r}: {exchange.text[:80]!r}",
+        exchange,
+    ):
         return True
     body = exchange.json()
     problems = _errors(_schema_validator("openapi.yaml#/components/schemas/ErrorResponse"), body)
     if problems:
-        ctx.fail("PROXY-ERR-ENV-1", f"{exchange.status} body is not the envelope: {'; '.join(problems)}", exchange)
+        ctx.fail(
+            "PROXY-ERR-ENV-1", f"{exchange.status} body is not the envelope: {'; '.join(problems)}", exchange
+        )
     error = exchange.error
     allowed = allowed_error_types(exchange.status, error) if error is not None else None
     if error is not None and allowed is not None:
-        ctx.expect(error.get("type") in allowed, "PROXY-ERR-TYPE-1",
-                   f"{exchange.status} with type {error.get('type')!r}, expected "
-                   f"{' or '.join(sorted(map(repr, allowed)))}", exchange)
+        ctx.expect(
+            error.get("type") in allowed,
+            "PROXY-ERR-TYPE-1",
+            f"{exchange.status} with type {error.get('type')!r}, expected "
+            f"{' or '.join(sorted(map(repr, allowed)))}",
+            exchange,
+        )
     return True
 
 
@@ -113,8 +123,12 @@ def proxy_request_id(ctx: Context, exchange: Exchange) -> bool:
     """Every response carries a non-empty x-request-id."""
     if not _is_api(exchange):
         return False
-    ctx.expect(bool(exchange.headers.get("x-request-id", "").strip()), "PROXY-HDR-REQID-1",
-               "no x-request-id header", exchange)
+    ctx.expect(
+        bool(exchange.headers.get("x-request-id", "").strip()),
+        "PROXY-HDR-REQID-1",
+        "no x-request-id header",
+        exchange,
+    )
     return True
 
 
@@ -124,8 +138,12 @@ def proxy_retry_after(ctx: Context, exchange: Exchange) -> bool:
     if exchange.status not in (429, 503) or not _is_api(exchange):
         return False
     value = exchange.headers.get("retry-after")
-    ctx.expect(value is not None and value.strip().isdigit(), "PROXY-RATE-1",
-               f"{exchange.status} with Retry-After {value!r}, expected whole seconds", exchange)
+    ctx.expect(
+        value is not None and value.strip().isdigit(),
+        "PROXY-RATE-1",
+        f"{exchange.status} with Retry-After {value!r}, expected whole seconds",
+        exchange,
+    )
     return True
 
 
@@ -133,14 +151,20 @@ def _check_usage(ctx: Context, usage: Any, request: dict[str, Any], exchange: Ex
     if not isinstance(usage, dict):
         return
     p, c, t = (usage.get(k) for k in ("prompt_tokens", "completion_tokens", "total_tokens"))
-    if all(isinstance(v, int) for v in (p, c, t)):
-        ctx.expect(t == p + c, "PROXY-USAGE-1", f"total_tokens {t} != prompt_tokens {p} + completion_tokens {c}",
-                   exchange)
+    if isinstance(p, int) and isinstance(c, int) and isinstance(t, int):
+        ctx.expect(
+            t == p + c,
+            "PROXY-USAGE-1",
+            f"total_tokens {t} != prompt_tokens {p} + completion_tokens {c}",
+            exchange,
+        )
 
 
 def _check_finish(ctx: Context, reasons: list[Any], exchange: Exchange) -> None:
     bad = sorted({str(r) for r in reasons if r is not None and r not in FINISH_REASONS})
-    ctx.expect(not bad, "PROXY-FINISH-1", f"finish_reason {', '.join(bad)} is not one of {FINISH_REASONS}", exchange)
+    ctx.expect(
+        not bad, "PROXY-FINISH-1", f"finish_reason {', '.join(bad)} is not one of {FINISH_REASONS}", exchange
+    )
 
 
 @response_check("PROXY-RESP-1", "PROXY-RESP-2", "PROXY-USAGE-1", "PROXY-FINISH-1")
@@ -151,8 +175,12 @@ def proxy_completion_object(ctx: Context, exchange: Exchange) -> bool:
         return False
     if not _valid_request(exchange):
         return False
-    if not ctx.expect(exchange.content_type == "application/json", "PROXY-RESP-1",
-                      f"content type {exchange.content_type!r}, expected application/json", exchange):
+    if not ctx.expect(
+        exchange.content_type == "application/json",
+        "PROXY-RESP-1",
+        f"content type {exchange.content_type!r}, expected application/json",
+        exchange,
+    ):
         return True
     body = exchange.json()
     choices = body.get("choices") if isinstance(body, dict) else None
@@ -162,10 +190,18 @@ def proxy_completion_object(ctx: Context, exchange: Exchange) -> bool:
     if problems:
         ctx.fail("PROXY-RESP-1", "not a chat.completion: " + "; ".join(problems), exchange)
         return True
-    ctx.expect(str(body["id"]).startswith("chatcmpl-"), "PROXY-RESP-2", f"id {body['id']!r} lacks chatcmpl-",
-               exchange)
-    ctx.expect(abs(body["created"] - time.time()) < 86400, "PROXY-RESP-2",
-               f"created {body['created']} is not within a day of now", exchange)
+    ctx.expect(
+        str(body["id"]).startswith("chatcmpl-"),
+        "PROXY-RESP-2",
+        f"id {body['id']!r} lacks chatcmpl-",
+        exchange,
+    )
+    ctx.expect(
+        abs(body["created"] - time.time()) < 86400,
+        "PROXY-RESP-2",
+        f"created {body['created']} is not within a day of now",
+        exchange,
+    )
     _check_usage(ctx, body.get("usage"), request, exchange)
     return True
 
@@ -200,13 +236,19 @@ def stream_problems(exchange: Exchange) -> list[tuple[str, str]]:
         if "[DONE]" not in data:
             problems.append(("PROXY-STREAM-1", "the stream did not end with data: [DONE]"))
         elif data.index("[DONE]") != len(data) - 1:
-            problems.append(("PROXY-STREAM-1", f"{len(data) - 1 - data.index('[DONE]')} event(s) after [DONE]"))
+            problems.append(
+                ("PROXY-STREAM-1", f"{len(data) - 1 - data.index('[DONE]')} event(s) after [DONE]")
+            )
     validator = _schema_validator("openapi.yaml#/components/schemas/ChatCompletionChunk")
     for payload in payloads:
         errors = _errors(validator, payload)
         if errors:
-            problems.append(("PROXY-STREAM-2", f"not a chat.completion.chunk: {'; '.join(errors)} in "
-                                               f"{json.dumps(payload)[:160]}"))
+            problems.append(
+                (
+                    "PROXY-STREAM-2",
+                    f"not a chat.completion.chunk: {'; '.join(errors)} in {json.dumps(payload)[:160]}",
+                )
+            )
             return problems
     if len({p["id"] for p in payloads}) > 1:
         problems.append(("PROXY-STREAM-2", f"chunks carry {len({p['id'] for p in payloads})} different ids"))
@@ -225,14 +267,22 @@ def _per_choice_problems(payloads: list[dict[str, Any]]) -> list[tuple[str, str]
             seen.setdefault(choice["index"], []).append(choice)
     for index, choices in sorted(seen.items()):
         if choices[0]["delta"].get("role") != "assistant":
-            problems.append(("PROXY-STREAM-3", f"the first chunk of choice {index} has no delta.role 'assistant'"))
+            problems.append(
+                ("PROXY-STREAM-3", f"the first chunk of choice {index} has no delta.role 'assistant'")
+            )
         finished = [i for i, c in enumerate(choices) if c.get("finish_reason") is not None]
         if len(finished) != 1:
-            problems.append(("PROXY-STREAM-3", f"choice {index} got {len(finished)} non-null finish_reason(s), "
-                                               "expected exactly one"))
+            problems.append(
+                (
+                    "PROXY-STREAM-3",
+                    f"choice {index} got {len(finished)} non-null finish_reason(s), expected exactly one",
+                )
+            )
         elif finished[0] != len(choices) - 1:
             problems.append(("PROXY-STREAM-3", f"choice {index} streamed on after its finish_reason"))
-        bad = {str(c["finish_reason"]) for c in choices if c.get("finish_reason") not in (None, *FINISH_REASONS)}
+        bad = {
+            str(c["finish_reason"]) for c in choices if c.get("finish_reason") not in (None, *FINISH_REASONS)
+        }
         if bad:
             problems.append(("PROXY-FINISH-1", f"finish_reason {', '.join(sorted(bad))} in choice {index}"))
     return problems
@@ -247,19 +297,24 @@ def _usage_problems(exchange: Exchange, payloads: list[dict[str, Any]]) -> list[
             return [("PROXY-STREAM-4", f"{len(with_usage)} chunk(s) carry usage without include_usage")]
         return []
     if len(with_usage) != 1:
-        return [("PROXY-STREAM-4", f"include_usage: {len(with_usage)} chunks carry usage, expected exactly one")]
+        return [
+            ("PROXY-STREAM-4", f"include_usage: {len(with_usage)} chunks carry usage, expected exactly one")
+        ]
     problems = []
     last = payloads[with_usage[0]]
     if with_usage[0] != len(payloads) - 1:
         problems.append(("PROXY-STREAM-4", "the usage chunk is not the last before [DONE]"))
     if last["choices"] != []:
-        problems.append(("PROXY-STREAM-4", f"the usage chunk has choices {json.dumps(last['choices'])[:100]}, "
-                                           "expected []"))
+        problems.append(
+            (
+                "PROXY-STREAM-4",
+                f"the usage chunk has choices {json.dumps(last['choices'])[:100]}, expected []",
+            )
+        )
     usage = last["usage"]
-    if isinstance(usage, dict) and all(isinstance(usage.get(k), int) for k in
-                                       ("prompt_tokens", "completion_tokens", "total_tokens")):
-        if usage["total_tokens"] != usage["prompt_tokens"] + usage["completion_tokens"]:
-            problems.append(("PROXY-USAGE-1", f"stream usage {usage} does not add up"))
+    counts = [usage.get(k) for k in ("prompt_tokens", "completion_tokens", "total_tokens")]
+    if all(isinstance(v, int) for v in counts) and counts[2] != counts[0] + counts[1]:
+        problems.append(("PROXY-USAGE-1", f"stream usage {usage} does not add up"))
     return problems
 
 
@@ -285,7 +340,11 @@ def proxy_stream_error_event(ctx: Context, exchange: Exchange) -> bool:
     if not failed:
         return False
     problems = _errors(_schema_validator("openapi.yaml#/components/schemas/ErrorResponse"), failed[0])
-    ctx.expect(not problems, "PROXY-STREAM-5", f"the error event is not the envelope: {'; '.join(problems)}",
-               exchange)
+    ctx.expect(
+        not problems,
+        "PROXY-STREAM-5",
+        f"the error event is not the envelope: {'; '.join(problems)}",
+        exchange,
+    )
     ctx.expect("[DONE]" not in data, "PROXY-STREAM-5", "[DONE] after an error event", exchange)
     return True

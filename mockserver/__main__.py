@@ -7,6 +7,7 @@ variable (``RAGEN_MOCK_CHAT_LIMIT=5``); flags win.
 from __future__ import annotations
 
 import argparse
+import json
 import logging
 import sys
 from collections.abc import Sequence
@@ -61,6 +62,12 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
+_EXAMPLE = {
+    "assistant_id": demo.SUPPORT_ASSISTANT,
+    "messages": [{"role": "user", "content": "What is our refund policy?"}],
+}
+
+
 def _limits(settings: Settings) -> str:
     if not settings.rate_limits:
         return "off"
@@ -98,8 +105,9 @@ API keys:
 Rate limits: {_limits(settings)}
 
 Try:
-  curl {url}/v1/chat/completions -H 'Authorization: Bearer {demo.KEY}' -H 'Content-Type: application/json' \\
-    -d '{{"assistant_id": "{demo.SUPPORT_ASSISTANT}", "messages": [{{"role": "user", "content": "What is our refund policy?"}}]}}'
+  curl {url}/v1/chat/completions \\
+    -H 'Authorization: Bearer {demo.KEY}' -H 'Content-Type: application/json' \\
+    -d '{json.dumps(_EXAMPLE)}'
 """
 
 

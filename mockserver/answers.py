@@ -20,8 +20,53 @@ __all__ = ["Answer", "Knowledge", "compose", "estimate_tokens", "pieces"]
 _WORD = re.compile(r"[a-z0-9]+")
 _PIECE = re.compile(r"\s*[\w']+|\s*[^\w\s]+|\s+")
 _STOP = frozenset(
-    """a an and are as at be by can could do does for from how i in is it me my of on or our please
-    the their there this to was we what when where which who why will with you your about tell""".split()
+    [
+        "a",
+        "an",
+        "and",
+        "are",
+        "as",
+        "at",
+        "be",
+        "by",
+        "can",
+        "could",
+        "do",
+        "does",
+        "for",
+        "from",
+        "how",
+        "i",
+        "in",
+        "is",
+        "it",
+        "me",
+        "my",
+        "of",
+        "on",
+        "or",
+        "our",
+        "please",
+        "the",
+        "their",
+        "there",
+        "this",
+        "to",
+        "was",
+        "we",
+        "what",
+        "when",
+        "where",
+        "which",
+        "who",
+        "why",
+        "will",
+        "with",
+        "you",
+        "your",
+        "about",
+        "tell",
+    ]
 )
 
 

@@ -15,6 +15,7 @@ import logging
 from typing import Any
 
 from aiohttp import web
+from aiohttp.typedefs import Middleware
 
 from mockserver.auth import KeyRing
 from mockserver.config import MockConfig, load_config
@@ -79,7 +80,7 @@ def create_app(settings: Settings | None = None, *, spec: dict[str, Any] | None 
     tiers: dict[object, str] = {}
     responses: dict[object, dict[str, Any]] = {}
     source = SchemaSource(spec)
-    middlewares = [cors_middleware(policy), journal_middleware(state.journal)]
+    middlewares: list[Middleware] = [cors_middleware(policy), journal_middleware(state.journal)]
     if settings.validate_responses:
         middlewares.append(response_check_middleware(source, responses))
     middlewares += [

@@ -56,8 +56,9 @@ class BackgroundServer:
         site = web.TCPSite(self._runner, self.host, self.port)
         await site.start()
         server = site._server
-        assert server is not None and server.sockets  # set by start()
-        self.port = server.sockets[0].getsockname()[1]
+        sockets = getattr(server, "sockets", None)  # an asyncio.Server once start() returned
+        assert sockets
+        self.port = sockets[0].getsockname()[1]
 
     def call(self, coro_factory: Callable[[], object]) -> object:
         """Run a coroutine on the server's loop (e.g. to poke app state) and return its result."""

@@ -6,11 +6,8 @@ StreamResponses included (``add_cors_headers`` runs on ``on_response_prepare``).
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Any
-
 from aiohttp import web
-from aiohttp.typedefs import Handler
+from aiohttp.typedefs import Handler, Middleware
 
 from mockserver.errors import PermissionDeniedError
 
@@ -46,7 +43,7 @@ class CorsPolicy:
         }
 
 
-def cors_middleware(policy: CorsPolicy) -> Callable[[web.Request, Handler], Any]:
+def cors_middleware(policy: CorsPolicy) -> Middleware:
     @web.middleware
     async def middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
         origin = request.headers.get("Origin")

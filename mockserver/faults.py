@@ -16,12 +16,11 @@ from __future__ import annotations
 import asyncio
 import fnmatch
 import itertools
-from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from aiohttp import web
-from aiohttp.typedefs import Handler
+from aiohttp.typedefs import Handler, Middleware
 
 from mockserver.errors import InvalidRequestError, RateLimitError, ServerError
 from mockserver.keys import STREAM_FAULT
@@ -152,7 +151,7 @@ def _is_mock_path(path: str) -> bool:
     return path.startswith("/__mock") or path == "/healthz"
 
 
-def faults_middleware(faults: Faults) -> Callable[[web.Request, Handler], Any]:
+def faults_middleware(faults: Faults) -> Middleware:
     @web.middleware
     async def middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
         header = request.headers.get(FAULT_HEADER)

@@ -18,7 +18,7 @@ from collections.abc import Callable
 from typing import Any
 
 from aiohttp import web
-from aiohttp.typedefs import Handler
+from aiohttp.typedefs import Handler, Middleware
 
 from mockserver.auth import mask
 from mockserver.keys import ENTRY, REQUEST_ID
@@ -189,7 +189,7 @@ def _untracked(path: str) -> bool:
     return path.startswith("/__mock") or path == "/healthz"
 
 
-def journal_middleware(journal: Journal) -> Callable[[web.Request, Handler], Any]:
+def journal_middleware(journal: Journal) -> Middleware:
     next_id = journal.next_id
     log_enabled = access_log.isEnabledFor
 

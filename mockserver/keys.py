@@ -7,8 +7,7 @@ from typing import TYPE_CHECKING, Any
 from aiohttp import web
 
 if TYPE_CHECKING:
-    from mockserver.faults import Fault
-    from mockserver.journal import Entry
+    pass
 
 __all__ = ["BODY_BYTES", "ENTRY", "RATE_HEADERS", "REQUEST_ID", "STREAM_FAULT"]
 

@@ -53,7 +53,18 @@ class SqlitePersistence:
             "SELECT id, assistant_id, key, created_at, request_id, instructions, messages, answer, n "
             "FROM threads ORDER BY n"
         ):
-            threads.append(Thread(*row[:6], messages=json.loads(row[6]), answer=row[7]))
+            threads.append(
+                Thread(
+                    id=row[0],
+                    assistant_id=row[1],
+                    key=row[2],
+                    created_at=row[3],
+                    request_id=row[4],
+                    instructions=row[5],
+                    messages=json.loads(row[6]),
+                    answer=row[7],
+                )
+            )
             self._n = max(self._n, row[8])
         return assistants, threads
 
@@ -98,8 +109,8 @@ class SqlitePersistence:
         self._run(
             [
                 (
-                    "INSERT OR REPLACE INTO threads (id, assistant_id, key, created_at, request_id, instructions, "
-                    "messages, answer, n) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    "INSERT OR REPLACE INTO threads (id, assistant_id, key, created_at, request_id, "
+                    "instructions, messages, answer, n) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
                     (
                         thread.id,
                         thread.assistant_id,

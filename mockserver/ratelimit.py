@@ -15,7 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from aiohttp import web
-from aiohttp.typedefs import Handler
+from aiohttp.typedefs import Handler, Middleware
 
 from mockserver.errors import RateLimitError
 from mockserver.keys import RATE_HEADERS
@@ -154,9 +154,7 @@ def headers_for(decision: Decision) -> dict[str, str]:
     }
 
 
-def ratelimit_middleware(
-    limiter: TierLimiter, tiers: dict[object, str], *, retry_after: bool
-) -> Callable[[web.Request, Handler], object]:
+def ratelimit_middleware(limiter: TierLimiter, tiers: dict[object, str], *, retry_after: bool) -> Middleware:
     """``tiers`` maps the aiohttp route objects of tiered operations to their tier."""
 
     @web.middleware
@@ -172,7 +170,8 @@ def ratelimit_middleware(
             extra = {"Retry-After": str(wait)} if retry_after else {}
             window = limiter.windows[tier]
             raise RateLimitError(
-                f"Rate limit exceeded ({window.limit} requests per {window.window:g} s). Retry after {wait} s.",
+                f"Rate limit exceeded ({window.limit} requests per {window.window:g} s). "
+                f"Retry after {wait} s.",
                 code="rate_limit_exceeded",
                 headers=extra,
             )

@@ -8,11 +8,10 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Callable
 from typing import Any
 
 from aiohttp import web
-from aiohttp.typedefs import Handler
+from aiohttp.typedefs import Handler, Middleware
 from jsonschema import Draft202012Validator
 
 from mockserver.validation import SchemaSource
@@ -40,7 +39,7 @@ class _ResponseSchemas:
         return self._cache[cache_key]
 
 
-def response_check_middleware(source: SchemaSource, responses: dict[object, dict[str, Any]]) -> Callable[..., Any]:
+def response_check_middleware(source: SchemaSource, responses: dict[object, dict[str, Any]]) -> Middleware:
     """``responses`` maps routes to their operation's ``responses`` object."""
     schemas = _ResponseSchemas(source)
 
@@ -48,10 +47,16 @@ def response_check_middleware(source: SchemaSource, responses: dict[object, dict
     async def middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
         response = await handler(request)
         documented = responses.get(request.match_info.route)
-        if documented is None or not isinstance(response, web.Response) or response.content_type != "application/json":
+        if (
+            documented is None
+            or not isinstance(response, web.Response)
+            or response.content_type != "application/json"
+        ):
             return response
         problems: list[str] = []
-        key_found = any(k in documented for k in (str(response.status), f"{response.status // 100}XX", "default"))
+        key_found = any(
+            k in documented for k in (str(response.status), f"{response.status // 100}XX", "default")
+        )
         if not key_found:
             problems.append(f"status {response.status} is not documented")
         else:
@@ -61,7 +66,9 @@ def response_check_middleware(source: SchemaSource, responses: dict[object, dict
                 payload = json.loads(body)
                 problems += [f"{list(e.absolute_path)}: {e.message}" for e in validator.iter_errors(payload)]
         if problems:
-            log.warning("response of %s %s breaks the spec: %s", request.method, request.path, "; ".join(problems))
+            log.warning(
+                "response of %s %s breaks the spec: %s", request.method, request.path, "; ".join(problems)
+            )
             response.headers[VIOLATION_HEADER] = problems[0][:200]
         return response
 

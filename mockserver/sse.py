@@ -8,7 +8,9 @@ client goes away (the handler then returns; no task outlives the connection).
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
+import logging
 
 from aiohttp import web
 
@@ -20,6 +22,7 @@ from mockserver.keys import BODY_BYTES, ENTRY, STREAM_FAULT
 __all__ = ["ClientGone", "EventStream"]
 
 DONE = "[DONE]"
+log = logging.getLogger("ragen_mock")
 
 
 class ClientGone(Exception):
@@ -63,14 +66,16 @@ class EventStream:
             return True
         if isinstance(exc, (ConnectionError, asyncio.CancelledError)):
             return False
-        # A failure after the stream started: one error event, then close (CHAT-STREAM-7).
+        # A failure after the stream started: one error event, then close (CHAT-STREAM-7). The
+        # headers are gone, so the error middleware could not answer any more: handled here.
+        log.error(
+            "stream of %s failed", self.request.path, exc_info=exc if isinstance(exc, BaseException) else None
+        )
         body = json.dumps(envelope("The mock failed mid-stream.", "api_error", "internal_error"))
-        try:
+        with contextlib.suppress(ClientGone):
             await self._write_raw("error" if self.named else None, body)
-        except ClientGone:
-            pass
         await self._finish()
-        return False
+        return True
 
     async def _finish(self) -> None:
         if self.closed:
@@ -79,10 +84,8 @@ class EventStream:
         transport = self.request.transport
         if transport is None or transport.is_closing():
             return
-        try:
+        with contextlib.suppress(ConnectionError):
             await self.response.write_eof()
-        except ConnectionError:
-            pass
 
     async def _write_raw(self, event: str | None, data: str) -> None:
         transport = self.request.transport

@@ -22,7 +22,9 @@ def checked_client(base_url: str, key: str | None = demo.KEY, **kwargs: Any) -> 
     """An httpx client whose every response is validated against the spec."""
     headers = {"Authorization": f"Bearer {key}"} if key else {}
     headers.update(kwargs.pop("headers", {}))
-    return httpx2.Client(base_url=base_url, headers=headers, event_hooks={"response": [spec_hook]}, timeout=10, **kwargs)
+    return httpx2.Client(
+        base_url=base_url, headers=headers, event_hooks={"response": [spec_hook]}, timeout=10, **kwargs
+    )
 
 
 @pytest.fixture(scope="session")

@@ -11,7 +11,6 @@ import re
 from typing import Any
 
 import httpx2
-
 from ragen_spec.schemas import media_schema, operations, sse_event_errors, validator_for
 
 __all__ = ["SpecViolation", "check_response", "parse_sse", "spec_hook"]
@@ -97,7 +96,10 @@ def check_response(method: str, path: str, status: int, content_type: str, body:
         payload = json.loads(body)
     except ValueError as exc:
         return [f"{method} {path} {status}: body is not JSON: {exc}"]
-    return [f"{method} {path} {status}: {e.message} at {list(e.absolute_path)}" for e in validator_for(schema).iter_errors(payload)]
+    return [
+        f"{method} {path} {status}: {e.message} at {list(e.absolute_path)}"
+        for e in validator_for(schema).iter_errors(payload)
+    ]
 
 
 def spec_hook(response: httpx2.Response) -> None:
@@ -114,4 +116,6 @@ def spec_hook(response: httpx2.Response) -> None:
     if not response.headers.get("x-request-id"):
         problems.append("no x-request-id header (HDR-REQID-1)")
     if problems:
-        raise SpecViolation(f"{request.method} {request.url.path} -> {response.status_code}: " + "; ".join(problems))
+        raise SpecViolation(
+            f"{request.method} {request.url.path} -> {response.status_code}: " + "; ".join(problems)
+        )

@@ -14,7 +14,13 @@ from mockserver.background import BackgroundServer
 from mockserver.routes.assistants import SELF_DELETE_MESSAGE
 from tests.mockserver.conftest import checked_client, error_of, make_openai
 
-CONSTANTS = {"description": None, "metadata": {}, "tool_resources": {}, "top_p": 1.0, "response_format": "auto"}
+CONSTANTS = {
+    "description": None,
+    "metadata": {},
+    "tool_resources": {},
+    "top_p": 1.0,
+    "response_format": "auto",
+}
 
 
 @pytest.fixture
@@ -53,12 +59,19 @@ def test_ASST_OBJ_2_ignored_fields_read_back_as_constants(http: httpx2.Client) -
         assert created[field] == value, field
     assert created["model"] == "gpt-5.4" and created["temperature"] == 1.0  # org defaults, read through
     assert created["tools"] == [{"type": "file_search"}]
-    modified = http.post(f"/v1/assistants/{created['id']}", json={k: v for k, v in sent.items() if k != "name"}).json()
+    modified = http.post(
+        f"/v1/assistants/{created['id']}", json={k: v for k, v in sent.items() if k != "name"}
+    ).json()
     assert {k: modified[k] for k in CONSTANTS} == CONSTANTS
 
 
 def test_ASST_CREATE_1_name_required_and_temperature_range(http: httpx2.Client) -> None:
-    for body, param in [({}, "name"), ({"name": 5}, "name"), ({"name": None}, "name"), ({"name": "a", "temperature": 2.5}, "temperature")]:
+    for body, param in [
+        ({}, "name"),
+        ({"name": 5}, "name"),
+        ({"name": None}, "name"),
+        ({"name": "a", "temperature": 2.5}, "temperature"),
+    ]:
         response = http.post("/v1/assistants", json=body)
         assert response.status_code == 400, body
         assert (error_of(response)["type"], error_of(response)["param"]) == ("invalid_request_error", param)
@@ -101,7 +114,12 @@ def test_ASST_MODIFY_3_cleared_instructions_read_back_null(http: httpx2.Client) 
     created = http.post("/v1/assistants", json={"name": "A", "instructions": "Old."}).json()
     for method in ("POST", "PATCH"):
         http.request(method, f"/v1/assistants/{created['id']}", json={"instructions": "x"})
-        assert http.request(method, f"/v1/assistants/{created['id']}", json={"instructions": ""}).json()["instructions"] is None
+        assert (
+            http.request(method, f"/v1/assistants/{created['id']}", json={"instructions": ""}).json()[
+                "instructions"
+            ]
+            is None
+        )
     assert http.get(f"/v1/assistants/{created['id']}").json()["instructions"] is None
 
 
@@ -126,7 +144,9 @@ def test_ASST_LIST_1_default_limit_is_20(unlimited: BackgroundServer, many: Open
 
 
 @pytest.mark.parametrize("order", ["asc", "desc"])
-def test_ASST_LIST_2_paging_visits_every_assistant_once(unlimited: BackgroundServer, many: OpenAI, order: str) -> None:
+def test_ASST_LIST_2_paging_visits_every_assistant_once(
+    unlimited: BackgroundServer, many: OpenAI, order: str
+) -> None:
     everything = [a.id for a in many.beta.assistants.list(order=order, limit=100).data]
     with checked_client(unlimited.url) as http:
         seen: list[str] = []
@@ -147,7 +167,9 @@ def test_ASST_LIST_2_paging_visits_every_assistant_once(unlimited: BackgroundSer
                 break
             query["before"] = body["first_id"]
         assert back == everything[:-1]
-    auto = [a.id for a in many.beta.assistants.list(order=order, limit=4)]  # iterating, the SDK pages by `after`
+    auto = [
+        a.id for a in many.beta.assistants.list(order=order, limit=4)
+    ]  # iterating, the SDK pages by `after`
     assert auto == everything
 
 
@@ -162,11 +184,19 @@ def test_ASST_LIST_4_unknown_cursor_is_400_with_param(http: httpx2.Client) -> No
         for value in ("asst-nope", demo.OTHER_ASSISTANT):
             response = http.get("/v1/assistants", params={cursor: value})
             assert response.status_code == 400
-            assert (error_of(response)["type"], error_of(response)["param"]) == ("invalid_request_error", cursor)
+            assert (error_of(response)["type"], error_of(response)["param"]) == (
+                "invalid_request_error",
+                cursor,
+            )
 
 
 def test_list_query_validation_is_the_specs(http: httpx2.Client) -> None:
-    for query, param in [({"limit": 0}, "limit"), ({"limit": 101}, "limit"), ({"limit": "ten"}, "limit"), ({"order": "up"}, "order")]:
+    for query, param in [
+        ({"limit": 0}, "limit"),
+        ({"limit": 101}, "limit"),
+        ({"limit": "ten"}, "limit"),
+        ({"order": "up"}, "order"),
+    ]:
         response = http.get("/v1/assistants", params=query)
         assert response.status_code == 400 and error_of(response)["param"] == param
     assert len(http.get("/v1/assistants", params={"limit": 1}).json()["data"]) == 1
@@ -188,9 +218,11 @@ def test_ASST_DEL_2_bound_assistant_cannot_be_deleted(client: OpenAI) -> None:
     assert caught.value.type == "invalid_request_error"
     assert isinstance(caught.value.body, dict)
     assert caught.value.body["message"] == SELF_DELETE_MESSAGE
-    assert SELF_DELETE_MESSAGE == "Cannot delete the assistant this API key is bound to. Rotate the key first, then retry."
+    assert (
+        SELF_DELETE_MESSAGE
+        == "Cannot delete the assistant this API key is bound to. Rotate the key first, then retry."
+    )
     assert client.beta.assistants.retrieve(demo.SUPPORT_ASSISTANT).id == demo.SUPPORT_ASSISTANT
-
 
 
 def test_ASST_DEL_2_another_key_of_the_org_may_delete_it(server: BackgroundServer) -> None:
@@ -198,7 +230,9 @@ def test_ASST_DEL_2_another_key_of_the_org_may_delete_it(server: BackgroundServe
         assert sales.beta.assistants.delete(demo.SUPPORT_ASSISTANT).deleted
 
 
-def test_ASST_ORG_1_other_orgs_assistant_is_404_everywhere(server: BackgroundServer, http: httpx2.Client) -> None:
+def test_ASST_ORG_1_other_orgs_assistant_is_404_everywhere(
+    server: BackgroundServer, http: httpx2.Client
+) -> None:
     other = demo.OTHER_ASSISTANT
     for method, body in [("GET", None), ("POST", {"name": "x"}), ("PATCH", {"name": "x"}), ("DELETE", None)]:
         response = http.request(method, f"/v1/assistants/{other}", json=body)

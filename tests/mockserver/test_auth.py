@@ -24,7 +24,9 @@ def test_AUTH_1_missing_header_is_401(server: BackgroundServer) -> None:
     assert error_of(response)["type"] == "authentication_error"
 
 
-@pytest.mark.parametrize("header", ["rg-demo-key", "Basic cmctZGVtby1rZXk=", "Bearer", "Bearer a b", "Token rg-demo-key"])
+@pytest.mark.parametrize(
+    "header", ["rg-demo-key", "Basic cmctZGVtby1rZXk=", "Bearer", "Bearer a b", "Token rg-demo-key"]
+)
 def test_AUTH_2_malformed_header_is_401(server: BackgroundServer, header: str) -> None:
     response = _raw(server, {"Authorization": header})
     assert response.status_code == 401
@@ -39,9 +41,14 @@ def test_AUTH_3_unknown_key_is_401(server: BackgroundServer) -> None:
 
 
 def test_AUTH_4_deactivated_key_is_403(server: BackgroundServer) -> None:
-    with make_openai(server, demo.DEACTIVATED_KEY) as client, pytest.raises(openai.PermissionDeniedError) as caught:
+    with (
+        make_openai(server, demo.DEACTIVATED_KEY) as client,
+        pytest.raises(openai.PermissionDeniedError) as caught,
+    ):
         client.chat.completions.create(
-            model="x", messages=[{"role": "user", "content": "hi"}], extra_body={"assistant_id": demo.SUPPORT_ASSISTANT}
+            model="x",
+            messages=[{"role": "user", "content": "hi"}],
+            extra_body={"assistant_id": demo.SUPPORT_ASSISTANT},
         )
     assert caught.value.type == "permission_error"
     assert caught.value.code == "key_deactivated"
@@ -50,7 +57,9 @@ def test_AUTH_4_deactivated_key_is_403(server: BackgroundServer) -> None:
 def test_AUTH_5_missing_scope_is_403(server: BackgroundServer) -> None:
     with make_openai(server, demo.CHAT_ONLY_KEY) as client:
         assert client.chat.completions.create(
-            model="x", messages=[{"role": "user", "content": "hi"}], extra_body={"assistant_id": demo.SUPPORT_ASSISTANT}
+            model="x",
+            messages=[{"role": "user", "content": "hi"}],
+            extra_body={"assistant_id": demo.SUPPORT_ASSISTANT},
         ).choices
         with pytest.raises(openai.PermissionDeniedError) as caught:
             client.beta.assistants.list()
@@ -64,7 +73,10 @@ def test_AUTH_ORDER_1_rate_limit_then_auth_then_validation_then_lookup(server: B
         # validation before lookup: an unknown assistant with a bad body is 400, not 404
         bad = {**chat_body(temperature=5), "assistant_id": "asst-nope"}
         assert http.post("/v1/chat/completions", json=bad).status_code == 400
-        assert http.post("/v1/chat/completions", json={**chat_body(), "assistant_id": "asst-nope"}).status_code == 404
+        assert (
+            http.post("/v1/chat/completions", json={**chat_body(), "assistant_id": "asst-nope"}).status_code
+            == 404
+        )
         for _ in range(7):
             anonymous.post("/v1/chat/completions", json={})
         # rate limit before auth: with the budget used up, even an anonymous request is 429

@@ -71,7 +71,10 @@ def test_CHAT_REQ_1_missing_fields_or_message_count(http: httpx2.Client) -> None
         assert error["param"] == param  # ERR-PARAM-1
     missing = error_of(http.post("/v1/chat/completions", json={"messages": body["messages"]}))
     assert missing["code"] == "missing_required_parameter"
-    assert http.post("/v1/chat/completions", json={**body, "messages": body["messages"] * 100}).status_code == 200
+    assert (
+        http.post("/v1/chat/completions", json={**body, "messages": body["messages"] * 100}).status_code
+        == 200
+    )
 
 
 @pytest.mark.parametrize(
@@ -94,7 +97,9 @@ def test_ERR_PARAM_1_type_errors_name_the_field(http: httpx2.Client) -> None:
 def test_CHAT_REQ_3_unknown_role(client: OpenAI) -> None:
     with pytest.raises(openai.BadRequestError) as caught:
         client.chat.completions.create(
-            model="x", messages=[{"role": "tool", "content": "x", "tool_call_id": "1"}], extra_body={"assistant_id": SUPPORT}
+            model="x",
+            messages=[{"role": "tool", "content": "x", "tool_call_id": "1"}],
+            extra_body={"assistant_id": SUPPORT},
         )
     assert caught.value.status_code == 400
     assert caught.value.type == "invalid_request_error"
@@ -108,7 +113,10 @@ def test_CHAT_REQ_4_model_is_the_deployments(client: OpenAI) -> None:
         )
         assert completion.model == "gpt-5.4"
     stream = client.chat.completions.create(
-        model="other", messages=[{"role": "user", "content": "hi"}], extra_body={"assistant_id": SUPPORT}, stream=True
+        model="other",
+        messages=[{"role": "user", "content": "hi"}],
+        extra_body={"assistant_id": SUPPORT},
+        stream=True,
     )
     assert {chunk.model for chunk in stream} == {"gpt-5.4"}
 
@@ -117,14 +125,18 @@ def test_CHAT_REQ_5_unknown_or_foreign_assistant_is_404(client: OpenAI) -> None:
     for assistant in ("asst-does-not-exist", demo.OTHER_ASSISTANT):
         with pytest.raises(openai.NotFoundError) as caught:
             client.chat.completions.create(
-                model="x", messages=[{"role": "user", "content": "hi"}], extra_body={"assistant_id": assistant}
+                model="x",
+                messages=[{"role": "user", "content": "hi"}],
+                extra_body={"assistant_id": assistant},
             )
         assert caught.value.type == "not_found_error"
         assert caught.value.code == "assistant_not_found"
 
 
 def test_CHAT_REQ_6_unknown_fields_are_ignored(http: httpx2.Client) -> None:
-    assert http.post("/v1/chat/completions", json=chat_body(frobnicate={"a": 1}, user="u1")).status_code == 200
+    assert (
+        http.post("/v1/chat/completions", json=chat_body(frobnicate={"a": 1}, user="u1")).status_code == 200
+    )
 
 
 def test_CHAT_REQ_7_stream_options_without_stream_is_ignored(http: httpx2.Client) -> None:
@@ -183,7 +195,9 @@ def test_CHAT_CONV_1_last_user_message_is_the_question(client: OpenAI) -> None:
     assert "ship" in (completion.choices[0].message.content or "").lower()
 
 
-def test_CHAT_CONV_2_system_messages_merge_after_instructions(server: BackgroundServer, inspect: httpx2.Client) -> None:
+def test_CHAT_CONV_2_system_messages_merge_after_instructions(
+    server: BackgroundServer, inspect: httpx2.Client
+) -> None:
     with make_openai(server, demo.DEBUG_KEY) as debug:
         debug.chat.completions.create(
             model="x",

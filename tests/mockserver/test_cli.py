@@ -69,7 +69,10 @@ def test_serves_the_demo_prints_keys_and_shuts_down_gracefully() -> None:
                     raise
                 time.sleep(0.1)
         headers = {"Authorization": "Bearer rg-demo-key"}
-        body = {"assistant_id": "asst-00000000-0000-4000-8000-000000000001", "messages": [{"role": "user", "content": "hi"}]}
+        body = {
+            "assistant_id": "asst-00000000-0000-4000-8000-000000000001",
+            "messages": [{"role": "user", "content": "hi"}],
+        }
         statuses = [httpx2.post(url + "/v1/chat/completions", json=body, headers=headers) for _ in range(3)]
         assert [r.status_code for r in statuses] == [200, 200, 429]  # the env var reached the settings
         assert "retry-after" not in statuses[-1].headers  # and the flag
@@ -77,6 +80,13 @@ def test_serves_the_demo_prints_keys_and_shuts_down_gracefully() -> None:
         process.send_signal(signal.SIGTERM)
         out, err = process.communicate(timeout=15)
     assert process.returncode == 0, err
-    for needle in ("rg-demo-key", "rg-demo-debug", "rg-demo-deactivated", "rg-other-key", "asst-00000000-0000-4000-8000-000000000001", "curl "):
+    for needle in (
+        "rg-demo-key",
+        "rg-demo-debug",
+        "rg-demo-deactivated",
+        "rg-other-key",
+        "asst-00000000-0000-4000-8000-000000000001",
+        "curl ",
+    ):
         assert needle in out
     assert '"status": 200' in err and "rg-demo-key" not in err  # the access log masks keys

@@ -8,6 +8,7 @@ from typing import Any
 
 import httpx2
 import pytest
+from ragen_spec import load_spec
 
 from mockserver.app import create_app
 from mockserver.background import BackgroundServer
@@ -16,7 +17,6 @@ from mockserver.persist import SqlitePersistence
 from mockserver.selfcheck import VIOLATION_HEADER
 from mockserver.settings import Settings
 from mockserver.state import Store
-from ragen_spec import load_spec
 from tests.mockserver.conftest import checked_client
 
 CONFIG = """
@@ -67,16 +67,28 @@ def _ask(http: httpx2.Client, question: str) -> str:
 
 
 def test_yaml_config_replaces_the_demo(acme: Path) -> None:
-    with BackgroundServer(lambda: create_app(Settings(config=str(acme)))) as server:
-        with checked_client(server.url, key="acme-key-123456") as http:
-            assert _ask(http, "How long is the warranty on an anvil?") == "Every Acme anvil has a 2-year warranty against cracks."
-            assert _ask(http, "Can I make returns?") == "Acme takes returns for 60 days."
-            assert _ask(http, "Is the Coyote a customer? What about returns?") == "We do not discuss individual customers."
-            assert _ask(http, "send me the PRICE LIST") == "See acme.example/prices."
-            assert _ask(http, "Is the moon made of cheese?") == "Ask Acme."
-            assistant = http.get("/v1/assistants/asst-0000aaaa").json()
-            assert (assistant["model"], assistant["temperature"], assistant["instructions"]) == ("acme-large", 0.4, "Be brief.")
-            assert http.post("/v1/chat", json={"content": "returns?"}).json()["assistant_id"] == "asst-0000aaaa"
+    with (
+        BackgroundServer(lambda: create_app(Settings(config=str(acme)))) as server,
+        checked_client(server.url, key="acme-key-123456") as http,
+    ):
+        assert (
+            _ask(http, "How long is the warranty on an anvil?")
+            == "Every Acme anvil has a 2-year warranty against cracks."
+        )
+        assert _ask(http, "Can I make returns?") == "Acme takes returns for 60 days."
+        assert (
+            _ask(http, "Is the Coyote a customer? What about returns?")
+            == "We do not discuss individual customers."
+        )
+        assert _ask(http, "send me the PRICE LIST") == "See acme.example/prices."
+        assert _ask(http, "Is the moon made of cheese?") == "Ask Acme."
+        assistant = http.get("/v1/assistants/asst-0000aaaa").json()
+        assert (assistant["model"], assistant["temperature"], assistant["instructions"]) == (
+            "acme-large",
+            0.4,
+            "Be brief.",
+        )
+        assert http.post("/v1/chat", json={"content": "returns?"}).json()["assistant_id"] == "asst-0000aaaa"
         with checked_client(server.url, key="rg-demo-key") as demo_key:
             assert demo_key.get("/v1/assistants").status_code == 401
         with checked_client(server.url, key="acme-readonly-999") as readonly:
@@ -89,8 +101,24 @@ def test_yaml_config_replaces_the_demo(acme: Path) -> None:
     [
         ({}, "orgs"),
         ({"orgs": [{"id": "a"}], "keys": [{"key": "k", "org": "b"}]}, "unknown organization"),
-        ({"orgs": [{"id": "a", "assistants": [{"id": "x", "name": "n"}]}, {"id": "b"}], "keys": [{"key": "k", "org": "b", "assistant": "x"}]}, "not one of its assistants"),
-        ({"orgs": [{"id": "a", "assistants": [{"id": "x", "name": "n", "rules": [{"regex": "(", "answer": "a"}]}]}]}, "bad regex"),
+        (
+            {
+                "orgs": [{"id": "a", "assistants": [{"id": "x", "name": "n"}]}, {"id": "b"}],
+                "keys": [{"key": "k", "org": "b", "assistant": "x"}],
+            },
+            "not one of its assistants",
+        ),
+        (
+            {
+                "orgs": [
+                    {
+                        "id": "a",
+                        "assistants": [{"id": "x", "name": "n", "rules": [{"regex": "(", "answer": "a"}]}],
+                    }
+                ]
+            },
+            "bad regex",
+        ),
         ({"orgs": [{"id": "a"}], "keys": [{"key": "k", "org": "a", "scopes": ["admin"]}]}, "unknown scopes"),
         ({"orgs": [{"id": "a"}, {"id": "a"}]}, "duplicate"),
     ],
@@ -117,7 +145,10 @@ def test_state_file_survives_a_restart(tmp_path: Path) -> None:
         with checked_client(first.url, key="rg-demo-sales") as sales:
             sales.delete("/v1/assistants/asst-00000000-0000-4000-8000-000000000001")
         with checked_client(first.url, key="rg-demo-debug") as debug:
-            debug.post("/v1/chat", json={"content": "refund?", "assistant_id": "asst-00000000-0000-4000-8000-000000000003"})
+            debug.post(
+                "/v1/chat",
+                json={"content": "refund?", "assistant_id": "asst-00000000-0000-4000-8000-000000000003"},
+            )
     with BackgroundServer(lambda: create_app(settings)) as second, checked_client(second.url) as http:
         ids = [a["id"] for a in http.get("/v1/assistants", params={"order": "asc"}).json()["data"]]
         assert ids == ["asst-00000000-0000-4000-8000-000000000003", created["id"]]
@@ -136,8 +167,12 @@ def test_a_failed_write_changes_nothing(tmp_path: Path) -> None:
     store = Store(demo_config(), default_model="m", persistence=persistence)
     record = store.find("org-demo", "asst-00000000-0000-4000-8000-000000000003")
     assert record is not None
-    persistence._db.execute("CREATE TRIGGER no_renames BEFORE UPDATE ON assistants BEGIN SELECT RAISE(ABORT, 'boom'); END")
-    persistence._db.execute("CREATE TRIGGER no_inserts BEFORE INSERT ON assistants BEGIN SELECT RAISE(ABORT, 'boom'); END")
+    persistence._db.execute(
+        "CREATE TRIGGER no_renames BEFORE UPDATE ON assistants BEGIN SELECT RAISE(ABORT, 'boom'); END"
+    )
+    persistence._db.execute(
+        "CREATE TRIGGER no_inserts BEFORE INSERT ON assistants BEGIN SELECT RAISE(ABORT, 'boom'); END"
+    )
     with pytest.raises(sqlite3.DatabaseError):
         store.modify(record, {"name": "changed"})
     with pytest.raises(sqlite3.DatabaseError):
@@ -145,7 +180,11 @@ def test_a_failed_write_changes_nothing(tmp_path: Path) -> None:
     assert store.find("org-demo", record.id) == record
     assert len(store.ordered("org-demo", descending=False)) == 2
     reloaded = SqlitePersistence(tmp_path / "s.db").load()
-    assert reloaded is not None and {r.name for r in reloaded[0]} == {"Demo Support", "Demo Sales", "Other Org Bot"}
+    assert reloaded is not None and {r.name for r in reloaded[0]} == {
+        "Demo Support",
+        "Demo Sales",
+        "Other Org Bot",
+    }
 
 
 def test_validation_follows_the_spec_document() -> None:
@@ -155,29 +194,43 @@ def test_validation_follows_the_spec_document() -> None:
     properties["temperature"]["maximum"] = 1
     properties["messages"]["maxItems"] = 2
     spec["paths"]["/v1/assistants"]["get"]["parameters"][0]["schema"]["maximum"] = 5
-    body = {"assistant_id": "asst-00000000-0000-4000-8000-000000000001", "messages": [{"role": "user", "content": "hi"}]}
-    with BackgroundServer(lambda: create_app(Settings(rate_limits=False), spec=spec)) as changed:
-        with httpx2.Client(base_url=changed.url, headers={"Authorization": "Bearer rg-demo-key"}) as http:
-            assert http.post("/v1/chat/completions", json={**body, "temperature": 1.5}).status_code == 400
-            assert http.post("/v1/chat/completions", json={**body, "messages": body["messages"] * 3}).status_code == 400
-            assert http.get("/v1/assistants", params={"limit": 6}).status_code == 400
-            assert http.post("/v1/chat/completions", json={**body, "temperature": 1}).status_code == 200
-    with BackgroundServer(lambda: create_app(Settings(rate_limits=False))) as shipped:
-        with httpx2.Client(base_url=shipped.url, headers={"Authorization": "Bearer rg-demo-key"}) as http:
-            assert http.post("/v1/chat/completions", json={**body, "temperature": 1.5}).status_code == 200
-            assert http.get("/v1/assistants", params={"limit": 6}).status_code == 200
+    body = {
+        "assistant_id": "asst-00000000-0000-4000-8000-000000000001",
+        "messages": [{"role": "user", "content": "hi"}],
+    }
+    with (
+        BackgroundServer(lambda: create_app(Settings(rate_limits=False), spec=spec)) as changed,
+        httpx2.Client(base_url=changed.url, headers={"Authorization": "Bearer rg-demo-key"}) as http,
+    ):
+        assert http.post("/v1/chat/completions", json={**body, "temperature": 1.5}).status_code == 400
+        assert (
+            http.post("/v1/chat/completions", json={**body, "messages": body["messages"] * 3}).status_code
+            == 400
+        )
+        assert http.get("/v1/assistants", params={"limit": 6}).status_code == 400
+        assert http.post("/v1/chat/completions", json={**body, "temperature": 1}).status_code == 200
+    with (
+        BackgroundServer(lambda: create_app(Settings(rate_limits=False))) as shipped,
+        httpx2.Client(base_url=shipped.url, headers={"Authorization": "Bearer rg-demo-key"}) as http,
+    ):
+        assert http.post("/v1/chat/completions", json={**body, "temperature": 1.5}).status_code == 200
+        assert http.get("/v1/assistants", params={"limit": 6}).status_code == 200
 
 
 def test_validate_responses_flags_what_the_spec_forbids() -> None:
     spec = load_spec()
     spec["components"]["schemas"]["Assistant"]["required"].append("owner")  # a field the mock never sends
     settings = Settings(rate_limits=False, validate_responses=True)
-    with BackgroundServer(lambda: create_app(settings, spec=spec)) as strict:
-        with httpx2.Client(base_url=strict.url, headers={"Authorization": "Bearer rg-demo-key"}) as http:
-            flagged = http.get("/v1/assistants/asst-00000000-0000-4000-8000-000000000001")
-            assert flagged.status_code == 200 and "owner" in flagged.headers[VIOLATION_HEADER]
-            fine = http.post("/v1/chat/completions", json={"assistant_id": "x", "messages": []})
-            assert VIOLATION_HEADER not in fine.headers
-    with BackgroundServer(lambda: create_app(settings)) as shipped:
-        with httpx2.Client(base_url=shipped.url, headers={"Authorization": "Bearer rg-demo-key"}) as http:
-            assert VIOLATION_HEADER not in http.get("/v1/assistants").headers
+    with (
+        BackgroundServer(lambda: create_app(settings, spec=spec)) as strict,
+        httpx2.Client(base_url=strict.url, headers={"Authorization": "Bearer rg-demo-key"}) as http,
+    ):
+        flagged = http.get("/v1/assistants/asst-00000000-0000-4000-8000-000000000001")
+        assert flagged.status_code == 200 and "owner" in flagged.headers[VIOLATION_HEADER]
+        fine = http.post("/v1/chat/completions", json={"assistant_id": "x", "messages": []})
+        assert VIOLATION_HEADER not in fine.headers
+    with (
+        BackgroundServer(lambda: create_app(settings)) as shipped,
+        httpx2.Client(base_url=shipped.url, headers={"Authorization": "Bearer rg-demo-key"}) as http,
+    ):
+        assert VIOLATION_HEADER not in http.get("/v1/assistants").headers

@@ -67,7 +67,9 @@ def test_client_disconnect_mid_stream_leaves_no_task() -> None:
             async with aiohttp.ClientSession(headers={"Authorization": f"Bearer {demo.KEY}"}) as session:
 
                 async def one() -> None:
-                    async with session.post(slow.url + "/v1/chat/completions", json=chat_body(stream=True)) as response:
+                    async with session.post(
+                        slow.url + "/v1/chat/completions", json=chat_body(stream=True)
+                    ) as response:
                         await response.content.readline()
                         await response.content.readline()
                         response.close()

@@ -39,7 +39,14 @@ def test_ERR_ENV_1_and_ERR_TYPE_1_every_error_status(server: BackgroundServer, h
     cases: list[tuple[int, httpx2.Response]] = [
         (400, http.post("/v1/chat/completions", json=chat_body(temperature=9))),
         (404, http.get("/v1/assistants/asst-nope")),
-        (413, http.post("/v1/assistants", content=b"{" + b" " * 1_100_000 + b"}", headers={"content-type": "application/json"})),
+        (
+            413,
+            http.post(
+                "/v1/assistants",
+                content=b"{" + b" " * 1_100_000 + b"}",
+                headers={"content-type": "application/json"},
+            ),
+        ),
     ]
     with checked_client(server.url, key=None) as anonymous:
         cases.append((401, anonymous.get("/v1/assistants")))
@@ -70,7 +77,9 @@ def test_ERR_TYPE_1_server_errors_are_api_error(http: httpx2.Client) -> None:
         (b'{"name": "x"}', "application/x-www-form-urlencoded", "unsupported_content_type"),
     ],
 )
-def test_ERR_BODY_1_malformed_bodies(http: httpx2.Client, content: bytes, content_type: str, code: str) -> None:
+def test_ERR_BODY_1_malformed_bodies(
+    http: httpx2.Client, content: bytes, content_type: str, code: str
+) -> None:
     response = http.post("/v1/assistants", content=content, headers={"content-type": content_type})
     error = _assert_envelope(response, 400)
     assert (error["type"], error["code"]) == ("invalid_request_error", code)
@@ -85,10 +94,15 @@ def test_ERR_BODY_1_missing_content_type(server: BackgroundServer) -> None:
 
 def test_ERR_SIZE_1_over_limit_is_413(http: httpx2.Client) -> None:
     big = json.dumps({"name": "x" * (1024 * 1024)}).encode()
-    error = _assert_envelope(http.post("/v1/assistants", content=big, headers={"content-type": "application/json"}), 413)
+    error = _assert_envelope(
+        http.post("/v1/assistants", content=big, headers={"content-type": "application/json"}), 413
+    )
     assert (error["type"], error["code"]) == ("invalid_request_error", "request_too_large")
     huge = b'{"name": "' + b"x" * (3 * 1024 * 1024) + b'"}'
-    assert http.post("/v1/assistants", content=huge, headers={"content-type": "application/json"}).status_code == 413
+    assert (
+        http.post("/v1/assistants", content=huge, headers={"content-type": "application/json"}).status_code
+        == 413
+    )
 
 
 def test_unknown_route_404_and_method_405_get_the_envelope(http: httpx2.Client) -> None:
@@ -101,7 +115,12 @@ def test_unknown_route_404_and_method_405_get_the_envelope(http: httpx2.Client) 
 def test_HDR_REQID_1_every_response_has_a_unique_request_id(server: BackgroundServer) -> None:
     seen = set()
     with httpx2.Client(base_url=server.url) as raw:
-        for method, path in [("GET", "/healthz"), ("GET", "/v1/assistants"), ("GET", "/nope"), ("PUT", "/v1/chat")]:
+        for method, path in [
+            ("GET", "/healthz"),
+            ("GET", "/v1/assistants"),
+            ("GET", "/nope"),
+            ("PUT", "/v1/chat"),
+        ]:
             rid = raw.request(method, path).headers["x-request-id"]
             assert rid and rid not in seen
             seen.add(rid)
@@ -109,27 +128,49 @@ def test_HDR_REQID_1_every_response_has_a_unique_request_id(server: BackgroundSe
 
 def test_raw_garbage_on_the_socket_is_not_a_5xx(server: BackgroundServer) -> None:
     with socket.create_connection((server.host, server.port), timeout=5) as sock:
-        sock.sendall(b"POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\n\r\n\x00\xff\x00\xff\x00")
+        sock.sendall(
+            b"POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\n\r\n\x00\xff\x00\xff\x00"
+        )
         status_line = sock.recv(4096).split(b"\r\n", 1)[0]
     assert status_line.startswith(b"HTTP/1.1 4"), status_line
 
 
 _json_values = st.recursive(
-    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False, allow_infinity=False) | st.text(max_size=20),
+    st.none()
+    | st.booleans()
+    | st.integers()
+    | st.floats(allow_nan=False, allow_infinity=False)
+    | st.text(max_size=20),
     lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=10), inner, max_size=4),
     max_leaves=12,
 )
 _bodies = st.dictionaries(
-    st.sampled_from(["assistant_id", "messages", "temperature", "max_tokens", "stream", "stream_options", "name",
-                     "instructions", "content", "context", "model", "x"]),
+    st.sampled_from(
+        [
+            "assistant_id",
+            "messages",
+            "temperature",
+            "max_tokens",
+            "stream",
+            "stream_options",
+            "name",
+            "instructions",
+            "content",
+            "context",
+            "model",
+            "x",
+        ]
+    ),
     _json_values,
     max_size=6,
 )
 
 
 @settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(path=st.sampled_from(["/v1/chat/completions", "/v1/chat", "/v1/assistants", f"/v1/assistants/{SUPPORT}"]),
-       body=_bodies | _json_values)
+@given(
+    path=st.sampled_from(["/v1/chat/completions", "/v1/chat", "/v1/assistants", f"/v1/assistants/{SUPPORT}"]),
+    body=_bodies | _json_values,
+)
 def test_ERR_5XX_1_fuzzed_bodies_never_5xx(unlimited: BackgroundServer, path: str, body: Any) -> None:
     with checked_client(unlimited.url, key="rg-demo-sales") as http:  # spec-checks every answer
         response = http.post(path, json=body)
@@ -137,7 +178,9 @@ def test_ERR_5XX_1_fuzzed_bodies_never_5xx(unlimited: BackgroundServer, path: st
 
 
 def test_speccheck_catches_a_response_the_spec_forbids() -> None:
-    broken = json.dumps({"id": "chatcmpl-1", "object": "chat.completion", "created": 1, "model": "m", "choices": []})
+    broken = json.dumps(
+        {"id": "chatcmpl-1", "object": "chat.completion", "created": 1, "model": "m", "choices": []}
+    )
     assert check_response("POST", "/v1/chat/completions", 200, "application/json", broken.encode())
     assert check_response("POST", "/v1/chat/completions", 418, "application/json", b"{}")
     assert check_response("GET", "/v1/nowhere", 404, "text/plain", b"404: Not Found")

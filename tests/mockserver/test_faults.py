@@ -24,7 +24,9 @@ def _arm(inspect: httpx2.Client, **fault: object) -> dict[str, object]:
     return armed
 
 
-def _raw_stream(server: BackgroundServer, headers: dict[str, str] | None = None) -> tuple[list[str], Exception | None]:
+def _raw_stream(
+    server: BackgroundServer, headers: dict[str, str] | None = None
+) -> tuple[list[str], Exception | None]:
     """Lines of a chat stream read as they come; the transport error, if the stream was cut."""
     lines: list[str] = []
     with httpx2.Client(timeout=10, headers={"Authorization": f"Bearer {demo.KEY}", **(headers or {})}) as raw:
@@ -58,7 +60,9 @@ def test_sdk_retries_through_armed_5xx(server: BackgroundServer, inspect: httpx2
     assert statuses == [200, 502, 502]
 
 
-def test_rate_limit_fault_has_retry_after_and_spends_no_budget(http: httpx2.Client, inspect: httpx2.Client) -> None:
+def test_rate_limit_fault_has_retry_after_and_spends_no_budget(
+    http: httpx2.Client, inspect: httpx2.Client
+) -> None:
     _arm(inspect, kind="rate_limit", retry_after=3, match={"method": "POST", "body_contains": "refund"})
     assert http.post(CHAT, json=chat_body("shipping?")).status_code == 200
     limited = http.post(CHAT, json=chat_body("refund?"))
@@ -77,7 +81,9 @@ def test_delay_fault_before_first_byte(http: httpx2.Client, inspect: httpx2.Clie
     assert time.perf_counter() - started < 0.25
 
 
-def test_cut_stream_drops_the_connection_without_done(server: BackgroundServer, inspect: httpx2.Client) -> None:
+def test_cut_stream_drops_the_connection_without_done(
+    server: BackgroundServer, inspect: httpx2.Client
+) -> None:
     _arm(inspect, kind="cut_stream", after_chunks=3)
     assert http_not_a_stream_consumes_nothing(server)
     lines, error = _raw_stream(server)
@@ -90,7 +96,10 @@ def test_cut_stream_drops_the_connection_without_done(server: BackgroundServer, 
 
 def http_not_a_stream_consumes_nothing(server: BackgroundServer) -> bool:
     with checked_client(server.url) as http:
-        return http.post(CHAT, json=chat_body()).status_code == 200 and len(httpx2.get(server.url + "/__mock/faults").json()["data"]) == 1
+        return (
+            http.post(CHAT, json=chat_body()).status_code == 200
+            and len(httpx2.get(server.url + "/__mock/faults").json()["data"]) == 1
+        )
 
 
 def test_malformed_chunk_then_the_stream_goes_on(http: httpx2.Client, inspect: httpx2.Client) -> None:
@@ -122,7 +131,11 @@ def test_header_form(server: BackgroundServer, http: httpx2.Client) -> None:
     assert limited.status_code == 429 and limited.headers["retry-after"] == "7"
     lines, error = _raw_stream(server, {"x-mock-fault": "kind=cut_stream; after_chunks=2"})
     assert len(lines) == 2 and error is not None
-    native = http.post("/v1/chat", json={"content": "refund?", "stream": True}, headers={"x-mock-fault": "kind=error_event; after_chunks=1"})
+    native = http.post(
+        "/v1/chat",
+        json={"content": "refund?", "stream": True},
+        headers={"x-mock-fault": "kind=error_event; after_chunks=1"},
+    )
     events = parse_sse(native.text)
     assert [e["event"] for e in events] == ["delta", "error"]
     assert http.get("/v1/assistants").status_code == 200
@@ -130,7 +143,13 @@ def test_header_form(server: BackgroundServer, http: httpx2.Client) -> None:
 
 @pytest.mark.parametrize(
     "fault",
-    [{}, {"kind": "explode"}, {"kind": "status", "status": 404}, {"kind": "status", "count": 0}, {"kind": "delay", "match": "x"}],
+    [
+        {},
+        {"kind": "explode"},
+        {"kind": "status", "status": 404},
+        {"kind": "status", "count": 0},
+        {"kind": "delay", "match": "x"},
+    ],
 )
 def test_invalid_faults_are_400(inspect: httpx2.Client, fault: dict[str, object]) -> None:
     response = inspect.post("/faults", json=fault)

@@ -26,9 +26,16 @@ def test_journal_records_and_filters(http: httpx2.Client, inspect: httpx2.Client
     bad = http.post("/v1/chat/completions", json=chat_body(temperature=7))
     listed = http.get("/v1/assistants")
     entries = inspect.get("/journal").json()["data"]
-    assert [e["id"] for e in entries] == [r.headers["x-request-id"] for r in (listed, bad, ok)]  # newest first
+    assert [e["id"] for e in entries] == [
+        r.headers["x-request-id"] for r in (listed, bad, ok)
+    ]  # newest first
     first = entries[-1]
-    assert (first["method"], first["path"], first["status"], first["client"]) == ("POST", "/v1/chat/completions", 200, "127.0.0.1")
+    assert (first["method"], first["path"], first["status"], first["client"]) == (
+        "POST",
+        "/v1/chat/completions",
+        200,
+        "127.0.0.1",
+    )
     assert first["org_id"] == demo.DEMO_ORG and first["key"] == "rg-d…-key"
     assert first["request"]["body"] == chat_body()
     assert first["response"]["body"] == ok.json() and first["response"]["stream"] is None
@@ -50,11 +57,16 @@ def test_journal_records_and_filters(http: httpx2.Client, inspect: httpx2.Client
 
 
 def test_journal_records_stream_chunks_with_timings(inspect: httpx2.Client) -> None:
-    with BackgroundServer(lambda: create_app(Settings(stream_delay_ms=15))) as slow, checked_client(slow.url) as http:
+    with (
+        BackgroundServer(lambda: create_app(Settings(stream_delay_ms=15))) as slow,
+        checked_client(slow.url) as http,
+    ):
         response = http.post("/v1/chat/completions", json=chat_body(stream=True, max_tokens=4))
         entry = httpx2.get(f"{slow.url}/__mock/journal/{response.headers['x-request-id']}").json()
     stream = entry["response"]["stream"]
-    assert [c["data"] for c in stream] == [line.removeprefix("data: ") for line in response.text.split("\n\n") if line]
+    assert [c["data"] for c in stream] == [
+        line.removeprefix("data: ") for line in response.text.split("\n\n") if line
+    ]
     times = [c["t_ms"] for c in stream]
     assert times == sorted(times)
     assert times[4] - times[1] >= 3 * 15 * 0.8  # the per-chunk delay shows in the timings
@@ -66,7 +78,10 @@ def test_journal_stream_pushes_each_completed_entry(server: BackgroundServer, ht
     connected = threading.Event()
 
     def listen() -> None:
-        with httpx2.Client(timeout=10) as raw, raw.stream("GET", server.url + "/__mock/journal/stream") as stream:
+        with (
+            httpx2.Client(timeout=10) as raw,
+            raw.stream("GET", server.url + "/__mock/journal/stream") as stream,
+        ):
             assert stream.headers["content-type"].startswith("text/event-stream")
             for line in stream.iter_lines():
                 if line.startswith(": connected"):
@@ -86,19 +101,30 @@ def test_journal_stream_pushes_each_completed_entry(server: BackgroundServer, ht
     assert received[1]["response"]["stream"]  # type: ignore[index]
 
 
-def test_threads_assistants_and_reset(http: httpx2.Client, inspect: httpx2.Client, server: BackgroundServer) -> None:
+def test_threads_assistants_and_reset(
+    http: httpx2.Client, inspect: httpx2.Client, server: BackgroundServer
+) -> None:
     created = http.post("/v1/assistants", json={"name": "temp"}).json()
     with checked_client(server.url, key=demo.SALES_KEY) as sales:
         sales.delete(f"/v1/assistants/{demo.SUPPORT_ASSISTANT}")
-    orgs = {o["org_id"]: [a["id"] for a in o["assistants"]] for o in inspect.get("/assistants").json()["data"]}
-    assert orgs == {demo.DEMO_ORG: [demo.SALES_ASSISTANT, created["id"]], demo.OTHER_ORG: [demo.OTHER_ASSISTANT]}
+    orgs = {
+        o["org_id"]: [a["id"] for a in o["assistants"]] for o in inspect.get("/assistants").json()["data"]
+    }
+    assert orgs == {
+        demo.DEMO_ORG: [demo.SALES_ASSISTANT, created["id"]],
+        demo.OTHER_ORG: [demo.OTHER_ASSISTANT],
+    }
     inspect.post("/faults", json={"kind": "status"}).raise_for_status()
     inspect.post("/clock/advance", json={"seconds": 5}).raise_for_status()
     assert inspect.post("/reset").json() == {"reset": True}
-    orgs = {o["org_id"]: [a["id"] for a in o["assistants"]] for o in inspect.get("/assistants").json()["data"]}
+    orgs = {
+        o["org_id"]: [a["id"] for a in o["assistants"]] for o in inspect.get("/assistants").json()["data"]
+    }
     assert orgs[demo.DEMO_ORG] == [demo.SUPPORT_ASSISTANT, demo.SALES_ASSISTANT]
     assert inspect.get("/faults").json()["data"] == [] and inspect.get("/journal").json()["data"] == []
-    assert inspect.get("/ratelimit").json()["data"] == [] and inspect.get("/stats").json()["clock_offset_s"] == 0
+    assert (
+        inspect.get("/ratelimit").json()["data"] == [] and inspect.get("/stats").json()["clock_offset_s"] == 0
+    )
 
 
 def test_clock_advance_validates(inspect: httpx2.Client) -> None:

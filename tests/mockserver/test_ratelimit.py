@@ -73,18 +73,24 @@ def test_RATE_RECOVER_1_admitted_after_the_window(http: httpx2.Client, inspect: 
     assert _statuses(http, 10) == [200] * 10
 
 
-def test_RATE_COUNT_1_rejected_requests_count_but_429s_do_not(server: BackgroundServer, http: httpx2.Client) -> None:
+def test_RATE_COUNT_1_rejected_requests_count_but_429s_do_not(
+    server: BackgroundServer, http: httpx2.Client
+) -> None:
     with checked_client(server.url, key=None) as anonymous:
         assert [anonymous.post(CHAT, json={}).status_code for _ in range(3)] == [401] * 3
     assert [http.post(CHAT, json={"bad": 1}).status_code for _ in range(3)] == [400] * 3
     assert _statuses(http, 5) == [200] * 4 + [429]
     for _ in range(5):
         assert http.post(CHAT, json=chat_body()).status_code == 429
-    state = [row for row in httpx2.get(server.url + "/__mock/ratelimit").json()["data"] if row["tier"] == "chat"]
+    state = [
+        row for row in httpx2.get(server.url + "/__mock/ratelimit").json()["data"] if row["tier"] == "chat"
+    ]
     assert state[0]["used"] == 10 and state[0]["remaining"] == 0
 
 
-def test_RATE_RETRY_1_retry_after_whole_seconds_then_admitted(http: httpx2.Client, inspect: httpx2.Client) -> None:
+def test_RATE_RETRY_1_retry_after_whole_seconds_then_admitted(
+    http: httpx2.Client, inspect: httpx2.Client
+) -> None:
     http.post(CHAT, json=chat_body())
     inspect.post("/clock/advance", json={"seconds": 20}).raise_for_status()
     _statuses(http, 9)
@@ -116,7 +122,10 @@ def test_HDR_RATE_1_headers_consistent_with_the_tier(http: httpx2.Client, inspec
     error = http.post(CHAT, json={})  # errors of a tiered route carry them too
     assert error.status_code == 400 and error.headers["x-ratelimit-remaining-requests"] == "8"
     listed = http.get("/v1/assistants")
-    assert (listed.headers["x-ratelimit-limit-requests"], listed.headers["x-ratelimit-remaining-requests"]) == ("20", "19")
+    assert (
+        listed.headers["x-ratelimit-limit-requests"],
+        listed.headers["x-ratelimit-remaining-requests"],
+    ) == ("20", "19")
     streamed = http.post(CHAT, json=chat_body(stream=True))
     assert streamed.headers["x-ratelimit-remaining-requests"] == "7"
     inspect.post("/clock/advance", json={"seconds": 30}).raise_for_status()
@@ -124,7 +133,9 @@ def test_HDR_RATE_1_headers_consistent_with_the_tier(http: httpx2.Client, inspec
     assert "x-ratelimit-limit-requests" not in httpx2.get(str(http.base_url) + "/healthz").headers
 
 
-def test_inspection_reset_of_one_client(http: httpx2.Client, other_ip: httpx2.Client, inspect: httpx2.Client) -> None:
+def test_inspection_reset_of_one_client(
+    http: httpx2.Client, other_ip: httpx2.Client, inspect: httpx2.Client
+) -> None:
     _statuses(http, 11)
     _statuses(other_ip, 11)
     inspect.post("/ratelimit/reset", json={"client": "127.0.0.1", "tier": "chat"}).raise_for_status()
@@ -139,13 +150,19 @@ def test_rate_limits_off_and_global_scope(server: BackgroundServer) -> None:
     from mockserver.app import create_app
     from mockserver.settings import Settings
 
-    with BackgroundServer(lambda: create_app(Settings(rate_limits=False))) as off, checked_client(off.url) as http:
+    with (
+        BackgroundServer(lambda: create_app(Settings(rate_limits=False))) as off,
+        checked_client(off.url) as http,
+    ):
         assert set(_statuses(http, 15)) == {200}
     broken = Settings(rate_limit_scope="global", chat_limit=3, retry_after=False)
-    with BackgroundServer(lambda: create_app(broken)) as shared:
-        with checked_client(shared.url) as a, _from(shared, "127.0.0.3") as b:
-            assert _statuses(a, 2) + _statuses(b, 2) == [200, 200, 200, 429]
-            assert "retry-after" not in b.post(CHAT, json=chat_body()).headers
+    with (
+        BackgroundServer(lambda: create_app(broken)) as shared,
+        checked_client(shared.url) as a,
+        _from(shared, "127.0.0.3") as b,
+    ):
+        assert _statuses(a, 2) + _statuses(b, 2) == [200, 200, 200, 429]
+        assert "retry-after" not in b.post(CHAT, json=chat_body()).headers
 
 
 def test_sliding_window_with_a_fake_clock() -> None:
@@ -161,6 +178,8 @@ def test_sliding_window_with_a_fake_clock() -> None:
     assert not window.hit("a").allowed
 
 
-@pytest.mark.parametrize(("seconds", "text"), [(0, "0s"), (0.25, "250ms"), (6, "6s"), (5.2, "6s"), (60, "1m0s"), (61.5, "1m2s")])
+@pytest.mark.parametrize(
+    ("seconds", "text"), [(0, "0s"), (0.25, "250ms"), (6, "6s"), (5.2, "6s"), (60, "1m0s"), (61.5, "1m2s")]
+)
 def test_reset_header_duration_form(seconds: float, text: str) -> None:
     assert duration(seconds) == text

@@ -42,7 +42,10 @@ def test_CHAT_STREAM_2_chunks_share_id_created_model(http: httpx2.Client) -> Non
 
 def test_CHAT_STREAM_3_first_chunk_carries_role(client: OpenAI) -> None:
     stream = client.chat.completions.create(
-        model="x", messages=[{"role": "user", "content": "refund?"}], extra_body={"assistant_id": SUPPORT}, stream=True
+        model="x",
+        messages=[{"role": "user", "content": "refund?"}],
+        extra_body={"assistant_id": SUPPORT},
+        stream=True,
     )
     first = next(iter(stream))
     assert first.choices[0].delta.role == "assistant"
@@ -71,7 +74,9 @@ def test_CHAT_STREAM_6_finish_reason_null_until_the_end(http: httpx2.Client) -> 
     assert reasons[:-1] == [None] * (len(chunks) - 1) and reasons[-1] == "length"
 
 
-def test_CHAT_STREAM_7_failure_after_start_is_an_error_event(http: httpx2.Client, inspect: httpx2.Client) -> None:
+def test_CHAT_STREAM_7_failure_after_start_is_an_error_event(
+    http: httpx2.Client, inspect: httpx2.Client
+) -> None:
     inspect.post("/faults", json={"kind": "error_event", "after_chunks": 3}).raise_for_status()
     _, events = _stream(http)
     assert len(events) == 4
@@ -85,7 +90,10 @@ def test_CHAT_STREAM_7_sdk_raises_on_the_error_event(client: OpenAI, inspect: ht
 
     inspect.post("/faults", json={"kind": "error_event", "after_chunks": 2}).raise_for_status()
     stream = client.chat.completions.create(
-        model="x", messages=[{"role": "user", "content": "refund?"}], extra_body={"assistant_id": SUPPORT}, stream=True
+        model="x",
+        messages=[{"role": "user", "content": "refund?"}],
+        extra_body={"assistant_id": SUPPORT},
+        stream=True,
     )
     with pytest.raises(openai.APIError, match="injected fault"):
         list(stream)

@@ -147,6 +147,7 @@ def _scenarios(options: dict[str, Any]) -> list[Scenario]:
             source_ips=options["source_ips"],
             burst=options["burst"],
             duration=options["duration"],
+            distributed=bool(options["processes"] or options["expect_workers"]),
         )
         try:
             timeline(scenario)

@@ -8,7 +8,8 @@ a second, so phases last whole seconds):
   (skipped with a single IP);
 - ``wait``: no users, for longer than the window, so every budget is restored;
 - ``recovery``: the primary IP's users again: they must be admitted, up to the full limit;
-- ``drain``: no users for one tick, so workers report their last records before the end.
+- ``drain``: no users, so workers report their last records before the end: one tick locally,
+  longer than Locust's worker report interval (3 s) in distributed runs.
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ __all__ = [
 ]
 
 PHASES = ("burst", "isolation", "wait", "recovery", "drain")
+DISTRIBUTED_DRAIN = 4  # seconds; Locust workers report every 3 s
 
 
 @dataclass(frozen=True)
@@ -83,7 +85,7 @@ class Scenario:
     source_ips: tuple[str, ...] = ()
     burst: float | None = None  # None = a quarter of the window, at least 1 s
     duration: float | None = None  # None = the shortest run that covers every phase
-    progress: bool = True
+    distributed: bool = False  # workers ship records in periodic reports: drain longer
     extra: dict[str, Any] = field(default_factory=dict)
 
     @property
@@ -132,13 +134,14 @@ def timeline(scenario: Scenario) -> list[Phase]:
         add("isolation", burst, scenario.users, k)
     add("wait", window + margin, 0, 0)
     recovery = burst
-    natural = t + recovery + 1
+    drain = DISTRIBUTED_DRAIN if scenario.distributed else 1
+    natural = t + recovery + drain
     if scenario.duration is not None:
         if scenario.duration + 1e-9 < natural:
             raise ValueError(
                 f"duration {scenario.duration:g} s is too short: this scenario needs {natural:g} s"
             )
-        recovery = math.floor(scenario.duration - t - 1)
+        recovery = math.floor(scenario.duration - t - drain)
     add("recovery", recovery, scenario.users, 1)
-    add("drain", 1, 0, 0)
+    add("drain", drain, 0, 0)
     return phases

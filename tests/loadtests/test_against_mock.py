@@ -4,6 +4,9 @@ of it: each defect must be caught by its own property (short windows, bounded ru
 from __future__ import annotations
 
 import json
+import socket
+import subprocess
+import sys
 import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -127,3 +130,35 @@ def test_ragen_load_distributed_two_worker_processes(tmp_path: Path) -> None:
     assert meta["workers"] == 2
     assert {r["worker"] for r in records} == {0, 1}  # records of both workers reached the master
     assert {r["ip"] for r in records} == {"127.0.0.2", "127.0.0.3", "127.0.0.4"}
+
+
+def test_ragen_load_master_with_a_remote_worker(tmp_path: Path) -> None:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = str(sock.getsockname()[1])
+    worker = subprocess.Popen(
+        [sys.executable, "-m", "loadtests.cli", "--worker", "--master-host", "127.0.0.1",
+         "--master-port", port, "--tier", "chat", "--out", str(tmp_path / "worker")],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    try:
+        with mock() as url:
+            code, verdicts = load(
+                url,
+                tmp_path,
+                "--expect-workers",
+                "1",
+                "--master-bind-host",
+                "127.0.0.1",
+                "--master-bind-port",
+                port,
+            )
+        assert code == 0, verdicts
+        assert worker.wait(timeout=30) == 0  # the worker leaves when its master quits
+    finally:
+        if worker.poll() is None:
+            worker.kill()
+            worker.wait()
+    meta, records = read_records(tmp_path / "chat-records.jsonl")
+    assert meta["workers"] == 1 and records

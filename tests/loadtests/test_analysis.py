@@ -9,7 +9,7 @@ import pytest
 from loadtests.analysis import FAIL, INFO, PASS, SKIP, analyse, percentile, proven_max_in_window
 from loadtests.records import Record
 from loadtests.report import render, to_json
-from loadtests.scenario import TIERS
+from loadtests.scenario import TIERS, Tier
 from tests.loadtests.fabricate import PRIMARY, T0, Server, run
 
 CHAT = TIERS["chat"].with_budget(10, 2.0)
@@ -26,11 +26,11 @@ PROPERTIES = [
 ]
 
 
-def statuses(records: list[Record], tier=CHAT, ips=IPS) -> dict[str, str]:
+def statuses(records: list[Record], tier: Tier = CHAT, ips: tuple[str, ...] = IPS) -> dict[str, str]:
     return {v.name: v.status for v in analyse(tier, records, ips).verdicts}
 
 
-def only_failing(records: list[Record], tier=CHAT) -> set[str]:
+def only_failing(records: list[Record], tier: Tier = CHAT) -> set[str]:
     return {name for name, status in statuses(records, tier).items() if status == FAIL}
 
 

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import pytest
-
-from loadtests.scenario import TIERS, Scenario, burst_seconds, minimum_duration, timeline
 from ragen_spec import requirements
 from ragen_spec.schemas import operations
+
+from loadtests.scenario import TIERS, Scenario, burst_seconds, minimum_duration, timeline
 
 BASE = Scenario(
     tier="chat", limit=10, window=2.0, base_url="http://127.0.0.1:1", source_ips=("127.0.0.2", "127.0.0.3")
@@ -65,3 +65,9 @@ def test_load_targets_are_tiered_operations_of_the_spec() -> None:
     assert tiers[("/v1/chat/completions", "POST")] == "chat"
     assert tiers[("/v1/assistants", "GET")] == "assistants"
     assert tiers[("/v1/assistants/{assistant_id}", "GET")] == "assistants"
+
+
+def test_timeline_distributed_drains_longer_than_a_worker_report_interval() -> None:
+    phases = timeline(Scenario(**{**BASE.__dict__, "distributed": True}))
+    drain = phases[-1]
+    assert drain.name == "drain" and drain.end - drain.start > 3

@@ -181,6 +181,9 @@ def _well_formed(records: list[Record]) -> Verdict:
     rejected = [r for r in records if r["status"] == TOO_MANY_REQUESTS]
     latencies = [r["ms"] for r in rejected]
     timing = f"latency p50 {_ms(percentile(latencies, 50))}, p99 {_ms(percentile(latencies, 99))}"
+    waits = [int(v) for r in rejected if (v := r["headers"].get("retry-after", "").strip()).isdigit()]
+    if waits:
+        timing += f"; Retry-After {min(waits)}-{max(waits)} s"
     if not rejected:
         return Verdict("well-formed-429", reqs, SKIP, "no 429 observed")
     problems = [p for r in rejected for p in rate_limit_problems(r["headers"], r["body"])]

@@ -16,8 +16,7 @@ from __future__ import annotations
 
 import json
 import math
-from dataclasses import asdict, dataclass, field, replace
-from typing import Any
+from dataclasses import asdict, dataclass, replace
 
 __all__ = [
     "PHASES",
@@ -86,7 +85,6 @@ class Scenario:
     burst: float | None = None  # None = a quarter of the window, at least 1 s
     duration: float | None = None  # None = the shortest run that covers every phase
     distributed: bool = False  # workers ship records in periodic reports: drain longer
-    extra: dict[str, Any] = field(default_factory=dict)
 
     @property
     def ips(self) -> tuple[str, ...]:

@@ -74,7 +74,7 @@ def client(server: BackgroundServer) -> Iterator[OpenAI]:
     sdk.close()
 
 
-def chat_body(question: str = "What is our refund policy?", **extra: Any) -> dict[str, Any]:
+def chat_body(question: str = "What is our refund policy?", /, **extra: Any) -> dict[str, Any]:
     return {"assistant_id": SUPPORT, "messages": [{"role": "user", "content": question}], **extra}
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import Any, Literal
 
 import httpx2
 import openai
@@ -14,7 +15,7 @@ from mockserver.background import BackgroundServer
 from mockserver.routes.assistants import SELF_DELETE_MESSAGE
 from tests.mockserver.conftest import checked_client, error_of, make_openai
 
-CONSTANTS = {
+CONSTANTS: dict[str, Any] = {
     "description": None,
     "metadata": {},
     "tool_resources": {},
@@ -145,12 +146,12 @@ def test_ASST_LIST_1_default_limit_is_20(unlimited: BackgroundServer, many: Open
 
 @pytest.mark.parametrize("order", ["asc", "desc"])
 def test_ASST_LIST_2_paging_visits_every_assistant_once(
-    unlimited: BackgroundServer, many: OpenAI, order: str
+    unlimited: BackgroundServer, many: OpenAI, order: Literal["asc", "desc"]
 ) -> None:
     everything = [a.id for a in many.beta.assistants.list(order=order, limit=100).data]
     with checked_client(unlimited.url) as http:
         seen: list[str] = []
-        query: dict[str, object] = {"limit": 5, "order": order}
+        query: dict[str, Any] = {"limit": 5, "order": order}
         while True:
             body = http.get("/v1/assistants", params=query).json()
             seen += [a["id"] for a in body["data"]]
@@ -191,12 +192,13 @@ def test_ASST_LIST_4_unknown_cursor_is_400_with_param(http: httpx2.Client) -> No
 
 
 def test_list_query_validation_is_the_specs(http: httpx2.Client) -> None:
-    for query, param in [
+    cases: list[tuple[dict[str, Any], str]] = [
         ({"limit": 0}, "limit"),
         ({"limit": 101}, "limit"),
         ({"limit": "ten"}, "limit"),
         ({"order": "up"}, "order"),
-    ]:
+    ]
+    for query, param in cases:
         response = http.get("/v1/assistants", params=query)
         assert response.status_code == 400 and error_of(response)["param"] == param
     assert len(http.get("/v1/assistants", params={"limit": 1}).json()["data"]) == 1

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from typing import Any
 
 import httpx2
 import openai
@@ -14,12 +15,12 @@ from mockserver.background import BackgroundServer
 from tests.mockserver.conftest import SUPPORT, chat_body, error_of, make_openai
 
 
-def _ask(client: OpenAI, question: str = "What is our refund policy?", **extra: object) -> object:
+def _ask(client: OpenAI, question: str = "What is our refund policy?", /, **extra: Any) -> Any:
     return client.chat.completions.create(
         model="gpt-5.4",
         messages=[{"role": "user", "content": question}],
         extra_body={"assistant_id": SUPPORT},
-        **extra,  # type: ignore[arg-type]
+        **extra,
     )
 
 

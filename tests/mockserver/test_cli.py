@@ -76,9 +76,19 @@ def test_serves_the_demo_prints_keys_and_shuts_down_gracefully() -> None:
         statuses = [httpx2.post(url + "/v1/chat/completions", json=body, headers=headers) for _ in range(3)]
         assert [r.status_code for r in statuses] == [200, 200, 429]  # the env var reached the settings
         assert "retry-after" not in statuses[-1].headers  # and the flag
+        # an open journal stream must not hold up the shutdown
+        watcher = httpx2.Client(timeout=10)
+        watching = watcher.send(watcher.build_request("GET", url + "/__mock/journal/stream"), stream=True)
+        lines = watching.iter_lines()
+        assert next(lines) == ": connected"
     finally:
+        stopping = time.monotonic()
         process.send_signal(signal.SIGTERM)
         out, err = process.communicate(timeout=15)
+    assert time.monotonic() - stopping < 5
+    assert [line for line in lines if line] == []  # the stream ended cleanly
+    watching.close()
+    watcher.close()
     assert process.returncode == 0, err
     for needle in (
         "rg-demo-key",

@@ -194,7 +194,7 @@ def test_validation_follows_the_spec_document() -> None:
     properties["temperature"]["maximum"] = 1
     properties["messages"]["maxItems"] = 2
     spec["paths"]["/v1/assistants"]["get"]["parameters"][0]["schema"]["maximum"] = 5
-    body = {
+    body: dict[str, Any] = {
         "assistant_id": "asst-00000000-0000-4000-8000-000000000001",
         "messages": [{"role": "user", "content": "hi"}],
     }

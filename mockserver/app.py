@@ -2,7 +2,7 @@
 
 Middlewares, outermost first::
 
-    cors (preflights) → journal (x-request-id, access log) → [response check] → errors (the envelope)
+    journal (x-request-id, access log) → cors (preflights) → [response check] → errors (the envelope)
       → faults → rate limit (per tier) → route: auth + scope → body/query validation → handler
 
 Routes of the API come from the spec's ``paths`` (``mockserver.operations``); a spec operation
@@ -80,7 +80,7 @@ def create_app(settings: Settings | None = None, *, spec: dict[str, Any] | None 
     tiers: dict[object, str] = {}
     responses: dict[object, dict[str, Any]] = {}
     source = SchemaSource(spec)
-    middlewares: list[Middleware] = [cors_middleware(policy), journal_middleware(state.journal)]
+    middlewares: list[Middleware] = [journal_middleware(state.journal), cors_middleware(policy)]
     if settings.validate_responses:
         middlewares.append(response_check_middleware(source, responses))
     middlewares += [

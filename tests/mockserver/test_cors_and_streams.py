@@ -30,6 +30,7 @@ def test_preflight_is_answered(server: BackgroundServer) -> None:
     assert response.headers["access-control-allow-origin"] == ORIGIN
     assert "POST" in response.headers["access-control-allow-methods"]
     assert response.headers["access-control-allow-headers"] == "authorization, content-type"
+    assert response.headers["x-request-id"]
 
 
 def test_streaming_response_carries_cors_headers(server: BackgroundServer) -> None:

@@ -6,6 +6,7 @@ import json
 from typing import Any
 
 import httpx2
+import pytest
 from openai import OpenAI
 
 from tests.mockserver.conftest import SUPPORT, chat_body
@@ -146,3 +147,27 @@ def test_stream_sdk_usage_matches_json(client: OpenAI) -> None:
         model="x", messages=[{"role": "user", "content": "refund?"}], extra_body={"assistant_id": SUPPORT}
     )
     assert chunks[-1].usage == plain.usage
+
+
+def test_CHAT_STREAM_7_a_genuine_failure_mid_stream(http: httpx2.Client, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Not only injected faults: an exception inside the handler after the headers went out."""
+    from mockserver.routes import chat
+
+    calls = 0
+    real = json.dumps
+
+    def failing_dumps(value: Any, **kwargs: Any) -> str:
+        nonlocal calls
+        calls += 1
+        if calls == 3:
+            raise RuntimeError("the model fell over")
+        return real(value, **kwargs)
+
+    monkeypatch.setattr(chat.json, "dumps", failing_dumps)
+    response = http.post("/v1/chat/completions", json=chat_body(stream=True))
+    monkeypatch.undo()
+    events = parse_sse(response.text)
+    assert response.status_code == 200
+    assert json.loads(events[-1]["data"])["error"]["type"] == "api_error"
+    assert all(e["data"] != "[DONE]" for e in events)
+    assert len(events) == 3  # role chunk, one content chunk, the error (dumps 1 was the model name)

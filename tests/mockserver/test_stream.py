@@ -149,7 +149,9 @@ def test_stream_sdk_usage_matches_json(client: OpenAI) -> None:
     assert chunks[-1].usage == plain.usage
 
 
-def test_CHAT_STREAM_7_a_genuine_failure_mid_stream(http: httpx2.Client, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_CHAT_STREAM_7_a_genuine_failure_mid_stream(
+    http: httpx2.Client, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """Not only injected faults: an exception inside the handler after the headers went out."""
     from mockserver.routes import chat
 

@@ -165,7 +165,7 @@ def test_CHAT_STREAM_7_a_genuine_failure_mid_stream(
             raise RuntimeError("the model fell over")
         return real(value, **kwargs)
 
-    monkeypatch.setattr(chat.json, "dumps", failing_dumps)
+    monkeypatch.setattr(chat, "json", type("FailingJson", (), {"dumps": staticmethod(failing_dumps)}))
     response = http.post("/v1/chat/completions", json=chat_body(stream=True))
     monkeypatch.undo()
     events = parse_sse(response.text)

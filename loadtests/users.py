@@ -92,9 +92,8 @@ class RagenUser(HttpUser):
                         body = resp.text[:BODY_LIMIT]
                 except Exception as exc:  # a stream cut mid-way surfaces while reading
                     error = f"body read failed: {type(exc).__name__}"
-            elapsed_ms = (
-                time.perf_counter() - t0
-            ) * 1000  # before judging: our checks are not the server's time
+            # Measured before judging: our own checks are not the server's time.
+            elapsed_ms = (time.perf_counter() - t0) * 1000
             lower = {k.lower(): v for k, v in resp.headers.items()} if status else {}
             _judge(resp, status, lower, body, error)
         self._requests += 1

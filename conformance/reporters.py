@@ -25,7 +25,8 @@ def _one_line(text: str, width: int) -> str:
     return text if len(text) <= width else text[: max(0, width - 1)] + "…"
 
 
-def terminal(report: Report, out: TextIO = sys.stdout, *, width: int | None = None, verbose: bool = False) -> None:
+def terminal(report: Report, out: TextIO | None = None, *, width: int | None = None, verbose: bool = False) -> None:
+    out = out or sys.stdout
     width = width or max(100, shutil.get_terminal_size((120, 20)).columns)
     idw = max(len(v.requirement) for v in report.verdicts) if report.verdicts else 12
     reason_w = max(30, width - idw - 16)
@@ -89,8 +90,8 @@ def write_junit(report: Report, path: str | Path) -> None:
 class ProgressPrinter:
     """``[ 5/31] chat_rejects_out_of_range … 12 requests, 4.1s elapsed, ETA 20s`` on stderr."""
 
-    def __init__(self, out: TextIO = sys.stderr) -> None:
-        self.out = out
+    def __init__(self, out: TextIO | None = None) -> None:
+        self.out = out or sys.stderr
 
     def __call__(self, event: Progress) -> None:
         eta = f", ETA {event.eta:.0f}s" if event.eta is not None else ""

@@ -188,6 +188,16 @@ def chat_completion_object(ctx: Context, exchange: Exchange) -> bool:
     return True
 
 
+def _is_json_or_done(line: str) -> bool:
+    if line == "[DONE]":
+        return True
+    try:
+        json.loads(line)
+    except ValueError:
+        return False
+    return True
+
+
 def _is_empty_delta(delta: Any) -> bool:
     return isinstance(delta, dict) and all(v in (None, "") for v in delta.values()) and "role" not in delta
 
@@ -218,6 +228,10 @@ def chat_stream_problems(exchange: Exchange) -> list[tuple[str, str]]:
         try:
             payload = json.loads(event.data)
         except ValueError:
+            if "\n" in event.data and all(_is_json_or_done(line) for line in event.data.split("\n")):
+                problems.append(("CHAT-STREAM-1", f"events not separated by blank lines (event {i} holds "
+                                 f"{event.data.count(chr(10)) + 1} payloads)"))
+                break
             problems.append(("CHAT-STREAM-2", f"event {i} is not JSON: {event.data[:100]!r}"))
             continue
         if isinstance(payload, dict) and "error" in payload and "choices" not in payload:

@@ -1,0 +1,122 @@
+"""The gate passes correct servers it has never seen: the bundled mock and the independent alt
+server, whose free choices differ from the mock's on every MAY point (no false alarms)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+from xml.etree import ElementTree as ET
+
+import pytest
+from click.testing import CliRunner
+
+from conformance import run
+from conformance.cli import main
+from conformance.config import RunConfig
+from conformance.results import Report, VerdictKind
+from tests.conformance import altserver
+from tests.conformance.conftest import ALT_RL_TIERS, AltServers
+
+BAD = (VerdictKind.FAIL, VerdictKind.WARN, VerdictKind.ERROR)
+# Skipped on a correct server, each for a stated reason (unobservable, or nothing failed mid-stream).
+EXPECTED_SKIPS = {"CHAT-CONV-1", "CHAT-CONV-2", "DEBUG-1", "CHAT-STREAM-7"}
+
+
+def problems(report: Report) -> list[tuple[str, str, str]]:
+    return [(v.requirement, v.verdict.value, v.reason) for v in report.verdicts if v.verdict in BAD]
+
+
+def reasons(report: Report) -> dict[str, str]:
+    return {v.requirement: v.reason for v in report.verdicts}
+
+
+def test_mock_conforms_via_the_runner_api(mock_run_config: RunConfig) -> None:
+    report = run(mock_run_config)
+    assert problems(report) == []
+    assert report.exit_code == 0
+    assert {v.requirement for v in report.verdicts if v.verdict is VerdictKind.SKIP} == EXPECTED_SKIPS
+    assert report.requests > 100
+    assert all(c.status == "passed" for c in report.checks), [c for c in report.checks if c.status != "passed"]
+
+
+def test_mock_conforms_via_the_cli(tmp_path: Path) -> None:
+    junit, report_json = tmp_path / "junit.xml", tmp_path / "report.json"
+    result = CliRunner().invoke(main, ["--against-mock", "-n", "2", "--seed", "3", "--junit", str(junit),
+                                       "--json", str(report_json)])
+    assert result.exit_code == 0, result.output
+    assert "CONFORMANT" in result.output
+    assert "ETA" in result.stderr or "elapsed" in result.stderr
+    suite = ET.parse(junit).getroot()
+    assert suite.get("failures") == "0" and suite.get("errors") == "0"
+    assert len(suite.findall("testcase")) == len(json.loads(report_json.read_text())["requirements"])
+    assert json.loads(report_json.read_text())["exit_code"] == 0
+
+
+def test_alt_server_conforms_despite_different_choices(alt_servers: AltServers) -> None:
+    report = run(alt_servers.config(max_examples=6))
+    assert problems(report) == []
+    assert report.exit_code == 0
+    assert {v.requirement for v in report.verdicts if v.verdict is VerdictKind.SKIP} == EXPECTED_SKIPS
+    why = reasons(report)
+    # The gate saw the alt server's own choices and reported them as such.
+    assert "201" in why["ASST-CREATE-3"]
+    assert "''" in why["ASST-MODIFY-3"]
+    assert "404" in why["ASST-LIST-4"]
+    assert "rejects" in why["CHAT-REQ-6"] and "rejects" in why["CHAT-REQ-7"] and "rejects" in why["CHAT-REQ-8"]
+    assert "asst- form" in why["CHAT-REQ-9"]
+    assert "400" in why["ERR-SIZE-1"]
+    assert "do not count" in why["RATE-COUNT-1"]
+    assert report.verdict("NATIVE-1").verdict is VerdictKind.INFO  # no /v1/chat: informational only
+
+
+def test_cli_flags_against_the_alt_server(alt_servers: AltServers) -> None:
+    server = alt_servers.start()
+    args = ["--base-url", server.url, "--api-key", altserver.MAIN_KEY, "--assistant-id", altserver.ASSISTANT_A,
+            "--second-org-key", altserver.OTHER_KEY, "--deactivated-key", altserver.OFF_KEY,
+            "--chat-only-key", altserver.CHAT_KEY, "--no-pace", "--no-rate-limits", "--only", "auth,assistants",
+            "-q", "--seed", "1"]
+    result = CliRunner().invoke(main, args)
+    assert result.exit_code == 0, result.output
+    assert "AUTH-4" in result.output and "CONFORMANT" in result.output
+
+
+def test_cli_environment_config_file_and_tiers(alt_servers: AltServers, tmp_path: Path,
+                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    limited = alt_servers.start(rate_limited=True)
+    config = tmp_path / "ragen.toml"
+    config.write_text(
+        f'base_url = "{limited.url}"\nassistant_id = "{altserver.ASSISTANT_A}"\nmax_examples = 2\n'
+        f'[tiers]\nchat = "{ALT_RL_TIERS["chat"].limit}/{ALT_RL_TIERS["chat"].window:g}"\n'
+        f'assistants = "{ALT_RL_TIERS["assistants"].limit}/{ALT_RL_TIERS["assistants"].window:g}"\n')
+    monkeypatch.setenv("RAGEN_API_KEY", altserver.MAIN_KEY)
+    monkeypatch.setenv("RAGEN_SECOND_ORG_KEY", altserver.OTHER_KEY)
+    monkeypatch.setenv("RAGEN_CONFIG", str(config))
+    result = CliRunner().invoke(main, ["--only", "ratelimit", "-q"])
+    assert result.exit_code == 0, result.output
+    for rid in ("RATE-CHAT-1", "RATE-CHAT-2", "RATE-ASST-1", "RATE-RECOVER-1", "RATE-RETRY-1"):
+        assert any(line.startswith(rid) and " pass " in line for line in result.output.splitlines()), rid
+
+
+def test_cli_exit_2_on_usage_and_connection_errors() -> None:
+    runner = CliRunner()
+    assert runner.invoke(main, ["--api-key", "k"], env={"RAGEN_BASE_URL": ""}).exit_code == 2
+    assert runner.invoke(main, ["--base-url", "http://127.0.0.1:9", "--api-key", "k", "--only", "nope"]).exit_code == 2
+    result = runner.invoke(main, ["--base-url", "http://127.0.0.1:9", "--api-key", "k", "-q"])
+    assert result.exit_code == 2, result.output
+    assert "ERROR" in result.output
+
+
+def test_cli_exit_2_when_the_key_is_rejected(alt_servers: AltServers) -> None:
+    server = alt_servers.start()
+    result = CliRunner().invoke(main, ["--base-url", server.url, "--api-key", "wrong", "-q"])
+    assert result.exit_code == 2
+    assert "rejected" in result.output
+
+
+def test_list_checks_prints_the_catalogue() -> None:
+    result = CliRunner().invoke(main, ["--list-checks"])
+    assert result.exit_code == 0
+    assert "schema_driven" in result.output and "CHAT-STREAM-5(MUST)" in result.output
+
+

@@ -68,6 +68,12 @@ def _host_port(base_url: str) -> tuple[str, int]:
     return parts.hostname, parts.port or (443 if parts.scheme == "https" else 80)
 
 
+def _free_loopback_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
 def preflight(base_url: str, source_ips: tuple[str, ...], *, timeout: float = 5.0) -> None:
     """Bind every source address and open one TCP connection from each; no HTTP, no budget spent."""
     host, port = _host_port(base_url)
@@ -113,7 +119,11 @@ def locust_command(scenario: Scenario, *, out_dir: Path, distribution: Distribut
         str(out_dir / f"{scenario.tier}-records.jsonl"),
     ]
     if distribution.processes:
-        command += ["--processes", str(distribution.processes)]
+        # The forked workers talk to their master over loopback; a free port rather than Locust's
+        # 5557 lets several runs share a machine.
+        port = str(_free_loopback_port())
+        command += ["--processes", str(distribution.processes), "--master-bind-host", "127.0.0.1"]
+        command += ["--master-bind-port", port, "--master-host", "127.0.0.1", "--master-port", port]
     elif distribution.expect_workers:
         command += [
             "--master",

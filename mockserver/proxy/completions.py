@@ -61,7 +61,8 @@ def _question(messages: list[dict[str, Any]]) -> str:
 
 def raw_text(model: str, question: str, index: int) -> str:
     """The uncut answer of choice ``index``."""
-    digest = hashlib.sha256(f"{model}\0{question}".encode()).digest()
+    # surrogatepass: JSON may carry lone surrogates ("\\udb78"), which are still a question.
+    digest = hashlib.sha256(f"{model}\0{question}".encode("utf-8", "surrogatepass")).digest()
     start = (digest[0] + index) % len(_SENTENCES)
     chosen = [_SENTENCES[(start + i) % len(_SENTENCES)] for i in range(_PER_ANSWER)]
     return f"Answer {index + 1} from {model}. " + " ".join(chosen)

@@ -39,9 +39,10 @@ async def create_chat_completion(request: web.Request, call: Call) -> web.Stream
     completion = complete(
         model.id,
         body["messages"],
-        n=body.get("n") or 1,
+        # JSON Schema's integers include 16.0; Python's range() does not.
+        n=int(body.get("n") or 1),
         stop=body.get("stop"),
-        max_tokens=body.get("max_tokens"),
+        max_tokens=None if body.get("max_tokens") is None else int(body["max_tokens"]),
         blocked_words=config.blocked_words,
     )
     head = {"id": "chatcmpl-" + os.urandom(12).hex(), "created": int(time.time()), "model": model.id}

@@ -294,3 +294,17 @@ def test_config_errors_are_reported(tmp_path: Path, text: str) -> None:
     path.write_text(text)
     with pytest.raises(ConfigError):
         load_proxy_config(path)
+
+
+def test_integral_floats_and_lone_surrogates_are_answered_not_500(url: str) -> None:
+    """Found by the schema-driven fuzzer: JSON Schema integers include 2.0, JSON strings lone surrogates."""
+    messages = b'[{"role": "user", "content": "\\udb78"}]'
+    raw = b'{"model": "gpt-4o-mini", "n": 2.0, "max_tokens": 3.0, "messages": ' + messages + b"}"
+    response = requests.post(
+        url + "/v1/chat/completions",
+        data=raw,
+        timeout=10,
+        headers={**AUTH, "Content-Type": "application/json"},
+    )
+    assert response.status_code == 200, response.text
+    assert [c["finish_reason"] for c in response.json()["choices"]] == ["length", "length"]

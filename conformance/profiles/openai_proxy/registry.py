@@ -27,7 +27,7 @@ __all__ = [
 ]
 
 SPEC = PROXY_SPEC_PATH
-GROUPS = ("models", "chat", "streaming", "errors", "auth")
+GROUPS = ("models", "schema", "chat", "streaming", "errors", "auth")
 MODEL_ENV = "RAGEN_PROXY_MODEL"  # the model the probes ask; default: the first of GET /v1/models
 
 CHECKS: dict[str, Check] = {}

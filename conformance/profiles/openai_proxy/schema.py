@@ -1,0 +1,178 @@
+"""Schema-driven probing of the openai-proxy profile with schemathesis 4.x.
+
+The bundled spec/openai-proxy.yaml (external refs inlined) drives generation: positive cases
+must be answered 2xx and match the documented
+responses; negative cases must be rejected with 400 (a bad ``model`` may also get 404
+``model_not_found``). A generated model name is replaced by the run's model: unknown models are
+the probes' business. A violation is filed under the requirement the broken rule belongs to:
+missing fields PROXY-REQ-1, documented types and ranges PROXY-REQ-2, OpenAI's own limits
+PROXY-REQ-3 (SHOULD). Requests go through the run's recording session, so every response check
+sees them too.
+"""
+
+from __future__ import annotations
+
+import functools
+from typing import Any
+
+import schemathesis
+from hypothesis import HealthCheck, Phase, given, settings
+from jsonschema import Draft202012Validator
+from jsonschema.exceptions import best_match
+from ragen_spec.bundle import load_bundled
+from ragen_spec.schemas import validator_for
+from schemathesis import GenerationMode
+from schemathesis.checks import not_a_server_error
+from schemathesis.core.failures import FailureGroup
+from schemathesis.specs.openapi.checks import (
+    content_type_conformance,
+    response_schema_conformance,
+    status_code_conformance,
+)
+
+from conformance.client import Exchange
+from conformance.context import Context, brief
+from conformance.profiles.openai_proxy.registry import SPEC, check, model
+
+__all__ = ["violated_requirement"]
+
+_ST_CHECKS = [
+    not_a_server_error,
+    status_code_conformance,
+    content_type_conformance,
+    response_schema_conformance,
+]
+_RANGED = {"temperature", "frequency_penalty", "presence_penalty"}  # the document's own ranges
+RESPONSE_IDS = {"createChatCompletion": "PROXY-RESP-1", "listModels": "PROXY-MODELS-1"}
+
+
+@functools.cache
+def _request_validator() -> Draft202012Validator:
+    return validator_for("#/components/schemas/CreateChatCompletionRequest", document=SPEC)
+
+
+def violated_requirement(body: Any) -> str | None:
+    """The requirement an invalid chat body breaks (None: the body is valid)."""
+    if not isinstance(body, dict):
+        return "PROXY-BODY-1"
+    error = best_match(_request_validator().iter_errors(body))
+    if error is None:
+        return None
+    path = list(error.absolute_path)
+    if error.validator == "required" and not path:
+        return "PROXY-REQ-1"
+    field = str(path[0]) if path else ""
+    if error.validator == "type" and len(path) == 1:
+        return "PROXY-REQ-2"
+    if field in _RANGED and error.validator in ("minimum", "maximum"):
+        return "PROXY-REQ-2"
+    return "PROXY-REQ-3"
+
+
+def _map_failure(op_id: str, exchange: Exchange, failure: Exception) -> str:
+    name = type(failure).__name__
+    if name == "ServerError":
+        return "PROXY-5XX-1"
+    if exchange.status >= 400:
+        return "PROXY-ERR-ENV-1"
+    return RESPONSE_IDS.get(op_id, "PROXY-RESP-1")
+
+
+class _Run:
+    def __init__(self, ctx: Context) -> None:
+        self.ctx = ctx
+        self.schema = schemathesis.openapi.from_dict(load_bundled(SPEC))
+        self.schema.config.update(base_url=ctx.target.base_url)
+        self.headers = {"Authorization": f"Bearer {ctx.target.api_key}"}
+
+    def send(self, case: Any, mode: GenerationMode) -> None:
+        ctx = self.ctx
+        op_id = case.operation.definition.raw.get("operationId", "")
+        if isinstance(case.body, dict) and isinstance(case.body.get("model"), str):
+            # A random model name is an unknown model (the probes' business): ask the run's model, so
+            # positive cases take the happy path and negative ones fail for their own mutation.
+            case.body["model"] = model(ctx)
+        response = case.call(session=ctx.client.session, headers=self.headers)
+        exchange = ctx.client.last
+        if exchange is None:
+            return
+        sent_auth = next(
+            (v for k, v in exchange.request_headers.items() if k.lower() == "authorization"), None
+        )
+        if sent_auth != self.headers["Authorization"]:
+            return  # credentials mangled by negative generation: the auth probes' business
+        try:
+            case.validate_response(response, checks=_ST_CHECKS, headers=self.headers)
+        except FailureGroup as group:
+            for failure in group.exceptions:
+                rid = _map_failure(op_id, exchange, failure)
+                title = getattr(failure, "title", type(failure).__name__)
+                ctx.fail(
+                    rid, f"schemathesis: {title}: {str(getattr(failure, 'message', failure))[:240]}", exchange
+                )
+        if op_id != "createChatCompletion" or exchange.status >= 500:
+            return
+        if not case.media_type or "json" not in case.media_type:
+            return
+        self._judge(case.body, exchange)
+
+    def _judge(self, body: Any, exchange: Exchange) -> None:
+        ctx = self.ctx
+        rid = violated_requirement(body)
+        status = exchange.status
+        error = exchange.error or {}
+        model_404 = status == 404 and error.get("code") == "model_not_found"
+        if rid is None:
+            ctx.expect(
+                200 <= status < 300,
+                "PROXY-REQ-4",
+                f"a request valid under the spec got {status} {brief(exchange)}",
+                exchange,
+            )
+            return
+        ctx.expect(status == 400 or model_404, rid, f"invalid input got {status} {brief(exchange)}", exchange)
+
+    def run_operation(self, operation: Any, mode: GenerationMode) -> None:
+        ctx = self.ctx
+
+        @settings(
+            max_examples=max(1, ctx.config.max_examples),
+            database=None,
+            deadline=None,
+            phases=[Phase.explicit, Phase.generate],
+            derandomize=ctx.config.seed is not None,
+            suppress_health_check=list(HealthCheck),
+        )
+        @given(operation.as_strategy(generation_mode=mode))
+        def test(case: Any) -> None:
+            left = ctx.time_left()
+            if left is None or left > 0:
+                self.send(case, mode)
+
+        test()
+
+
+@check(
+    "PROXY-REQ-1",
+    "PROXY-REQ-2",
+    "PROXY-REQ-3",
+    "PROXY-REQ-4",
+    "PROXY-BODY-1",
+    "PROXY-5XX-1",
+    "PROXY-RESP-1",
+    "PROXY-MODELS-1",
+    "PROXY-ERR-ENV-1",
+    group="schema",
+)
+def proxy_schema_driven(ctx: Context) -> None:
+    """Every operation, positive and negative data generated from the spec (schemathesis)."""
+    run = _Run(ctx)
+    model(ctx)  # no model: nothing positive can be sent
+    for result in run.schema.get_all_operations():
+        operation = result.ok()  # type: ignore[union-attr]
+        modes = [GenerationMode.POSITIVE]
+        if operation.definition.raw.get("requestBody"):
+            modes.append(GenerationMode.NEGATIVE)
+        for mode in modes:
+            ctx.check_time()
+            run.run_operation(operation, mode)

@@ -20,6 +20,7 @@ from mockserver import demo
 from mockserver.app import create_app, load_mock_config
 from mockserver.auth import mask
 from mockserver.config import ConfigError
+from mockserver.proxy import create_proxy_app, proxy_banner
 from mockserver.settings import Settings, SettingsError, parse_value
 
 __all__ = ["main"]
@@ -37,7 +38,7 @@ _HELP = {
     "cors_origins": "comma-separated allowed browser origins ('*' = any)",
     "model": "the deployment model of the demo org",
     "validate_responses": "validate every JSON response against the spec and log mismatches",
-    "profile": "behaviour profile (only 'ragen')",
+    "profile": "'ragen' (the Ragen API) or 'openai-proxy' (a generic OpenAI-compatible proxy)",
 }
 
 
@@ -121,14 +122,15 @@ def main(argv: Sequence[str] | None = None) -> int:
                 continue
             overrides[field.name] = value if isinstance(value, bool) else parse_value(field.name, value)
         settings = Settings.from_env(**overrides)
-        app = create_app(settings)
+        proxy = settings.profile == "openai-proxy"
+        app = create_proxy_app(settings) if proxy else create_app(settings)
     except (SettingsError, ConfigError) as exc:
         print(f"ragen-mock: {exc}", file=sys.stderr)
         return 2
     logging.basicConfig(level=args.log_level.upper(), format="%(message)s", stream=sys.stderr)
     url = f"http://{settings.host}:{settings.port}"
     if not args.quiet:
-        print(_banner(settings, url), flush=True)
+        print((proxy_banner if proxy else _banner)(settings, url), flush=True)
     # run_app turns SIGINT/SIGTERM into a graceful shutdown: open streams get shutdown_timeout to end.
     web.run_app(
         app, host=settings.host, port=settings.port, access_log=None, shutdown_timeout=5.0, print=None

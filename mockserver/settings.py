@@ -15,7 +15,7 @@ from typing import Any
 __all__ = ["ENV_PREFIX", "Settings", "SettingsError"]
 
 ENV_PREFIX = "RAGEN_MOCK_"
-PROFILES = ("ragen",)
+PROFILES = ("ragen", "openai-proxy")
 SCOPES = ("ip", "global")
 
 

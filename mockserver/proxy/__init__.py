@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from mockserver.proxy.app import create_proxy_app
+from mockserver.proxy.banner import proxy_banner
 from mockserver.proxy.config import PROXY_KEY
 
-__all__ = ["PROXY_KEY", "create_proxy_app"]
+__all__ = ["PROXY_KEY", "create_proxy_app", "proxy_banner"]

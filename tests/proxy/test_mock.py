@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 import json
+import socket
+import subprocess
+import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -308,3 +312,34 @@ def test_integral_floats_and_lone_surrogates_are_answered_not_500(url: str) -> N
     )
     assert response.status_code == 200, response.text
     assert [c["finish_reason"] for c in response.json()["choices"]] == ["length", "length"]
+
+
+def test_ragen_mock_profile_openai_proxy_serves_the_proxy(tmp_path: Path) -> None:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    process = subprocess.Popen(
+        [sys.executable, "-m", "mockserver", "--profile", "openai-proxy", "--port", str(port)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    try:
+        banner = process.stdout.readline() if process.stdout else ""
+        assert "OpenAI-compatible proxy" in banner
+        for _ in range(100):
+            try:
+                listing = requests.get(f"http://127.0.0.1:{port}/v1/models", headers=AUTH, timeout=2)
+                break
+            except requests.ConnectionError:
+                time.sleep(0.05)
+        assert "fast-chat" in {m["id"] for m in listing.json()["data"]}
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+        if process.stdout is not None:
+            process.stdout.close()
+    bad = subprocess.run(
+        [sys.executable, "-m", "mockserver", "--profile", "nope"], capture_output=True, text=True
+    )
+    assert bad.returncode == 2 and "profile" in bad.stderr

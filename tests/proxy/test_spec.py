@@ -19,6 +19,7 @@ from openapi_spec_validator import validate
 from openapi_spec_validator.readers import read_from_filename
 from openapi_spec_validator.validation.exceptions import OpenAPIValidationError
 from ragen_spec import PROXY_SPEC_PATH, SPEC_PATH, load_spec, requirements
+from ragen_spec.__main__ import catalogue_markdown
 from ragen_spec.bundle import BundleError, load_bundled
 from ragen_spec.schemas import media_schema, operations, sse_event_errors, validator_for
 from referencing.exceptions import Unresolvable
@@ -244,3 +245,10 @@ def test_bundling_a_dangling_external_ref_fails(tmp_path: Path) -> None:
     broken.write_text(DOC.read_text().replace("schemas/ErrorResponse", "schemas/NoSuchThing", 1))
     with pytest.raises(BundleError, match="NoSuchThing"):
         load_bundled(broken)
+
+
+def test_proxy_requirement_catalogue_is_up_to_date() -> None:
+    doc = Path(__file__).resolve().parents[2] / "docs" / "openai-proxy-requirements.md"
+    assert doc.read_text() == catalogue_markdown(DOC), (
+        "run: python -m ragen_spec --proxy > docs/openai-proxy-requirements.md"
+    )

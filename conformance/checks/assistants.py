@@ -179,7 +179,7 @@ def assistant_list_pagination(ctx: Context) -> None:
     for direction, items in (("desc", full), ("asc", list_all(ctx, "ASST-LIST-1", order="asc"))):
         stamps = [a.get("created_at", 0) for a in items]
         ordered = stamps == sorted(stamps, reverse=direction == "desc")
-        ctx.expect(ordered, "ASST-LIST-1", f"order={direction} is not sorted by created_at: {stamps[:8]}")
+        ctx.expect(ordered, "ASST-LIST-1", f"order={direction} is not sorted by created_at: {stamps[:8]}", ctx.client.last)
     if len(default["data"]) == min(20, len(ids)) and default["data"]:
         ctx.expect([a["id"] for a in default["data"]] == ids[: len(default["data"])], "ASST-LIST-1",
                    "the default order is not desc", ex)
@@ -200,9 +200,9 @@ def assistant_list_pagination(ctx: Context) -> None:
             ctx.fail("ASST-LIST-2", "has_more is true on an empty page", pex)
             break
         params = {"limit": size, "after": page["data"][-1]["id"]}
-    ctx.expect(len(seen) == len(set(seen)), "ASST-LIST-2", "paging with after visited an assistant twice")
+    ctx.expect(len(seen) == len(set(seen)), "ASST-LIST-2", "paging with after visited an assistant twice", ctx.client.last)
     ctx.expect(set(seen) == set(ids), "ASST-LIST-2",
-               f"paging with after visited {len(set(seen))} of {len(set(ids))} assistants")
+               f"paging with after visited {len(set(seen))} of {len(set(ids))} assistants", ctx.client.last)
     # has_more false only on the last page: the page after the final item is empty.
     if ids:
         empty = _list(ctx, "ASST-LIST-2", after=ids[-1])
@@ -283,15 +283,15 @@ def assistant_list_is_the_org(ctx: Context) -> None:
     """The list holds every assistant of the key's org (not just the bound one) and none of another org."""
     mine = ctx.created_assistant("ASST-ORG-2", "Conformance org list")
     ids = {a["id"] for a in list_all(ctx, "ASST-ORG-2")}
-    ctx.expect(mine["id"] in ids, "ASST-ORG-2", "an assistant just created is not in the list")
+    ctx.expect(mine["id"] in ids, "ASST-ORG-2", "an assistant just created is not in the list", ctx.client.last)
     if ctx.target.assistant_id:
-        ctx.expect(ctx.target.assistant_id in ids, "ASST-ORG-2", "the configured assistant is not in the list")
+        ctx.expect(ctx.target.assistant_id in ids, "ASST-ORG-2", "the configured assistant is not in the list", ctx.client.last)
     if not ctx.target.second_org_key:
         ctx.skip("ASST-ORG-2", "no second organization's key: only the own-org half was checked")
         return
     theirs = {a["id"] for a in list_all(ctx, "ASST-ORG-2", key=ctx.target.second_org_key)}
     leaked = ids & theirs
-    ctx.expect(not leaked, "ASST-ORG-2", f"both organizations list {sorted(leaked)[:3]}")
+    ctx.expect(not leaked, "ASST-ORG-2", f"both organizations list {sorted(leaked)[:3]}", ctx.client.last)
 
 
 @check("ASST-REQ-1", group="assistants")

@@ -84,6 +84,7 @@ class RequestViolation:
     message: str
     requirement: str | None
     statuses: frozenset[int] = frozenset({400, 413})
+    kind: str = ""  # the JSON Schema keyword broken (type, minimum, required, ...)
 
 
 def _mandate(operation_id: str, path: list[Any], validator: str) -> tuple[str | None, frozenset[int]]:
@@ -135,7 +136,7 @@ def request_violations(operation_id: str, body: Any, query: dict[str, Any] | Non
                 path = list(error.absolute_path)
                 rid, statuses = _mandate(operation_id, path, str(error.validator))
                 where = "/".join(map(str, path)) or "body"
-                out.append(RequestViolation(where, error.message[:160], rid, statuses))
+                out.append(RequestViolation(where, error.message[:160], rid, statuses, str(error.validator)))
     for name, value in (query or {}).items():
         schema = schemas.get("query", {}).get(name)
         if schema is None:
@@ -327,7 +328,8 @@ class SchemaRun:
                 ctx.expect_error(exchange, 401, "authentication_error", rid, "a request with credentials "
                                  f"{'missing' if sent_auth is None else repr(exchange.redact(sent_auth))}")
             return
-        media = getattr(case, "media_type", None) or "application/json"
+        sent_type = next((v for k, v in exchange.request_headers.items() if k.lower() == "content-type"), None)
+        media = sent_type or getattr(case, "media_type", None) or "application/json"
         violations = request_violations(op_id, case.body, case.query, media,
                                         has_body=case.body is not NOT_SET)
         status = exchange.status
@@ -357,6 +359,40 @@ class SchemaRun:
             created = self.ctx.create_assistant({"name": "Conformance schema scratch"}).json()
             if isinstance(created, dict) and isinstance(created.get("id"), str):
                 self.scratch = created["id"]
+
+    def run_coverage(self, operation: Any) -> None:
+        """schemathesis's coverage cases (boundaries, wrong types, missing fields), the mandated
+        rejections first, capped at 5x --max-examples per operation."""
+        ctx = self.ctx
+        config = self.schema.config.generation_for(operation=operation)
+        op_id = operation.definition.raw.get("operationId", "")
+        cases = [c for c in self.schema.iter_coverage_cases(
+            operation, generation_modes=[GenerationMode.POSITIVE, GenerationMode.NEGATIVE], generation_config=config)
+            if c.method.upper() == operation.method.upper()]
+
+        # Mandated rejections first, round-robin over the fields they break (so a small budget
+        # still reaches every bound), then valid cases, then the other invalid ones.
+        buckets: dict[tuple[int, str], list[Any]] = {}  # values: (is a type error, case), then cases
+        for case in cases:
+            violations = request_violations(op_id, case.body, case.query, getattr(case, "media_type", None),
+                                            has_body=case.body is not NOT_SET)
+            mandated = [v for v in violations if v.requirement]
+            key = (0, mandated[0].where.split("/")[0]) if mandated else (1, "") if not violations else (2, "")
+            buckets.setdefault(key, []).append((mandated[0].kind == "type" if mandated else False, case))
+        # Bounds and missing fields before wrong types: a server that checks types but not ranges is
+        # the common bug.
+        buckets = {k: [c for _, c in sorted(b, key=lambda item: item[0])] for k, b in buckets.items()}
+        ordered: list[Any] = []
+        mandated_buckets = [b for k, b in sorted(buckets.items()) if k[0] == 0]
+        for i in range(max((len(b) for b in mandated_buckets), default=0)):
+            ordered.extend(b[i] for b in mandated_buckets if i < len(b))
+        ordered += buckets.get((1, ""), []) + buckets.get((2, ""), [])
+        cases = ordered
+        for case in cases[: max(1, ctx.config.max_examples) * 5]:
+            left = ctx.time_left()
+            if left is not None and left <= 0:
+                return
+            self.send(case)
 
     def run_operation(self, operation: Any, mode: GenerationMode) -> None:
         ctx = self.ctx
@@ -400,11 +436,12 @@ class SchemaRun:
 
 @check(*SCHEMA_IDS, group="schema")
 def schema_driven(ctx: Context) -> None:
-    """Every operation, positive and negative data (schemathesis), then stateful runs over the links."""
+    """Every operation: coverage cases, positive and negative data (schemathesis), then stateful runs over the links."""
     run = SchemaRun(ctx)
     run.ensure_scratch()
     for result in run.schema.get_all_operations():
         operation = result.ok()
+        run.run_coverage(operation)
         for mode in (GenerationMode.POSITIVE, GenerationMode.NEGATIVE):
             ctx.check_time()
             run.run_operation(operation, mode)

@@ -1,0 +1,98 @@
+"""Each deliberate fault of the alt server is caught and attributed to the right requirement:
+a MUST violation fails the run, a SHOULD deviation is a warning (failing only with --strict)."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import pytest
+
+from conformance import run
+from conformance.results import VerdictKind
+from tests.conformance import altserver
+from tests.conformance.conftest import AltServers
+
+FAIL, WARN = VerdictKind.FAIL, VerdictKind.WARN
+
+# (fault, groups to run, requirement it must be attributed to, expected verdict)
+CASES: list[tuple[str, tuple[str, ...], str, VerdictKind]] = [
+    ("wrong_object_name", ("chat",), "CHAT-RESP-1", FAIL),
+    ("missing_done", ("streaming",), "CHAT-STREAM-5", FAIL),
+    ("usage_without_opt_in", ("streaming",), "CHAT-USAGE-STREAM-1", FAIL),
+    ("usage_chunk_with_choices", ("streaming",), "CHAT-USAGE-STREAM-2", FAIL),
+    ("unframed_events", ("streaming",), "CHAT-STREAM-1", FAIL),
+    ("single_newline_events", ("streaming",), "CHAT-STREAM-1", FAIL),
+    ("flat_error_envelope", ("errors",), "ERR-ENV-1", FAIL),
+    ("wrong_error_type", ("assistants",), "ERR-TYPE-1", FAIL),
+    ("accepts_out_of_range", ("chat",), "CHAT-REQ-2", FAIL),
+    ("open_auth", ("auth",), "AUTH-1", FAIL),
+    ("cross_org_leak", ("assistants",), "ASST-ORG-1", FAIL),
+    ("deletable_bound", ("assistants",), "ASST-DEL-2", FAIL),
+    ("missing_retry_after", ("ratelimit",), "RATE-RETRY-1", WARN),
+    ("inconsistent_chunk_ids", ("streaming",), "CHAT-STREAM-2", FAIL),
+    ("role_not_first", ("streaming",), "CHAT-STREAM-3", FAIL),
+    ("crash_on_bad_json", ("errors",), "ERR-5XX-1", FAIL),
+    ("no_length_finish", ("chat",), "CHAT-LEN-1", FAIL),
+    ("bad_usage_sum", ("chat",), "CHAT-USAGE-1", FAIL),
+    ("model_echo", ("chat",), "CHAT-REQ-4", FAIL),
+    ("deactivated_allowed", ("auth",), "AUTH-4", FAIL),
+    ("scope_ignored", ("auth",), "AUTH-5", FAIL),
+    ("unknown_key_403", ("auth",), "AUTH-3", FAIL),
+    ("basic_auth_accepted", ("auth",), "AUTH-2", FAIL),
+    ("instructions_not_cleared", ("assistants",), "ASST-MODIFY-2", FAIL),
+    ("no_patch", ("assistants",), "ASST-MODIFY-1", FAIL),
+    ("ignored_fields_stored", ("assistants",), "ASST-OBJ-2", FAIL),
+    ("pagination_repeats", ("assistants",), "ASST-LIST-2", FAIL),
+    ("list_only_bound", ("assistants",), "ASST-ORG-2", FAIL),
+    ("wrong_delete_object", ("assistants",), "ASST-DEL-1", FAIL),
+    ("no_rate_limit", ("ratelimit",), "RATE-CHAT-1", FAIL),
+    ("throttles_early", ("ratelimit",), "RATE-CHAT-2", FAIL),
+    ("never_recovers", ("ratelimit",), "RATE-RECOVER-1", FAIL),
+    ("no_request_id", ("auth",), "HDR-REQID-1", WARN),
+    ("name_optional", ("assistants",), "ASST-CREATE-1", FAIL),
+    ("unknown_assistant_answers", ("chat",), "CHAT-REQ-5", FAIL),
+    ("roles_unchecked", ("chat",), "CHAT-REQ-3", FAIL),
+    ("data_after_done", ("streaming",), "CHAT-STREAM-5", FAIL),
+    ("finish_chunk_content", ("streaming",), "CHAT-STREAM-4", FAIL),
+    ("no_usage_null", ("streaming",), "CHAT-USAGE-STREAM-3", WARN),
+    ("text_plain_accepted", ("errors",), "ERR-BODY-1", FAIL),
+    ("messages_unbounded", ("chat",), "CHAT-REQ-1", FAIL),
+    ("created_in_ms", ("chat",), "CHAT-RESP-2", WARN),
+    ("stream_as_json", ("streaming",), "CHAT-STREAM-1", FAIL),
+    ("no_logprobs", ("chat",), "CHAT-RESP-3", WARN),
+    # The schema-driven (schemathesis) phase and the SDK catch faults on their own too.
+    ("accepts_out_of_range", ("schema",), "CHAT-REQ-2", FAIL),
+    ("name_optional", ("schema",), "ASST-CREATE-1", FAIL),
+    ("flat_error_envelope", ("schema",), "ERR-ENV-1", FAIL),
+    ("wrong_object_name", ("schema",), "CHAT-RESP-1", FAIL),
+    ("wrong_delete_object", ("schema",), "ASST-DEL-1", FAIL),
+    ("wrong_object_name", ("sdk",), "CHAT-RESP-1", FAIL),
+    ("wrong_error_type", ("sdk",), "ERR-TYPE-1", FAIL),
+]
+
+
+def test_cases_cover_every_fault_of_the_alt_server() -> None:
+    assert {fault for fault, *_ in CASES} == set(altserver.FAULTS)
+    assert len(altserver.FAULTS) >= 25
+
+
+@pytest.mark.parametrize(("fault", "groups", "requirement", "expected"), CASES,
+                         ids=[f"{c[0]}-{c[1][0]}" for c in CASES])
+def test_fault_is_caught_and_attributed(alt_servers: AltServers, fault: str, groups: tuple[str, ...],
+                                        requirement: str, expected: VerdictKind) -> None:
+    # The schema phase needs more generated examples to hit a given field's bounds.
+    examples = 4 if groups == ("schema",) else 3
+    report = run(alt_servers.config(frozenset({fault}), groups=groups, max_examples=examples))
+    verdict = report.verdict(requirement)
+    assert verdict.verdict is expected, (verdict.verdict, verdict.reason,
+                                         [(v.requirement, v.verdict.value) for v in report.verdicts
+                                          if v.verdict in (FAIL, WARN, VerdictKind.ERROR)])
+    assert not report.harness_errors
+    failing = [f for f in verdict.findings if f.kind.value == "fail"]
+    assert failing and failing[0].message
+    if expected is FAIL:
+        assert report.exit_code == 1
+        assert any(f.reproduction and f.reproduction.startswith("curl ") for f in failing) or groups == ("sdk",)
+    else:
+        assert report.exit_code == 0, [(v.requirement, v.reason) for v in report.violations]
+        assert replace(report, strict=True).exit_code == 1

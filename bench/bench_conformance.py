@@ -37,14 +37,18 @@ def main() -> int:
         per_group: dict[str, float] = collections.defaultdict(float)
         for check in report.checks:
             per_group[check.group] += check.duration
-        print(f"run {i + 1}: exit {report.exit_code}, {wall:.1f}s wall, {report.requests} requests "
-              f"({report.requests / wall:.0f}/s), verdicts: "
-              + (", ".join(f"{v.requirement}={v.verdict.value}" for v in report.violations) or "none failing"))
+        print(
+            f"run {i + 1}: exit {report.exit_code}, {wall:.1f}s wall, {report.requests} requests "
+            f"({report.requests / wall:.0f}/s), verdicts: "
+            + (", ".join(f"{v.requirement}={v.verdict.value}" for v in report.violations) or "none failing")
+        )
         print("  per group: " + ", ".join(f"{g} {t:.1f}s" for g, t in per_group.items()))
     best = min(walls)
-    print(f"\nfull run against the mock (--max-examples {args.max_examples}): best {best:.1f}s, "
-          f"median {statistics.median(walls):.1f}s over {len(walls)} run(s); target < {TARGET_SECONDS:.0f}s: "
-          f"{'OK' if best < TARGET_SECONDS else 'MISSED'}")
+    print(
+        f"\nfull run against the mock (--max-examples {args.max_examples}): best {best:.1f}s, "
+        f"median {statistics.median(walls):.1f}s over {len(walls)} run(s); target < {TARGET_SECONDS:.0f}s: "
+        f"{'OK' if best < TARGET_SECONDS else 'MISSED'}"
+    )
     return 0
 
 

@@ -1,8 +1,8 @@
 """The conformance gate: verifies any implementation of the Ragen API against spec/openapi.yaml.
 
-    from conformance import RunConfig, Target, run
-    report = run(RunConfig(Target(base_url=..., api_key=..., assistant_id=...)))
-    report.exit_code  # 0 conformant, 1 violations, 2 could not decide
+from conformance import RunConfig, Target, run
+report = run(RunConfig(Target(base_url=..., api_key=..., assistant_id=...)))
+report.exit_code  # 0 conformant, 1 violations, 2 could not decide
 """
 
 from __future__ import annotations

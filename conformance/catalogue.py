@@ -15,7 +15,15 @@ if TYPE_CHECKING:
     from conformance.client import Exchange
     from conformance.context import Context
 
-__all__ = ["CHECKS", "RESPONSE_CHECKS", "Check", "ResponseCheck", "check", "covered_requirements", "response_check"]
+__all__ = [
+    "CHECKS",
+    "RESPONSE_CHECKS",
+    "Check",
+    "ResponseCheck",
+    "check",
+    "covered_requirements",
+    "response_check",
+]
 
 ProbeFn = Callable[["Context"], None]
 ResponseFn = Callable[["Context", "Exchange"], bool]

@@ -24,12 +24,12 @@ from urllib.parse import urlsplit
 
 import httpx2
 import requests
+from ragen_spec.schemas import operations
 from requests.structures import CaseInsensitiveDict
 
 from conformance import sse
 from conformance.config import Target, Tier
 from conformance.errors import Skip, TargetUnreachable
-from ragen_spec.schemas import operations
 
 __all__ = ["Exchange", "HttpClient", "Pacer", "operation_for"]
 
@@ -113,9 +113,8 @@ class Exchange:
     def error(self) -> dict[str, Any] | None:
         """The ``error`` object of an envelope, when the body has one."""
         body = self.json()
-        if isinstance(body, dict) and isinstance(body.get("error"), dict):
-            return body["error"]
-        return None
+        error = body.get("error") if isinstance(body, dict) else None
+        return error if isinstance(error, dict) else None
 
     @cached_property
     def stream(self) -> sse.ParsedStream:
@@ -146,7 +145,10 @@ class Exchange:
         if self.request_body is not None:
             body = self.request_body.decode("utf-8", errors="replace")
             if len(body) > max_body:
-                parts += ["--data-binary", f"@body.json  # {len(self.request_body)} bytes; see the JSON report"]
+                parts += [
+                    "--data-binary",
+                    f"@body.json  # {len(self.request_body)} bytes; see the JSON report",
+                ]
             else:
                 parts += ["--data-raw", shlex.quote(self.redact(body))]
         return " ".join(parts)
@@ -160,7 +162,9 @@ class Exchange:
             "url": self.url,
             "status": self.status,
             "request_headers": {k: self.redact(v) for k, v in self.request_headers.items()},
-            "request_body": self.redact(self.request_body.decode("utf-8", "replace")) if self.request_body else None,
+            "request_body": self.redact(self.request_body.decode("utf-8", "replace"))
+            if self.request_body
+            else None,
             "response_headers": dict(self.headers),
             "response_body": self.text[:20000],
             "curl": self.curl(),
@@ -222,7 +226,9 @@ class Pacer:
 
     def block(self, tier_name: str | None, seconds: float) -> None:
         if tier_name is not None:
-            self._blocked_until[tier_name] = max(self._blocked_until.get(tier_name, 0.0), self._clock() + seconds)
+            self._blocked_until[tier_name] = max(
+                self._blocked_until.get(tier_name, 0.0), self._clock() + seconds
+            )
 
     def idle_until_fresh(self, tier_name: str) -> float:
         """Seconds until a full window has passed since this tier's last send (for burst checks)."""
@@ -268,8 +274,12 @@ class _RecordingSession(requests.Session):
         self._client = client
         self.trust_env = False
 
-    def request(self, method: str | bytes, url: str | bytes, *args: Any, **kwargs: Any) -> requests.Response:  # type: ignore[override]
-        return self._client._send(self, str(method if isinstance(method, str) else method.decode()), str(url), kwargs)
+    def request(
+        self, method: str | bytes, url: str | bytes, *args: Any, **kwargs: Any
+    ) -> requests.Response:
+        return self._client._send(
+            self, str(method if isinstance(method, str) else method.decode()), str(url), kwargs
+        )
 
     def super_request(self, method: str, url: str, **kwargs: Any) -> requests.Response:
         return super().request(method, url, **kwargs)
@@ -307,7 +317,9 @@ class HttpClient:
         return op.get("x-rate-limit-tier") if op else None
 
     # -- sending -----------------------------------------------------------------------------------
-    def _send(self, session: _RecordingSession, method: str, url: str, kwargs: dict[str, Any]) -> requests.Response:
+    def _send(
+        self, session: _RecordingSession, method: str, url: str, kwargs: dict[str, Any]
+    ) -> requests.Response:
         tier = self.tier_of(method, url)
         kwargs.setdefault("timeout", self.target.timeout)
         kwargs["stream"] = True
@@ -332,7 +344,7 @@ class HttpClient:
                 self.pacer.block(tier, wait)
                 if attempts <= _PACED_RETRIES:
                     continue
-                raise Skip(f"still rate limited after {_PACED_RETRIES} retries honouring Retry-After ({method} {url})")
+                raise Skip(f"still 429 after {_PACED_RETRIES} retries honouring Retry-After ({method} {url})")
             response.exchange = exchange  # type: ignore[attr-defined]
             return response
 
@@ -344,7 +356,9 @@ class HttpClient:
         try:
             while chunk := response.raw.read1(64 * 1024, decode_content=True):
                 chunks += chunk
-                if len(chunks) > _MAX_BODY or ("event-stream" in content_type and time.monotonic() > deadline):
+                if len(chunks) > _MAX_BODY or (
+                    "event-stream" in content_type and time.monotonic() > deadline
+                ):
                     truncated = True
                     break
         except Exception as exc:  # a reset mid-body is the server's doing: keep what arrived
@@ -369,7 +383,9 @@ class HttpClient:
         exchange = Exchange(
             method=str(prepared.method),
             url=str(prepared.url),
-            request_headers=dict(prepared.headers),
+            request_headers={
+                k: v if isinstance(v, str) else v.decode("latin-1") for k, v in prepared.headers.items()
+            },
             request_body=raw_body if isinstance(raw_body, bytes) else None,
             status=response.status_code,
             headers=CaseInsensitiveDict(response.headers),
@@ -393,7 +409,7 @@ class HttpClient:
         method: str,
         path: str,
         *,
-        key: str | None | object = _MISSING,
+        key: str | object | None = _MISSING,
         json_body: Any = _MISSING,
         data: bytes | str | None = None,
         headers: Mapping[str, str] | None = None,

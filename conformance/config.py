@@ -18,7 +18,7 @@ import yaml
 
 from conformance.errors import HarnessError
 
-__all__ = ["GROUPS", "ENV_PREFIX", "RunConfig", "Target", "Tier", "load", "parse_tier"]
+__all__ = ["ENV_PREFIX", "GROUPS", "RunConfig", "Target", "Tier", "load", "parse_tier"]
 
 ENV_PREFIX = "RAGEN_"
 # The check groups, in the order a run executes them (rate limits last: they spend the budget).
@@ -133,7 +133,11 @@ def from_env(environ: Mapping[str, str] | None = None) -> dict[str, Any]:
         value = environ.get(ENV_PREFIX + name.upper())
         if value not in (None, ""):
             out[name] = value
-    tiers = {t: environ[f"{ENV_PREFIX}{t.upper()}_TIER"] for t in DEFAULT_TIERS if environ.get(f"{ENV_PREFIX}{t.upper()}_TIER")}
+    tiers = {
+        t: environ[f"{ENV_PREFIX}{t.upper()}_TIER"]
+        for t in DEFAULT_TIERS
+        if environ.get(f"{ENV_PREFIX}{t.upper()}_TIER")
+    }
     if tiers:
         out["tiers"] = tiers
     return out

@@ -34,8 +34,7 @@ class Evidence:
                 return
             key = (finding.requirement, finding.operation)
             same = [
-                f for f in self.findings
-                if (f.requirement, f.operation) == key and f.kind is finding.kind
+                f for f in self.findings if (f.requirement, f.operation) == key and f.kind is finding.kind
             ]
             if any(f.message == finding.message for f in same) or len(same) >= _KEEP_PER_KEY:
                 self.suppressed[key] = self.suppressed.get(key, 0) + 1
@@ -71,6 +70,9 @@ class Context:
         # Requirement ids that got a fail/skip/note since the last reset (the runner turns the
         # untouched ids of a completed check into passes).
         self.touched: set[str] = set()
+        # While set, failures are recorded against this requirement instead (our own endpoint's
+        # problems stay informational, see checks/schema.py).
+        self.redirect: str | None = None
 
     @property
     def target(self) -> Target:
@@ -92,8 +94,14 @@ class Context:
             raise Skip("time limit reached (--max-time)")
 
     # -- evidence ----------------------------------------------------------------------------------
-    def _finding(self, requirement: str, kind: Kind, message: str, exchange: Exchange | None,
-                 operation: str | None = None) -> Finding:
+    def _finding(
+        self,
+        requirement: str,
+        kind: Kind,
+        message: str,
+        exchange: Exchange | None,
+        operation: str | None = None,
+    ) -> Finding:
         self.touched.add(requirement)
         return Finding(
             requirement=requirement,
@@ -105,9 +113,17 @@ class Context:
             exchange=exchange.as_dict() if exchange is not None and kind is Kind.FAIL else None,
         )
 
-    def fail(self, requirement: str, message: str, exchange: Exchange | None = None, *,
-             operation: str | None = None) -> None:
+    def fail(
+        self,
+        requirement: str,
+        message: str,
+        exchange: Exchange | None = None,
+        *,
+        operation: str | None = None,
+    ) -> None:
         """Record a violation and carry on (use ``raise Failure`` to stop the check)."""
+        if self.redirect is not None and self.redirect != requirement:
+            requirement, message = self.redirect, f"[{requirement}] {message}"
         self.evidence.add(self._finding(requirement, Kind.FAIL, message, exchange, operation))
 
     def record_failure(self, failure: Failure) -> None:
@@ -123,7 +139,9 @@ class Context:
     def passed(self, requirement: str) -> None:
         self.evidence.add(Finding(requirement, Kind.PASS, "", self.check_name))
 
-    def expect(self, condition: bool, requirement: str, message: str, exchange: Exchange | None = None) -> bool:
+    def expect(
+        self, condition: bool, requirement: str, message: str, exchange: Exchange | None = None
+    ) -> bool:
         if not condition:
             self.fail(requirement, message, exchange)
         return condition
@@ -180,7 +198,9 @@ class Context:
             if error.get("param") == param:
                 self.passed("ERR-PARAM-1")
             else:
-                self.fail("ERR-PARAM-1", f"{what}: param {error.get('param')!r}, expected {param!r}", exchange)
+                self.fail(
+                    "ERR-PARAM-1", f"{what}: param {error.get('param')!r}, expected {param!r}", exchange
+                )
         return ok
 
     def create_assistant(self, body: dict[str, Any], *, key: Any = ...) -> Exchange:
@@ -191,13 +211,22 @@ class Context:
             self.created.append(created["id"])
         return exchange
 
-    def created_assistant(self, requirement: str, name: str = "conformance probe", **fields: Any) -> dict[str, Any]:
+    def created_assistant(
+        self, requirement: str, name: str = "conformance probe", **fields: Any
+    ) -> dict[str, Any]:
         """Create a scratch assistant or fail ``requirement``; returns the object."""
         exchange = self.create_assistant({"name": name, **fields})
         body = exchange.json()
-        if exchange.status not in (200, 201) or not isinstance(body, dict) or not isinstance(body.get("id"), str):
-            raise Failure(requirement, f"could not create an assistant: {exchange.status} {_brief(exchange)}",
-                          exchange=exchange)
+        if (
+            exchange.status not in (200, 201)
+            or not isinstance(body, dict)
+            or not isinstance(body.get("id"), str)
+        ):
+            raise Failure(
+                requirement,
+                f"could not create an assistant: {exchange.status} {_brief(exchange)}",
+                exchange=exchange,
+            )
         return body
 
 

@@ -1,11 +1,11 @@
 """Outcomes that are not a pass.
 
-    Exception
-     ├── AssertionError
-     │    └── Failure        the server broke a requirement (its fault)
-     ├── Skip                a check could not run: missing input, time limit (nobody's fault)
-     └── HarnessError        the harness could not run: usage, connection (our/the user's fault)
-          └── TargetUnreachable
+Exception
+ ├── AssertionError
+ │    └── Failure        the server broke a requirement (its fault)
+ ├── Skip                a check could not run: missing input, time limit (nobody's fault)
+ └── HarnessError        the harness could not run: usage, connection (our/the user's fault)
+      └── TargetUnreachable
 """
 
 from __future__ import annotations

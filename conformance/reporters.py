@@ -15,8 +15,12 @@ from conformance.runner import Progress
 __all__ = ["ProgressPrinter", "terminal", "write_json", "write_junit"]
 
 _MARK = {
-    VerdictKind.PASS: "pass", VerdictKind.FAIL: "FAIL", VerdictKind.WARN: "warn",
-    VerdictKind.INFO: "info", VerdictKind.SKIP: "skip", VerdictKind.ERROR: "ERROR",
+    VerdictKind.PASS: "pass",
+    VerdictKind.FAIL: "FAIL",
+    VerdictKind.WARN: "warn",
+    VerdictKind.INFO: "info",
+    VerdictKind.SKIP: "skip",
+    VerdictKind.ERROR: "ERROR",
 }
 
 
@@ -25,7 +29,9 @@ def _one_line(text: str, width: int) -> str:
     return text if len(text) <= width else text[: max(0, width - 1)] + "…"
 
 
-def terminal(report: Report, out: TextIO | None = None, *, width: int | None = None, verbose: bool = False) -> None:
+def terminal(
+    report: Report, out: TextIO | None = None, *, width: int | None = None, verbose: bool = False
+) -> None:
     out = out or sys.stdout
     width = width or max(100, shutil.get_terminal_size((120, 20)).columns)
     idw = max(len(v.requirement) for v in report.verdicts) if report.verdicts else 12
@@ -37,8 +43,13 @@ def terminal(report: Report, out: TextIO | None = None, *, width: int | None = N
             reason = v.reason
         else:
             reason = v.reason
-        print(f"{v.requirement:<{idw}}  {v.level:<6}  {_MARK[v.verdict]:<7}  {_one_line(reason, reason_w)}", file=out)
-    problems = [v for v in report.verdicts if v.verdict in (VerdictKind.FAIL, VerdictKind.WARN, VerdictKind.ERROR)]
+        print(
+            f"{v.requirement:<{idw}}  {v.level:<6}  {_MARK[v.verdict]:<7}  {_one_line(reason, reason_w)}",
+            file=out,
+        )
+    problems = [
+        v for v in report.verdicts if v.verdict in (VerdictKind.FAIL, VerdictKind.WARN, VerdictKind.ERROR)
+    ]
     if problems:
         print("\nDetails and reproductions:", file=out)
     for v in problems:
@@ -55,8 +66,11 @@ def terminal(report: Report, out: TextIO | None = None, *, width: int | None = N
     counts = ", ".join(f"{report.count(k)} {k.value}" for k in VerdictKind if report.count(k))
     verdict = {0: "CONFORMANT", 1: "VIOLATIONS", 2: "ERROR"}[report.exit_code]
     strict = " (strict: warnings fail)" if report.strict else ""
-    print(f"\n{verdict}{strict}: {counts}; {report.requests} requests in {report.duration:.1f}s"
-          f" (paced {report.paced_seconds:.1f}s)", file=out)
+    print(
+        f"\n{verdict}{strict}: {counts}; {report.requests} requests in {report.duration:.1f}s"
+        f" (paced {report.paced_seconds:.1f}s)",
+        file=out,
+    )
 
 
 def write_json(report: Report, path: str | Path) -> None:
@@ -64,17 +78,27 @@ def write_json(report: Report, path: str | Path) -> None:
 
 
 def write_junit(report: Report, path: str | Path) -> None:
-    suite = ET.Element("testsuite", name="ragen-conformance", tests=str(len(report.verdicts)),
-                       failures=str(len(report.violations)), errors=str(report.count(VerdictKind.ERROR)),
-                       skipped=str(report.count(VerdictKind.SKIP)), time=f"{report.duration:.3f}")
+    suite = ET.Element(
+        "testsuite",
+        name="ragen-conformance",
+        tests=str(len(report.verdicts)),
+        failures=str(len(report.violations)),
+        errors=str(report.count(VerdictKind.ERROR)),
+        skipped=str(report.count(VerdictKind.SKIP)),
+        time=f"{report.duration:.3f}",
+    )
     for v in report.verdicts:
         case = ET.SubElement(suite, "testcase", classname=f"ragen.{v.level}", name=v.requirement)
         details = "\n".join(
-            f"{f.check} [{f.operation}]: {f.message}" + (f"\nreproduce: {f.reproduction}" if f.reproduction else "")
-            for f in v.findings if f.kind in (Kind.FAIL, Kind.ERROR)
+            f"{f.check} [{f.operation}]: {f.message}"
+            + (f"\nreproduce: {f.reproduction}" if f.reproduction else "")
+            for f in v.findings
+            if f.kind in (Kind.FAIL, Kind.ERROR)
         )
         if v.verdict is VerdictKind.FAIL or (v.verdict is VerdictKind.WARN and report.strict):
-            ET.SubElement(case, "failure", message=f"{v.requirement}: {v.reason}"[:500], type=v.level).text = details
+            ET.SubElement(
+                case, "failure", message=f"{v.requirement}: {v.reason}"[:500], type=v.level
+            ).text = details
         elif v.verdict is VerdictKind.ERROR:
             ET.SubElement(case, "error", message=v.reason[:500]).text = details
         elif v.verdict is VerdictKind.SKIP:
@@ -96,8 +120,10 @@ class ProgressPrinter:
     def __call__(self, event: Progress) -> None:
         eta = f", ETA {event.eta:.0f}s" if event.eta is not None else ""
         if event.kind == "start":
-            line = f"[{event.index:>2}/{event.total}] {event.check} … {event.requests} requests, " \
-                   f"{event.elapsed:.1f}s elapsed{eta}"
+            line = (
+                f"[{event.index:>2}/{event.total}] {event.check} … {event.requests} requests, "
+                f"{event.elapsed:.1f}s elapsed{eta}"
+            )
         elif event.kind == "wait":
             line = f"        {event.check}: {event.detail}"
         else:

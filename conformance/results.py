@@ -106,9 +106,11 @@ class Report:
             "summary": {k.value: self.count(k) for k in VerdictKind},
             "harness_errors": self.harness_errors,
             "requirements": [
-                {**{k: v for k, v in asdict(verdict).items() if k != "findings"},
-                 "verdict": verdict.verdict.value,
-                 "findings": [asdict(f) | {"kind": f.kind.value} for f in verdict.findings]}
+                {
+                    **{k: v for k, v in asdict(verdict).items() if k != "findings"},
+                    "verdict": verdict.verdict.value,
+                    "findings": [asdict(f) | {"kind": f.kind.value} for f in verdict.findings],
+                }
                 for verdict in self.verdicts
             ],
             "checks": [asdict(c) for c in self.checks],

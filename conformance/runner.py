@@ -157,7 +157,8 @@ def run(
             status, message = "error", detail
         if status == "passed" and any(evidence.failed(r, check.name) for r in check.requirements):
             status = "failed"
-        runs.append(CheckRun(check.name, check.group, check.requirements, status, time.monotonic() - began, message))
+        duration = time.monotonic() - began
+        runs.append(CheckRun(check.name, check.group, check.requirements, status, duration, message))
         emit("end", check.name, status)
 
     if unreachable is None:

@@ -16,7 +16,9 @@ from conformance.context import Context, brief
 from conformance.errors import Failure, Skip
 
 INVALID = "invalid_request_error"
-SELF_DELETE_MESSAGE = "Cannot delete the assistant this API key is bound to. Rotate the key first, then retry."
+SELF_DELETE_MESSAGE = (
+    "Cannot delete the assistant this API key is bound to. Rotate the key first, then retry."
+)
 _MAX_PAGES = 60
 
 
@@ -39,13 +41,25 @@ def assistant_round_trip(ctx: Context) -> None:
     if ex.status not in (200, 201) or not isinstance(created, dict):
         raise Failure("ASST-CREATE-2", f"create got {ex.status} {brief(ex)}", exchange=ex)
     ctx.expect(created.get("name") == name, "ASST-CREATE-2", f"name reads back {created.get('name')!r}", ex)
-    ctx.expect(created.get("instructions") == instructions, "ASST-CREATE-2",
-               f"instructions read back {created.get('instructions')!r}", ex)
-    ctx.expect(created.get("tools") == [{"type": "file_search"}], "ASST-OBJ-1",
-               f"tools {created.get('tools')!r}, expected [{{'type': 'file_search'}}]", ex)
+    ctx.expect(
+        created.get("instructions") == instructions,
+        "ASST-CREATE-2",
+        f"instructions read back {created.get('instructions')!r}",
+        ex,
+    )
+    ctx.expect(
+        created.get("tools") == [{"type": "file_search"}],
+        "ASST-OBJ-1",
+        f"tools {created.get('tools')!r}, expected [{{'type': 'file_search'}}]",
+        ex,
+    )
     got = _get(ctx, str(created.get("id")))
-    ctx.expect(got.status == 200 and got.json() == created, "ASST-CREATE-2",
-               f"retrieve returned {got.status} and a different object", got)
+    ctx.expect(
+        got.status == 200 and got.json() == created,
+        "ASST-CREATE-2",
+        f"retrieve returned {got.status} and a different object",
+        got,
+    )
 
 
 _IGNORED = {
@@ -60,26 +74,48 @@ _CONSTANTS = ("description", "metadata", "tool_resources", "top_p", "response_fo
 
 @check("ASST-OBJ-2", group="assistants")
 def assistant_ignored_fields(ctx: Context) -> None:
-    """description/metadata/tool_resources/top_p/response_format read back as constants; model/temperature as the org default."""
+    """Ignored fields read back as constants; model and temperature as the organization default."""
     plain = ctx.created_assistant("ASST-OBJ-2", "Conformance plain")
-    fancy_ex = ctx.create_assistant({"name": "Conformance fancy", "model": "gpt-4o-mini", "temperature": 0.1,
-                                     "tools": [{"type": "code_interpreter"}], **_IGNORED})
+    fancy_ex = ctx.create_assistant(
+        {
+            "name": "Conformance fancy",
+            "model": "gpt-4o-mini",
+            "temperature": 0.1,
+            "tools": [{"type": "code_interpreter"}],
+            **_IGNORED,
+        }
+    )
     fancy = fancy_ex.json()
     if fancy_ex.status not in (200, 201) or not isinstance(fancy, dict):
-        raise Failure("ASST-OBJ-2", f"create with ignored fields got {fancy_ex.status} {brief(fancy_ex)}",
-                      exchange=fancy_ex)
+        raise Failure(
+            "ASST-OBJ-2",
+            f"create with ignored fields got {fancy_ex.status} {brief(fancy_ex)}",
+            exchange=fancy_ex,
+        )
     for field in (*_CONSTANTS, "model", "temperature"):
-        ctx.expect(fancy.get(field) == plain.get(field), "ASST-OBJ-2",
-                   f"{field} reads back {fancy.get(field)!r}; an assistant created without it has "
-                   f"{plain.get(field)!r}", fancy_ex)
-    ctx.expect(fancy.get("tools") == [{"type": "file_search"}], "ASST-OBJ-1",
-               f"tools {fancy.get('tools')!r} after sending other tools", fancy_ex)
+        ctx.expect(
+            fancy.get(field) == plain.get(field),
+            "ASST-OBJ-2",
+            f"{field} reads back {fancy.get(field)!r}; an assistant created without it has "
+            f"{plain.get(field)!r}",
+            fancy_ex,
+        )
+    ctx.expect(
+        fancy.get("tools") == [{"type": "file_search"}],
+        "ASST-OBJ-1",
+        f"tools {fancy.get('tools')!r} after sending other tools",
+        fancy_ex,
+    )
     mod = ctx.request("POST", f"/v1/assistants/{plain['id']}", json_body={**_IGNORED, "model": "other"})
     after = mod.json()
     if mod.status == 200 and isinstance(after, dict):
         for field in (*_CONSTANTS, "model"):
-            ctx.expect(after.get(field) == plain.get(field), "ASST-OBJ-2",
-                       f"modify changed the constant {field} to {after.get(field)!r}", mod)
+            ctx.expect(
+                after.get(field) == plain.get(field),
+                "ASST-OBJ-2",
+                f"modify changed the constant {field} to {after.get(field)!r}",
+                mod,
+            )
     else:
         ctx.fail("ASST-OBJ-2", f"modify with ignored fields got {mod.status} {brief(mod)}", mod)
 
@@ -87,7 +123,7 @@ def assistant_ignored_fields(ctx: Context) -> None:
 @check("ASST-CREATE-1", "ERR-PARAM-1", group="assistants")
 def assistant_create_validation(ctx: Context) -> None:
     """Create without a string name, or with temperature outside 0–2, gets 400 invalid_request_error."""
-    cases = [
+    cases: list[tuple[str, dict[str, Any], str]] = [
         ("without name", {"instructions": "x"}, "name"),
         ("with name: 42", {"name": 42}, "name"),
         ("with name: null", {"name": None}, "name"),
@@ -109,33 +145,53 @@ def assistant_unknown_is_404(ctx: Context) -> None:
 @check("ASST-MODIFY-1", "ASST-MODIFY-2", "ASST-MODIFY-3", group="assistants")
 def assistant_modify(ctx: Context) -> None:
     """POST and PATCH modify alike, unsent fields keep their values, instructions "" clears."""
-    created = ctx.created_assistant("ASST-MODIFY-1", "Conformance modify", instructions="Original instructions.")
+    created = ctx.created_assistant(
+        "ASST-MODIFY-1", "Conformance modify", instructions="Original instructions."
+    )
     path = f"/v1/assistants/{created['id']}"
     ex = ctx.request("POST", path, json_body={"name": "Renamed by POST"})
     body = ex.json() if ex.status == 200 else None
     if not isinstance(body, dict):
         raise Failure("ASST-MODIFY-1", f"POST modify got {ex.status} {brief(ex)}", exchange=ex)
-    ctx.expect(body.get("name") == "Renamed by POST", "ASST-MODIFY-1", f"POST left name {body.get('name')!r}", ex)
-    ctx.expect(body.get("instructions") == "Original instructions.", "ASST-MODIFY-1",
-               f"POST {{name}} changed instructions to {body.get('instructions')!r}", ex)
+    ctx.expect(
+        body.get("name") == "Renamed by POST", "ASST-MODIFY-1", f"POST left name {body.get('name')!r}", ex
+    )
+    ctx.expect(
+        body.get("instructions") == "Original instructions.",
+        "ASST-MODIFY-1",
+        f"POST {{name}} changed instructions to {body.get('instructions')!r}",
+        ex,
+    )
     ex = ctx.request("PATCH", path, json_body={"instructions": "Patched instructions."})
     body = ex.json() if ex.status == 200 else None
     if not isinstance(body, dict):
         raise Failure("ASST-MODIFY-1", f"PATCH modify got {ex.status} {brief(ex)}", exchange=ex)
-    ctx.expect(body.get("instructions") == "Patched instructions.", "ASST-MODIFY-1",
-               f"PATCH left instructions {body.get('instructions')!r}", ex)
-    ctx.expect(body.get("name") == "Renamed by POST", "ASST-MODIFY-1",
-               f"PATCH {{instructions}} changed name to {body.get('name')!r}", ex)
+    ctx.expect(
+        body.get("instructions") == "Patched instructions.",
+        "ASST-MODIFY-1",
+        f"PATCH left instructions {body.get('instructions')!r}",
+        ex,
+    )
+    ctx.expect(
+        body.get("name") == "Renamed by POST",
+        "ASST-MODIFY-1",
+        f"PATCH {{instructions}} changed name to {body.get('name')!r}",
+        ex,
+    )
     ex = ctx.request("POST", path, json_body={"instructions": ""})
     body = ex.json() if ex.status == 200 else None
     if not isinstance(body, dict):
-        raise Failure("ASST-MODIFY-2", f"instructions: \"\" got {ex.status} {brief(ex)}", exchange=ex)
+        raise Failure("ASST-MODIFY-2", f'instructions: "" got {ex.status} {brief(ex)}', exchange=ex)
     cleared = body.get("instructions")
-    ctx.expect(cleared in (None, ""), "ASST-MODIFY-2", f"instructions: \"\" left {cleared!r}", ex)
+    ctx.expect(cleared in (None, ""), "ASST-MODIFY-2", f'instructions: "" left {cleared!r}', ex)
     got = _get(ctx, str(created["id"]))
     again = got.json() if got.status == 200 else None
-    ctx.expect(isinstance(again, dict) and again.get("instructions") in (None, ""), "ASST-MODIFY-2",
-               f"retrieve after clearing shows {(again or {}).get('instructions')!r}", got)
+    ctx.expect(
+        isinstance(again, dict) and again.get("instructions") in (None, ""),
+        "ASST-MODIFY-2",
+        f"retrieve after clearing shows {(again or {}).get('instructions')!r}",
+        got,
+    )
     if cleared in (None, ""):
         ctx.note("ASST-MODIFY-3", f"cleared instructions read back as {cleared!r}")
 
@@ -150,7 +206,9 @@ def _list(ctx: Context, requirement: str, key: Any = ..., **params: Any) -> dict
     return body
 
 
-def list_all(ctx: Context, requirement: str, key: Any = ..., *, order: str = "desc", limit: int = 100) -> list[dict[str, Any]]:
+def list_all(
+    ctx: Context, requirement: str, key: Any = ..., *, order: str = "desc", limit: int = 100
+) -> list[dict[str, Any]]:
     items: list[dict[str, Any]] = []
     params: dict[str, Any] = {"limit": limit, "order": order}
     for _ in range(_MAX_PAGES):
@@ -169,20 +227,35 @@ def assistant_list_pagination(ctx: Context) -> None:
         ctx.created_assistant("ASST-LIST-2", f"Conformance list {i}")
     default = _list(ctx, "ASST-LIST-1")
     ex = default["_exchange"]
-    ctx.expect(len(default["data"]) <= 20, "ASST-LIST-1", f"default page has {len(default['data'])} > 20 items", ex)
+    ctx.expect(
+        len(default["data"]) <= 20, "ASST-LIST-1", f"default page has {len(default['data'])} > 20 items", ex
+    )
     if default["data"]:
-        ctx.expect(default.get("first_id") == default["data"][0]["id"] and
-                   default.get("last_id") == default["data"][-1]["id"], "ASST-LIST-1",
-                   "first_id/last_id do not name the first/last item", ex)
+        ctx.expect(
+            default.get("first_id") == default["data"][0]["id"]
+            and default.get("last_id") == default["data"][-1]["id"],
+            "ASST-LIST-1",
+            "first_id/last_id do not name the first/last item",
+            ex,
+        )
     full = list_all(ctx, "ASST-LIST-2")
     ids = [a["id"] for a in full]
     for direction, items in (("desc", full), ("asc", list_all(ctx, "ASST-LIST-1", order="asc"))):
         stamps = [a.get("created_at", 0) for a in items]
         ordered = stamps == sorted(stamps, reverse=direction == "desc")
-        ctx.expect(ordered, "ASST-LIST-1", f"order={direction} is not sorted by created_at: {stamps[:8]}", ctx.client.last)
+        ctx.expect(
+            ordered,
+            "ASST-LIST-1",
+            f"order={direction} is not sorted by created_at: {stamps[:8]}",
+            ctx.client.last,
+        )
     if len(default["data"]) == min(20, len(ids)) and default["data"]:
-        ctx.expect([a["id"] for a in default["data"]] == ids[: len(default["data"])], "ASST-LIST-1",
-                   "the default order is not desc", ex)
+        ctx.expect(
+            [a["id"] for a in default["data"]] == ids[: len(default["data"])],
+            "ASST-LIST-1",
+            "the default order is not desc",
+            ex,
+        )
     size = max(1, math.ceil(len(ids) / 4))
     seen: list[str] = []
     params: dict[str, Any] = {"limit": size}
@@ -191,7 +264,9 @@ def assistant_list_pagination(ctx: Context) -> None:
         ctx.check_time()
         page = _list(ctx, "ASST-LIST-2", **params)
         pex = page["_exchange"]
-        ctx.expect(len(page["data"]) <= size, "ASST-LIST-1", f"limit={size} returned {len(page['data'])} items", pex)
+        ctx.expect(
+            len(page["data"]) <= size, "ASST-LIST-1", f"limit={size} returned {len(page['data'])} items", pex
+        )
         seen.extend(a["id"] for a in page["data"])
         last_page = page
         if not page.get("has_more"):
@@ -200,31 +275,54 @@ def assistant_list_pagination(ctx: Context) -> None:
             ctx.fail("ASST-LIST-2", "has_more is true on an empty page", pex)
             break
         params = {"limit": size, "after": page["data"][-1]["id"]}
-    ctx.expect(len(seen) == len(set(seen)), "ASST-LIST-2", "paging with after visited an assistant twice", ctx.client.last)
-    ctx.expect(set(seen) == set(ids), "ASST-LIST-2",
-               f"paging with after visited {len(set(seen))} of {len(set(ids))} assistants", ctx.client.last)
+    ctx.expect(
+        len(seen) == len(set(seen)),
+        "ASST-LIST-2",
+        "paging with after visited an assistant twice",
+        ctx.client.last,
+    )
+    ctx.expect(
+        set(seen) == set(ids),
+        "ASST-LIST-2",
+        f"paging with after visited {len(set(seen))} of {len(set(ids))} assistants",
+        ctx.client.last,
+    )
     # has_more false only on the last page: the page after the final item is empty.
     if ids:
         empty = _list(ctx, "ASST-LIST-2", after=ids[-1])
-        ctx.expect(empty["data"] == [] and not empty.get("has_more"), "ASST-LIST-2",
-                   f"the page after the last assistant has {len(empty['data'])} items", empty["_exchange"])
+        ctx.expect(
+            empty["data"] == [] and not empty.get("has_more"),
+            "ASST-LIST-2",
+            f"the page after the last assistant has {len(empty['data'])} items",
+            empty["_exchange"],
+        )
         if empty["data"] == []:
-            ctx.note("ASST-LIST-3", f"an empty page has first_id {empty.get('first_id')!r} and last_id "
-                     f"{empty.get('last_id')!r}")
+            ctx.note(
+                "ASST-LIST-3",
+                f"an empty page has first_id {empty.get('first_id')!r} and last_id {empty.get('last_id')!r}",
+            )
         # Back with before from the last item: everything before it, i.e. all but the last.
         back = _list(ctx, "ASST-LIST-2", before=ids[-1], limit=100)
         back_ids = [a["id"] for a in back["data"]]
         if len(ids) <= 100:
-            ctx.expect(set(back_ids) == set(ids[:-1]), "ASST-LIST-2",
-                       f"before={ids[-1]} returned {len(back_ids)} items, expected {len(ids) - 1}", back["_exchange"])
+            ctx.expect(
+                set(back_ids) == set(ids[:-1]),
+                "ASST-LIST-2",
+                f"before={ids[-1]} returned {len(back_ids)} items, expected {len(ids) - 1}",
+                back["_exchange"],
+            )
     del last_page
     bad = ctx.request("GET", "/v1/assistants", params={"after": f"asst-{uuid.uuid4()}"})
     error = bad.error or {}
     if bad.status == 200 and isinstance(bad.json(), dict):
-        ctx.note("ASST-LIST-4", f"an unknown cursor gives a page of {len(bad.json().get('data') or [])} items")
+        ctx.note(
+            "ASST-LIST-4", f"an unknown cursor gives a page of {len(bad.json().get('data') or [])} items"
+        )
     elif bad.status in (400, 404):
-        ctx.note("ASST-LIST-4", f"an unknown cursor is rejected: {bad.status} {error.get('type')} "
-                 f"(param {error.get('param')!r})")
+        ctx.note(
+            "ASST-LIST-4",
+            f"an unknown cursor is rejected: {bad.status} {error.get('type')} (param {error.get('param')!r})",
+        )
     else:
         ctx.note("ASST-LIST-4", f"an unknown cursor got {bad.status}: none of the conformant choices", bad)
 
@@ -239,7 +337,9 @@ def assistant_delete(ctx: Context) -> None:
     ctx.expect(ok, "ASST-DEL-1", f"delete answered {ex.status} {brief(ex)}", ex)
     if ex.status == 200:
         ctx.created.remove(created["id"])
-    ctx.expect_error(_get(ctx, str(created["id"])), 404, "not_found_error", "ASST-DEL-1", "retrieve after delete")
+    ctx.expect_error(
+        _get(ctx, str(created["id"])), 404, "not_found_error", "ASST-DEL-1", "retrieve after delete"
+    )
 
 
 @check("ASST-DEL-2", group="assistants", needs=("assistant_id",))
@@ -252,8 +352,12 @@ def assistant_bound_is_protected(ctx: Context) -> None:
         message = (ex.error or {}).get("message")
         ctx.expect(message == SELF_DELETE_MESSAGE, "ASST-DEL-2", f"message {message!r}", ex)
     still = _get(ctx, ctx.assistant_id)
-    ctx.expect(still.status == 200, "ASST-DEL-2", f"the bound assistant is gone after the delete ({still.status})",
-               still)
+    ctx.expect(
+        still.status == 200,
+        "ASST-DEL-2",
+        f"the bound assistant is gone after the delete ({still.status})",
+        still,
+    )
 
 
 @check("ASST-ORG-1", group="assistants", needs=("second_org_key",))
@@ -263,19 +367,28 @@ def assistant_org_isolation(ctx: Context) -> None:
     other = ctx.target.second_org_key
     path = f"/v1/assistants/{mine['id']}"
     probes = [
-        ("GET", path, None), ("POST", path, {"name": "stolen"}), ("PATCH", path, {"name": "stolen"}),
+        ("GET", path, None),
+        ("POST", path, {"name": "stolen"}),
+        ("PATCH", path, {"name": "stolen"}),
         ("DELETE", path, None),
-        ("POST", "/v1/chat/completions",
-         {"assistant_id": mine["id"], "messages": [{"role": "user", "content": "hi"}]}),
+        (
+            "POST",
+            "/v1/chat/completions",
+            {"assistant_id": mine["id"], "messages": [{"role": "user", "content": "hi"}]},
+        ),
     ]
     for method, url, body in probes:
         ctx.check_time()
         extra = {"json_body": body} if body is not None else {}
-        ex = ctx.request(method, url, key=other, **extra)  # type: ignore[arg-type]
+        ex = ctx.request(method, url, key=other, **extra)
         ctx.expect_error(ex, 404, "not_found_error", "ASST-ORG-1", f"{method} {url} with another org's key")
     got = _get(ctx, str(mine["id"]))
-    ctx.expect(got.status == 200 and (got.json() or {}).get("name") == mine["name"], "ASST-ORG-1",
-               "another org's key changed or deleted the assistant", got)
+    ctx.expect(
+        got.status == 200 and (got.json() or {}).get("name") == mine["name"],
+        "ASST-ORG-1",
+        "another org's key changed or deleted the assistant",
+        got,
+    )
 
 
 @check("ASST-ORG-2", group="assistants")
@@ -283,9 +396,16 @@ def assistant_list_is_the_org(ctx: Context) -> None:
     """The list holds every assistant of the key's org (not just the bound one) and none of another org."""
     mine = ctx.created_assistant("ASST-ORG-2", "Conformance org list")
     ids = {a["id"] for a in list_all(ctx, "ASST-ORG-2")}
-    ctx.expect(mine["id"] in ids, "ASST-ORG-2", "an assistant just created is not in the list", ctx.client.last)
+    ctx.expect(
+        mine["id"] in ids, "ASST-ORG-2", "an assistant just created is not in the list", ctx.client.last
+    )
     if ctx.target.assistant_id:
-        ctx.expect(ctx.target.assistant_id in ids, "ASST-ORG-2", "the configured assistant is not in the list", ctx.client.last)
+        ctx.expect(
+            ctx.target.assistant_id in ids,
+            "ASST-ORG-2",
+            "the configured assistant is not in the list",
+            ctx.client.last,
+        )
     if not ctx.target.second_org_key:
         ctx.skip("ASST-ORG-2", "no second organization's key: only the own-org half was checked")
         return
@@ -304,4 +424,6 @@ def assistant_unknown_fields(ctx: Context) -> None:
     elif ex.status == 400 and error.get("type") == INVALID:
         ctx.note("ASST-REQ-1", "rejects unknown fields (400 invalid_request_error)")
     else:
-        ctx.note("ASST-REQ-1", f"an unknown field got {ex.status} {brief(ex)}: none of the conformant choices", ex)
+        ctx.note(
+            "ASST-REQ-1", f"an unknown field got {ex.status} {brief(ex)}: none of the conformant choices", ex
+        )

@@ -23,7 +23,7 @@ def _probe(ctx: Context, requirement: str, what: str, status: int, error_type: s
         extra: dict[str, object] = dict(kwargs)
         if body is not None:
             extra["json_body"] = body
-        ex = ctx.request(method, path, **extra)  # type: ignore[arg-type]
+        ex = ctx.request(method, path, **extra)
         ctx.expect_error(ex, status, error_type, requirement, f"{method} {path} {what}")
 
 
@@ -38,14 +38,28 @@ def malformed_authorization_is_401(ctx: Context) -> None:
     """An Authorization header that is not `Bearer <key>` gets 401 authentication_error."""
     key = ctx.target.api_key
     for header in (f"Basic {key}", key, "Bearer", "Bearer "):
-        _probe(ctx, "AUTH-2", f"with Authorization {header.replace(key, '<key>')!r}", 401,
-               "authentication_error", key=None, headers={"Authorization": header})
+        _probe(
+            ctx,
+            "AUTH-2",
+            f"with Authorization {header.replace(key, '<key>')!r}",
+            401,
+            "authentication_error",
+            key=None,
+            headers={"Authorization": header},
+        )
 
 
 @check("AUTH-3", group="auth")
 def unknown_key_is_401(ctx: Context) -> None:
     """An unknown API key gets 401 authentication_error."""
-    _probe(ctx, "AUTH-3", "with an unknown key", 401, "authentication_error", key=f"rg-unknown-{uuid.uuid4().hex}")
+    _probe(
+        ctx,
+        "AUTH-3",
+        "with an unknown key",
+        401,
+        "authentication_error",
+        key=f"rg-unknown-{uuid.uuid4().hex}",
+    )
 
 
 @check("AUTH-4", group="auth", needs=("deactivated_key",))
@@ -60,7 +74,7 @@ def missing_scope_is_403(ctx: Context) -> None:
     for method, path in (("GET", "/v1/assistants"), ("POST", "/v1/assistants")):
         ctx.check_time()
         extra = {"json_body": {"name": "conformance probe"}} if method == "POST" else {}
-        ex = ctx.request(method, path, key=ctx.target.chat_only_key, **extra)  # type: ignore[arg-type]
+        ex = ctx.request(method, path, key=ctx.target.chat_only_key, **extra)
         if ex.status in (200, 201) and method == "POST" and isinstance(ex.json(), dict):
             ctx.created.append(str(ex.json().get("id")))
         ctx.expect_error(ex, 403, "permission_error", "AUTH-5", f"{method} {path} with a chat-only key")

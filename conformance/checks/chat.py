@@ -5,9 +5,12 @@ Operation: POST /v1/chat/completions in spec/openapi.yaml.
 
 from __future__ import annotations
 
+import json
 import uuid
+from typing import Any
 
 from conformance.catalogue import check
+from conformance.client import Exchange
 from conformance.context import Context, brief
 from conformance.errors import Failure, Skip
 
@@ -32,10 +35,23 @@ def chat_rejects_missing_fields(ctx: Context) -> None:
 @check("CHAT-REQ-2", "ERR-PARAM-1", group="chat", needs=("assistant_id",))
 def chat_rejects_out_of_range(ctx: Context) -> None:
     """temperature outside 0–2 and max_tokens outside 1–32000 get 400 invalid_request_error."""
-    for field, value in (("temperature", 2.5), ("temperature", -0.5), ("max_tokens", 0), ("max_tokens", 32001)):
+    for field, value in (
+        ("temperature", 2.5),
+        ("temperature", -0.5),
+        ("max_tokens", 0),
+        ("max_tokens", 32001),
+    ):
         ctx.check_time()
-        ctx.expect_error(ctx.chat(ctx.chat_body(**{field: value})), 400, INVALID, "CHAT-REQ-2",
-                         f"{field}: {value}", param=field)
+        body = ctx.chat_body()
+        body[field] = value
+        ctx.expect_error(
+            ctx.chat(body),
+            400,
+            INVALID,
+            "CHAT-REQ-2",
+            f"{field}: {value}",
+            param=field,
+        )
 
 
 @check("CHAT-REQ-3", group="chat", needs=("assistant_id",))
@@ -61,16 +77,22 @@ def chat_answers_whatever_the_model(ctx: Context) -> None:
         ctx.check_time()
         body = ctx.chat_body() if model is None else ctx.chat_body(model=model)
         exchange = ctx.chat(body)
-        ctx.expect_status(exchange, {200}, "CHAT-RESP-1" if model is None else "CHAT-REQ-4",
-                          f"a valid request (model {model!r})")
+        ctx.expect_status(
+            exchange,
+            {200},
+            "CHAT-RESP-1" if model is None else "CHAT-REQ-4",
+            f"a valid request (model {model!r})",
+        )
     # The model comparison itself is the chat_completion_object response check.
 
 
-def _json_answer(ctx: Context, requirement: str, **fields: object) -> dict[str, object]:
+def _json_answer(ctx: Context, requirement: str, **fields: Any) -> dict[str, Any]:
     exchange = ctx.chat(ctx.chat_body("Explain your refund policy in detail, step by step.", **fields))
     body = exchange.json()
     if exchange.status != 200 or not isinstance(body, dict) or not body.get("choices"):
-        raise Failure(requirement, f"a valid request got {exchange.status} {brief(exchange)}", exchange=exchange)
+        raise Failure(
+            requirement, f"a valid request got {exchange.status} {brief(exchange)}", exchange=exchange
+        )
     return body
 
 
@@ -83,24 +105,31 @@ def chat_max_tokens_cuts_with_length(ctx: Context) -> None:
     if not isinstance(tokens, int) or tokens < 2:
         raise Skip(f"the answer is too short to cut ({tokens} completion tokens)")
     cut = _json_answer(ctx, "CHAT-LEN-1", max_tokens=1)
-    choice = cut["choices"][0]  # type: ignore[index]
-    ctx.expect(choice.get("finish_reason") == "length", "CHAT-LEN-1",
-               f"max_tokens: 1 cut a {tokens}-token answer but finish_reason is {choice.get('finish_reason')!r}",
-               ctx.client.last)
-    stream = ctx.chat(ctx.chat_body("Explain your refund policy in detail, step by step.", max_tokens=1, stream=True))
+    choice = cut["choices"][0]
+    ctx.expect(
+        choice.get("finish_reason") == "length",
+        "CHAT-LEN-1",
+        f"max_tokens: 1 cut a {tokens}-token answer but finish_reason is {choice.get('finish_reason')!r}",
+        ctx.client.last,
+    )
+    stream = ctx.chat(
+        ctx.chat_body("Explain your refund policy in detail, step by step.", max_tokens=1, stream=True)
+    )
     if stream.status != 200:
         raise Failure("CHAT-STREAM-8", f"streaming with max_tokens got {stream.status}", exchange=stream)
     reasons = [c.get("finish_reason") for c in _stream_choices(stream)]
     final = next((r for r in reversed(reasons) if r is not None), None)
-    ctx.expect(final == "length", "CHAT-STREAM-8",
-               f"a stream cut by max_tokens: 1 ends with finish_reason {final!r}, expected 'length'", stream)
+    ctx.expect(
+        final == "length",
+        "CHAT-STREAM-8",
+        f"a stream cut by max_tokens: 1 ends with finish_reason {final!r}, expected 'length'",
+        stream,
+    )
 
 
-def _stream_choices(exchange: object) -> list[dict[str, object]]:
-    import json
-
-    out = []
-    for event in exchange.stream.events:  # type: ignore[attr-defined]
+def _stream_choices(exchange: Exchange) -> list[dict[str, Any]]:
+    out: list[dict[str, Any]] = []
+    for event in exchange.stream.events:
         try:
             payload = json.loads(event.data)
         except ValueError:
@@ -110,10 +139,8 @@ def _stream_choices(exchange: object) -> list[dict[str, object]]:
     return out
 
 
-def stream_text(exchange: object) -> str:
-    return "".join(
-        str(c.get("delta", {}).get("content") or "") for c in _stream_choices(exchange)  # type: ignore[union-attr]
-    )
+def stream_text(exchange: Exchange) -> str:
+    return "".join(str((c.get("delta") or {}).get("content") or "") for c in _stream_choices(exchange))
 
 
 @check("CHAT-STREAM-8", group="chat", needs=("assistant_id",))
@@ -121,32 +148,44 @@ def chat_stream_matches_json(ctx: Context) -> None:
     """The streamed content, concatenated, is the whole answer (checked when the server is deterministic)."""
     first = _json_answer(ctx, "CHAT-STREAM-8", temperature=0)
     second = _json_answer(ctx, "CHAT-STREAM-8", temperature=0)
-    text = first["choices"][0]["message"]["content"]  # type: ignore[index]
-    if text != second["choices"][0]["message"]["content"]:  # type: ignore[index]
+    text = first["choices"][0]["message"]["content"]
+    if text != second["choices"][0]["message"]["content"]:
         raise Skip("the server is not deterministic (two identical requests got different answers)")
-    stream = ctx.chat(ctx.chat_body("Explain your refund policy in detail, step by step.", temperature=0, stream=True))
+    stream = ctx.chat(
+        ctx.chat_body("Explain your refund policy in detail, step by step.", temperature=0, stream=True)
+    )
     if stream.status != 200:
         raise Failure("CHAT-STREAM-8", f"streaming got {stream.status}", exchange=stream)
     streamed = stream_text(stream)
-    ctx.expect(streamed == text, "CHAT-STREAM-8",
-               f"streamed content ({len(streamed)} chars) differs from the JSON answer ({len(text)} chars): "
-               f"{streamed[:60]!r} vs {text[:60]!r}", stream)
+    ctx.expect(
+        streamed == text,
+        "CHAT-STREAM-8",
+        f"streamed content ({len(streamed)} chars) differs from the JSON answer ({len(text)} chars): "
+        f"{streamed[:60]!r} vs {text[:60]!r}",
+        stream,
+    )
 
 
-def _choice(ctx: Context, requirement: str, exchange: object, accepted: dict[str, str], what: str) -> None:
+def _choice(ctx: Context, requirement: str, ex: Exchange, accepted: dict[str, str], what: str) -> None:
     """Note which conformant choice the server made (a MAY point never fails)."""
-    ex = exchange  # an Exchange
-    status = ex.status  # type: ignore[attr-defined]
-    error = ex.error  # type: ignore[attr-defined]
-    key = str(status) if error is None else f"{status} {error.get('type')}"
+    error = ex.error
+    key = str(ex.status) if error is None else f"{ex.status} {error.get('type')}"
     for pattern, meaning in accepted.items():
         if key.startswith(pattern):
             ctx.note(requirement, f"{what}: {meaning} ({key})")
             return
-    ctx.note(requirement, f"{what}: answered {key} {brief(ex)} — none of the conformant choices", ex)  # type: ignore[arg-type]
+    ctx.note(requirement, f"{what}: answered {key} {brief(ex)} — none of the conformant choices", ex)
 
 
-@check("CHAT-REQ-6", "CHAT-REQ-7", "CHAT-REQ-8", "CHAT-REQ-9", "CHAT-LEN-2", group="chat", needs=("assistant_id",))
+@check(
+    "CHAT-REQ-6",
+    "CHAT-REQ-7",
+    "CHAT-REQ-8",
+    "CHAT-REQ-9",
+    "CHAT-LEN-2",
+    group="chat",
+    needs=("assistant_id",),
+)
 def chat_silent_points(ctx: Context) -> None:
     """Report the server's choices where the vendor documents are silent."""
     ignore_or_reject = {"200": "ignores it", f"400 {INVALID}": "rejects it"}
@@ -164,16 +203,35 @@ def chat_silent_points(ctx: Context) -> None:
     ctx.check_time()
     if ctx.assistant_id.startswith("asst-"):
         ex = ctx.chat(ctx.chat_body(assistant_id=ctx.assistant_id.removeprefix("asst-")))
-        _choice(ctx, "CHAT-REQ-9", ex, {"200": "accepts the bare project id", "404 not_found_error":
-                "accepts only the asst- form", f"400 {INVALID}": "accepts only the asst- form"}, "bare project id")
+        _choice(
+            ctx,
+            "CHAT-REQ-9",
+            ex,
+            {
+                "200": "accepts the bare project id",
+                "404 not_found_error": "accepts only the asst- form",
+                f"400 {INVALID}": "accepts only the asst- form",
+            },
+            "bare project id",
+        )
     else:
         ctx.skip("CHAT-REQ-9", "the configured assistant id has no asst- prefix")
     ctx.check_time()
     ex = ctx.chat(ctx.chat_body("refund " * 24000))  # ~168k characters, ~42k tokens at 4 chars a token
     code = (ex.error or {}).get("code")
     if ex.status == 400 and code != "context_length_exceeded":
-        ctx.note("CHAT-LEN-2", f"a ~42k-token prompt got 400 with code {code!r}, not context_length_exceeded", ex)
+        ctx.note(
+            "CHAT-LEN-2", f"a ~42k-token prompt got 400 with code {code!r}, not context_length_exceeded", ex
+        )
     else:
-        _choice(ctx, "CHAT-LEN-2", ex, {"200": "the context is larger than ~42k tokens",
-                                        f"400 {INVALID}": "rejects it (context_length_exceeded)",
-                                        f"413 {INVALID}": "rejects it by body size"}, "a ~42k-token prompt")
+        _choice(
+            ctx,
+            "CHAT-LEN-2",
+            ex,
+            {
+                "200": "the context is larger than ~42k tokens",
+                f"400 {INVALID}": "rejects it (context_length_exceeded)",
+                f"413 {INVALID}": "rejects it by body size",
+            },
+            "a ~42k-token prompt",
+        )

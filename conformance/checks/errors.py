@@ -28,13 +28,18 @@ def malformed_bodies_are_400(ctx: Context) -> None:
             ctx.created.append(str(ex.json().get("id")))
         ctx.expect_error(ex, 400, INVALID, "ERR-BODY-1", f"create with {what}")
     if ctx.target.assistant_id:
-        ex = ctx.request("POST", "/v1/chat/completions", data=b'{"messages": [', headers={"Content-Type": "application/json"})
+        ex = ctx.request(
+            "POST",
+            "/v1/chat/completions",
+            data=b'{"messages": [',
+            headers={"Content-Type": "application/json"},
+        )
         ctx.expect_error(ex, 400, INVALID, "ERR-BODY-1", "a chat request with invalid JSON")
 
 
 @check("ERR-SIZE-1", group="errors")
 def oversized_body(ctx: Context) -> None:
-    """Report how the server treats a 1.5 MiB body (413 or 400 with the envelope are the conformant choices)."""
+    """Report how the server treats a 1.5 MiB body (413 or 400 with the envelope are conformant)."""
     body = json.dumps({"name": "conformance probe", "instructions": "x" * (1536 * 1024)}).encode()
     ex = ctx.request("POST", "/v1/assistants", data=body, headers={"Content-Type": "application/json"})
     error = ex.error
@@ -44,6 +49,10 @@ def oversized_body(ctx: Context) -> None:
             ctx.created.append(str(created["id"]))
         ctx.note("ERR-SIZE-1", f"accepts a 1.5 MiB body ({ex.status}): its limit is larger")
     elif ex.status in (413, 400) and error is not None:
-        ctx.note("ERR-SIZE-1", f"rejects a 1.5 MiB body with {ex.status} {error.get('type')} {error.get('code')!r}")
+        ctx.note(
+            "ERR-SIZE-1", f"rejects a 1.5 MiB body with {ex.status} {error.get('type')} {error.get('code')!r}"
+        )
     else:
-        ctx.note("ERR-SIZE-1", f"a 1.5 MiB body got {ex.status} {brief(ex)}: none of the conformant choices", ex)
+        ctx.note(
+            "ERR-SIZE-1", f"a 1.5 MiB body got {ex.status} {brief(ex)}: none of the conformant choices", ex
+        )

@@ -9,8 +9,10 @@ from conformance.context import Context
 @check("NATIVE-1", "NATIVE-2", "RATE-NATIVE-1", group="native")
 def native_chat(ctx: Context) -> None:
     """POST /v1/chat answers a ragen.chat object, or delta events then one done event."""
-    body: dict[str, object] = {"content": "How do I get a refund?",
-                               "context": {"url": "https://shop.example.com/orders/42", "title": "Order 42"}}
+    body: dict[str, object] = {
+        "content": "How do I get a refund?",
+        "context": {"url": "https://shop.example.com/orders/42", "title": "Order 42"},
+    }
     if ctx.target.assistant_id:
         body["assistant_id"] = ctx.target.assistant_id
     ex = ctx.request("POST", "/v1/chat", json_body=body)

@@ -53,24 +53,45 @@ def _recover(ctx: Context, tier: str, rejected: Exchange, send: Any) -> None:
         # Either no usable Retry-After or it was not honoured: wait out the whole window.
         time.sleep(max(0.0, window + 0.2 - (wait or 0.0)))
         again = send(0)
-        ctx.expect(again.status != 429, "RATE-RECOVER-1", f"still 429 after waiting the whole {window:g}s window",
-                   again)
+        ctx.expect(
+            again.status != 429,
+            "RATE-RECOVER-1",
+            f"still 429 after waiting the whole {window:g}s window",
+            again,
+        )
 
 
-def _check_burst(ctx: Context, tier: str, admitted: list[Exchange], extra: Exchange, promise: str, limit_id: str) -> bool:
+def _check_burst(
+    ctx: Context, tier: str, admitted: list[Exchange], extra: Exchange, promise: str, limit_id: str
+) -> bool:
     throttled = [i for i, ex in enumerate(admitted) if ex.status == 429]
     if throttled:
-        ctx.fail(promise, f"request {throttled[0] + 1} of {len(admitted)} in a fresh window got 429 "
-                 f"(the {tier} tier promises {ctx.target.tiers[tier]})", admitted[throttled[0]])
+        ctx.fail(
+            promise,
+            f"request {throttled[0] + 1} of {len(admitted)} in a fresh window got 429 "
+            f"(the {tier} tier promises {ctx.target.tiers[tier]})",
+            admitted[throttled[0]],
+        )
     odd = [ex for ex in admitted if ex.status >= 400 and ex.status != 429]
     if odd:
         raise Skip(f"burst requests were rejected for another reason: {odd[0].status} {brief(odd[0])}")
-    return ctx.expect(extra.status == 429, limit_id,
-                      f"request {len(admitted) + 1} in one window got {extra.status}, expected 429", extra)
+    return ctx.expect(
+        extra.status == 429,
+        limit_id,
+        f"request {len(admitted) + 1} in one window got {extra.status}, expected 429",
+        extra,
+    )
 
 
-@check("RATE-CHAT-1", "RATE-CHAT-2", "RATE-RETRY-1", "RATE-RECOVER-1", "RATE-NATIVE-1",
-       group="ratelimit", needs=("assistant_id",))
+@check(
+    "RATE-CHAT-1",
+    "RATE-CHAT-2",
+    "RATE-RETRY-1",
+    "RATE-RECOVER-1",
+    "RATE-NATIVE-1",
+    group="ratelimit",
+    needs=("assistant_id",),
+)
 def chat_tier_burst(ctx: Context) -> None:
     """The chat tier admits its full budget (stream and JSON alike), then 429s, then admits again."""
     body = ctx.chat_body("hi", max_tokens=8)
@@ -87,9 +108,10 @@ def chat_tier_burst(ctx: Context) -> None:
     if native.status == 429:
         ctx.note("RATE-NATIVE-1", "/v1/chat shares the chat budget (429 once it is spent)")
     else:
-        ctx.note("RATE-NATIVE-1", f"/v1/chat has its own budget ({native.status} once the chat budget is spent)")
+        ctx.note(
+            "RATE-NATIVE-1", f"/v1/chat has its own budget ({native.status} once the chat budget is spent)"
+        )
     _recover(ctx, "chat", extra, send)
-
 
 
 @check("RATE-ASST-1", "RATE-ASST-2", "RATE-RETRY-1", "RATE-RECOVER-1", group="ratelimit")
@@ -97,19 +119,27 @@ def assistants_tier_burst(ctx: Context) -> None:
     """The Assistants tier admits its full budget across endpoints, then 429s, then admits again."""
 
     def send(i: int) -> Exchange:
-        return ctx.request("GET", "/v1/assistants", params={"limit": 1}) if i % 2 == 0 else \
-            ctx.request("GET", f"/v1/assistants/{ctx.target.assistant_id or 'asst-conformance-probe'}")
+        return (
+            ctx.request("GET", "/v1/assistants", params={"limit": 1})
+            if i % 2 == 0
+            else ctx.request("GET", f"/v1/assistants/{ctx.target.assistant_id or 'asst-conformance-probe'}")
+        )
 
     admitted, extra = _burst(ctx, "assistants", send)
-    admitted_ok = [ex for ex in admitted if ex.status != 404]  # an unknown probe id is still a counted request
+    admitted_ok = [
+        ex for ex in admitted if ex.status != 404
+    ]  # an unknown probe id is still a counted request
     if not _check_burst(ctx, "assistants", admitted_ok, extra, "RATE-ASST-1", "RATE-ASST-1"):
         return
     ctx.expect_error(extra, 429, "rate_limit_error", "RATE-ASST-1", "the request past the assistants tier")
     if ctx.target.second_org_key:
         with ctx.client.unpaced():
             other = ctx.request("GET", "/v1/assistants", key=ctx.target.second_org_key, params={"limit": 1})
-        scope = "per client IP (another org's key is throttled too)" if other.status == 429 else \
-            f"per key or organization (another org's key got {other.status})"
+        scope = (
+            "per client IP (another org's key is throttled too)"
+            if other.status == 429
+            else f"per key or organization (another org's key got {other.status})"
+        )
         ctx.note("RATE-ASST-2", f"the assistants budget is kept {scope}")
     else:
         ctx.skip("RATE-ASST-2", "no second organization's key to tell per-IP from per-key budgets")
@@ -128,4 +158,7 @@ def rejected_requests_count(ctx: Context) -> None:
     if probe.status == 429:
         ctx.note("RATE-COUNT-1", f"rejected (401) requests count: {tier.limit} of them spent the budget")
     else:
-        ctx.note("RATE-COUNT-1", f"rejected (401) requests do not count ({tier.limit} of them, then {probe.status})")
+        ctx.note(
+            "RATE-COUNT-1",
+            f"rejected (401) requests do not count ({tier.limit} of them, then {probe.status})",
+        )

@@ -9,11 +9,11 @@ import time
 from typing import Any
 
 from jsonschema import Draft202012Validator
+from ragen_spec.schemas import validator_for
 
 from conformance.catalogue import response_check
 from conformance.client import Exchange
 from conformance.context import Context
-from ragen_spec.schemas import validator_for
 
 __all__ = ["ERROR_TYPES", "chat_stream_problems", "schema_errors"]
 
@@ -55,15 +55,23 @@ def error_has_envelope(ctx: Context, exchange: Exchange) -> bool:
     """Every 4xx/5xx has the JSON error envelope."""
     if exchange.status < 400 or not _is_spec_operation(exchange):
         return False
-    if not ctx.expect(exchange.content_type == "application/json", "ERR-ENV-1",
-                      f"{exchange.status} with content type {exchange.content_type or 'none'!r}, "
-                      "expected application/json", exchange):
+    if not ctx.expect(
+        exchange.content_type == "application/json",
+        "ERR-ENV-1",
+        f"{exchange.status} with content type {exchange.content_type or 'none'!r}, expected application/json",
+        exchange,
+    ):
         return True
     if not exchange.is_json:
         ctx.fail("ERR-ENV-1", f"{exchange.status} body is not JSON: {exchange.text[:120]!r}", exchange)
         return True
     problems = schema_errors(exchange.json(), "ErrorResponse")
-    ctx.expect(not problems, "ERR-ENV-1", f"{exchange.status} body is not the envelope: {'; '.join(problems)}", exchange)
+    ctx.expect(
+        not problems,
+        "ERR-ENV-1",
+        f"{exchange.status} body is not the envelope: {'; '.join(problems)}",
+        exchange,
+    )
     return True
 
 
@@ -81,8 +89,12 @@ def error_type_follows_status(ctx: Context, exchange: Exchange) -> bool:
         return True
     error = exchange.error
     if error is not None:
-        ctx.expect(error.get("type") == expected, "ERR-TYPE-1",
-                   f"{exchange.status} with type {error.get('type')!r}, expected {expected!r}", exchange)
+        ctx.expect(
+            error.get("type") == expected,
+            "ERR-TYPE-1",
+            f"{exchange.status} with type {error.get('type')!r}, expected {expected!r}",
+            exchange,
+        )
     return True
 
 
@@ -91,8 +103,12 @@ def has_request_id(ctx: Context, exchange: Exchange) -> bool:
     """Every response carries a non-empty x-request-id."""
     if not _is_spec_operation(exchange):
         return False
-    ctx.expect(bool(exchange.headers.get("x-request-id", "").strip()), "HDR-REQID-1",
-               "no x-request-id header", exchange)
+    ctx.expect(
+        bool(exchange.headers.get("x-request-id", "").strip()),
+        "HDR-REQID-1",
+        "no x-request-id header",
+        exchange,
+    )
     return True
 
 
@@ -126,8 +142,12 @@ def retry_after_on_429(ctx: Context, exchange: Exchange) -> bool:
     if exchange.status != 429:
         return False
     value = exchange.headers.get("retry-after")
-    ctx.expect(value is not None and value.strip().isdigit(), "RATE-RETRY-1",
-               f"429 with Retry-After {value!r}, expected whole seconds", exchange)
+    ctx.expect(
+        value is not None and value.strip().isdigit(),
+        "RATE-RETRY-1",
+        f"429 with Retry-After {value!r}, expected whole seconds",
+        exchange,
+    )
     return True
 
 
@@ -138,8 +158,11 @@ def _note_model(ctx: Context, model: Any, exchange: Exchange) -> None:
     first = ctx.facts.setdefault("model", (model, exchange))
     if first[0] != model:
         sent = exchange.request_json.get("model") if isinstance(exchange.request_json, dict) else None
-        ctx.fail("CHAT-REQ-4", f"response model {model!r} (request model {sent!r}) differs from "
-                 f"{first[0]!r} seen earlier", exchange)
+        ctx.fail(
+            "CHAT-REQ-4",
+            f"response model {model!r} (request model {sent!r}) differs from {first[0]!r} seen earlier",
+            exchange,
+        )
     else:
         ctx.passed("CHAT-REQ-4")
 
@@ -148,12 +171,18 @@ def _check_usage(ctx: Context, usage: Any, request: dict[str, Any], exchange: Ex
     if not isinstance(usage, dict):
         return
     p, c, t = (usage.get(k) for k in ("prompt_tokens", "completion_tokens", "total_tokens"))
-    if all(isinstance(v, int) for v in (p, c, t)):
-        ctx.expect(t == p + c, "CHAT-USAGE-1", f"total_tokens {t} != prompt_tokens {p} + completion_tokens {c}",
-                   exchange)
+    if isinstance(p, int) and isinstance(c, int) and isinstance(t, int):
+        ctx.expect(
+            t == p + c,
+            "CHAT-USAGE-1",
+            f"total_tokens {t} != prompt_tokens {p} + completion_tokens {c}",
+            exchange,
+        )
         max_tokens = request.get("max_tokens")
         if isinstance(max_tokens, int) and not isinstance(max_tokens, bool):
-            ctx.expect(c <= max_tokens, "CHAT-LEN-1", f"completion_tokens {c} > max_tokens {max_tokens}", exchange)
+            ctx.expect(
+                c <= max_tokens, "CHAT-LEN-1", f"completion_tokens {c} > max_tokens {max_tokens}", exchange
+            )
 
 
 @response_check("CHAT-RESP-1", "CHAT-RESP-2", "CHAT-RESP-3", "CHAT-USAGE-1", "CHAT-LEN-1", "CHAT-REQ-4")
@@ -164,8 +193,12 @@ def chat_completion_object(ctx: Context, exchange: Exchange) -> bool:
         return False
     if request.get("stream") is True:
         return False
-    if not ctx.expect(exchange.content_type == "application/json", "CHAT-RESP-1",
-                      f"content type {exchange.content_type!r}, expected application/json", exchange):
+    if not ctx.expect(
+        exchange.content_type == "application/json",
+        "CHAT-RESP-1",
+        f"content type {exchange.content_type!r}, expected application/json",
+        exchange,
+    ):
         return True
     body = exchange.json()
     problems = schema_errors(body, "ChatCompletion")
@@ -173,16 +206,32 @@ def chat_completion_object(ctx: Context, exchange: Exchange) -> bool:
         ctx.fail("CHAT-RESP-1", "not a chat.completion: " + "; ".join(problems), exchange)
         return True
     choice = body["choices"][0]
-    ctx.expect(choice.get("index") == 0, "CHAT-RESP-1", f"first choice has index {choice.get('index')}", exchange)
-    ctx.expect(isinstance(choice["message"].get("content"), str), "CHAT-RESP-1",
-               "message.content is not a string", exchange)
+    ctx.expect(
+        choice.get("index") == 0, "CHAT-RESP-1", f"first choice has index {choice.get('index')}", exchange
+    )
+    ctx.expect(
+        isinstance(choice["message"].get("content"), str),
+        "CHAT-RESP-1",
+        "message.content is not a string",
+        exchange,
+    )
     for c in body["choices"]:
         if "logprobs" not in c or c["logprobs"] is not None or c["message"].get("refusal", 0) is not None:
-            ctx.fail("CHAT-RESP-3", f"choice {c.get('index')} lacks logprobs: null or message.refusal: null", exchange)
+            ctx.fail(
+                "CHAT-RESP-3",
+                f"choice {c.get('index')} lacks logprobs: null or message.refusal: null",
+                exchange,
+            )
             break
-    ctx.expect(str(body["id"]).startswith("chatcmpl-"), "CHAT-RESP-2", f"id {body['id']!r} lacks chatcmpl-", exchange)
-    ctx.expect(abs(body["created"] - time.time()) < 86400, "CHAT-RESP-2",
-               f"created {body['created']} is not within a day of now", exchange)
+    ctx.expect(
+        str(body["id"]).startswith("chatcmpl-"), "CHAT-RESP-2", f"id {body['id']!r} lacks chatcmpl-", exchange
+    )
+    ctx.expect(
+        abs(body["created"] - time.time()) < 86400,
+        "CHAT-RESP-2",
+        f"created {body['created']} is not within a day of now",
+        exchange,
+    )
     _check_usage(ctx, body.get("usage"), request, exchange)
     _note_model(ctx, body.get("model"), exchange)
     return True
@@ -206,15 +255,19 @@ def chat_stream_problems(exchange: Exchange) -> list[tuple[str, str]]:
     """(requirement id, message) for everything wrong with a streamed chat completion."""
     problems: list[tuple[str, str]] = []
     request = exchange.request_json if isinstance(exchange.request_json, dict) else {}
-    include_usage = isinstance(request.get("stream_options"), dict) and request["stream_options"].get(
-        "include_usage") is True
+    include_usage = (
+        isinstance(request.get("stream_options"), dict)
+        and request["stream_options"].get("include_usage") is True
+    )
     if exchange.content_type != "text/event-stream":
         return [("CHAT-STREAM-1", f"stream: true answered with content type {exchange.content_type!r}")]
     parsed = exchange.stream
     for line in parsed.stray_lines[:2]:
         problems.append(("CHAT-STREAM-1", f"not SSE framing (no `data:` field): {line[:100]!r}"))
     if parsed.unterminated.strip() and not exchange.truncated:
-        problems.append(("CHAT-STREAM-1", f"last event not terminated by a blank line: {parsed.unterminated[:100]!r}"))
+        problems.append(
+            ("CHAT-STREAM-1", f"last event not terminated by a blank line: {parsed.unterminated[:100]!r}")
+        )
     chunks: list[dict[str, Any]] = []
     done_at: int | None = None
     error_event = False
@@ -229,8 +282,13 @@ def chat_stream_problems(exchange: Exchange) -> list[tuple[str, str]]:
             payload = json.loads(event.data)
         except ValueError:
             if "\n" in event.data and all(_is_json_or_done(line) for line in event.data.split("\n")):
-                problems.append(("CHAT-STREAM-1", f"events not separated by blank lines (event {i} holds "
-                                 f"{event.data.count(chr(10)) + 1} payloads)"))
+                problems.append(
+                    (
+                        "CHAT-STREAM-1",
+                        f"events not separated by blank lines (event {i} holds "
+                        f"{event.data.count(chr(10)) + 1} payloads)",
+                    )
+                )
                 break
             problems.append(("CHAT-STREAM-2", f"event {i} is not JSON: {event.data[:100]!r}"))
             continue
@@ -241,7 +299,9 @@ def chat_stream_problems(exchange: Exchange) -> list[tuple[str, str]]:
             continue
         errors = schema_errors(payload, "ChatCompletionChunk")
         if errors:
-            problems.append(("CHAT-STREAM-2", f"event {i} is not a chat.completion.chunk: {'; '.join(errors)}"))
+            problems.append(
+                ("CHAT-STREAM-2", f"event {i} is not a chat.completion.chunk: {'; '.join(errors)}")
+            )
             continue
         chunks.append(payload)
     if error_event:
@@ -260,7 +320,9 @@ def chat_stream_problems(exchange: Exchange) -> list[tuple[str, str]]:
             problems.append(("CHAT-STREAM-2", f"chunks disagree on {key}: {sorted(values)[:3]}"))
     first_choices = first.get("choices") or [{}]
     if (first_choices[0].get("delta") or {}).get("role") != "assistant":
-        problems.append(("CHAT-STREAM-3", f"first chunk has no delta.role 'assistant': {json.dumps(first)[:160]}"))
+        problems.append(
+            ("CHAT-STREAM-3", f"first chunk has no delta.role 'assistant': {json.dumps(first)[:160]}")
+        )
     with_choices = [i for i, c in enumerate(chunks) if c.get("choices")]
     usage_chunks = [i for i, c in enumerate(chunks) if c.get("usage") is not None]
     for i, c in enumerate(chunks):
@@ -272,7 +334,12 @@ def chat_stream_problems(exchange: Exchange) -> list[tuple[str, str]]:
         if last.get("finish_reason") is None:
             problems.append(("CHAT-STREAM-4", "the last chunk with choices has no finish_reason"))
         if not _is_empty_delta(last.get("delta")) and len(with_choices) > 1:
-            problems.append(("CHAT-STREAM-4", f"the finishing chunk's delta is not empty: {json.dumps(last.get('delta'))}"))
+            problems.append(
+                (
+                    "CHAT-STREAM-4",
+                    f"the finishing chunk's delta is not empty: {json.dumps(last.get('delta'))}",
+                )
+            )
         for i in with_choices[:-1]:
             if chunks[i]["choices"][0].get("finish_reason") is not None:
                 problems.append(("CHAT-STREAM-6", f"chunk {i} has finish_reason before the finishing chunk"))
@@ -281,10 +348,14 @@ def chat_stream_problems(exchange: Exchange) -> list[tuple[str, str]]:
         problems.append(("CHAT-STREAM-4", "no chunk carries choices"))
     if not include_usage:
         if usage_chunks:
-            problems.append(("CHAT-USAGE-STREAM-1", f"usage sent without include_usage (chunk {usage_chunks[0]})"))
+            problems.append(
+                ("CHAT-USAGE-STREAM-1", f"usage sent without include_usage (chunk {usage_chunks[0]})")
+            )
     else:
         if len(usage_chunks) != 1:
-            problems.append(("CHAT-USAGE-STREAM-2", f"{len(usage_chunks)} chunks carry usage, expected exactly one"))
+            problems.append(
+                ("CHAT-USAGE-STREAM-2", f"{len(usage_chunks)} chunks carry usage, expected exactly one")
+            )
         else:
             u = usage_chunks[0]
             if chunks[u].get("choices") != []:
@@ -295,12 +366,22 @@ def chat_stream_problems(exchange: Exchange) -> list[tuple[str, str]]:
                 problems.append(("CHAT-USAGE-STREAM-2", "the usage chunk comes before the finishing chunk"))
         missing_null = [i for i, c in enumerate(chunks) if i not in usage_chunks and "usage" not in c]
         if missing_null:
-            problems.append(("CHAT-USAGE-STREAM-3", f"chunk {missing_null[0]} lacks \"usage\": null"))
+            problems.append(("CHAT-USAGE-STREAM-3", f'chunk {missing_null[0]} lacks "usage": null'))
     return problems
 
 
-STREAM_IDS = ("CHAT-STREAM-1", "CHAT-STREAM-2", "CHAT-STREAM-3", "CHAT-STREAM-4", "CHAT-STREAM-5", "CHAT-STREAM-6",
-              "CHAT-STREAM-7", "CHAT-USAGE-STREAM-1", "CHAT-USAGE-STREAM-2", "CHAT-USAGE-STREAM-3")
+STREAM_IDS = (
+    "CHAT-STREAM-1",
+    "CHAT-STREAM-2",
+    "CHAT-STREAM-3",
+    "CHAT-STREAM-4",
+    "CHAT-STREAM-5",
+    "CHAT-STREAM-6",
+    "CHAT-STREAM-7",
+    "CHAT-USAGE-STREAM-1",
+    "CHAT-USAGE-STREAM-2",
+    "CHAT-USAGE-STREAM-3",
+)
 
 
 @response_check(*STREAM_IDS, "CHAT-USAGE-1", "CHAT-LEN-1")
@@ -314,8 +395,10 @@ def chat_stream(ctx: Context, exchange: Exchange) -> bool:
     problems = chat_stream_problems(exchange)
     for rid, message in problems:
         ctx.fail(rid, message, exchange)
-    include_usage = isinstance(request.get("stream_options"), dict) and request["stream_options"].get(
-        "include_usage") is True
+    include_usage = (
+        isinstance(request.get("stream_options"), dict)
+        and request["stream_options"].get("include_usage") is True
+    )
     if not include_usage:
         ctx.skip("CHAT-USAGE-STREAM-2", "not exercised by this response (no include_usage)")
         ctx.skip("CHAT-USAGE-STREAM-3", "not exercised by this response (no include_usage)")
@@ -347,12 +430,18 @@ def assistant_objects(ctx: Context, exchange: Exchange) -> bool:
         return False
     method = op.split(" ", 1)[0]
     schema, rid = (
-        ("ListAssistantsResponse", "ASST-LIST-1") if op == "GET /v1/assistants"
-        else ("DeleteAssistantResponse", "ASST-DEL-1") if method == "DELETE"
+        ("ListAssistantsResponse", "ASST-LIST-1")
+        if op == "GET /v1/assistants"
+        else ("DeleteAssistantResponse", "ASST-DEL-1")
+        if method == "DELETE"
         else ("Assistant", "ASST-OBJ-1")
     )
-    if not ctx.expect(exchange.content_type == "application/json", rid,
-                      f"content type {exchange.content_type!r}, expected application/json", exchange):
+    if not ctx.expect(
+        exchange.content_type == "application/json",
+        rid,
+        f"content type {exchange.content_type!r}, expected application/json",
+        exchange,
+    ):
         return True
     problems = schema_errors(exchange.json() if exchange.is_json else exchange.text, schema)
     ctx.expect(not problems, rid, f"not a valid {schema}: {'; '.join(problems)}", exchange)
@@ -384,10 +473,16 @@ def native_chat_shape(ctx: Context, exchange: Exchange) -> bool:
             return True
         problems = schema_errors(final, "NativeChatResponse")
         ctx.expect(not problems, "NATIVE-2", f"done event: {'; '.join(problems)}", exchange)
-        deltas = "".join(json.loads(e.data).get("content", "") for e in events[:-1] if _NATIVE_DELTA.match(e.data))
+        deltas = "".join(
+            json.loads(e.data).get("content", "") for e in events[:-1] if _NATIVE_DELTA.match(e.data)
+        )
         if not problems:
-            ctx.expect(deltas == final["content"], "NATIVE-2", "the deltas do not add up to the final content",
-                       exchange)
+            ctx.expect(
+                deltas == final["content"],
+                "NATIVE-2",
+                "the deltas do not add up to the final content",
+                exchange,
+            )
         return True
     problems = schema_errors(exchange.json() if exchange.is_json else exchange.text, "NativeChatResponse")
     ctx.expect(not problems, "NATIVE-1", f"not a ragen.chat object: {'; '.join(problems)}", exchange)

@@ -39,26 +39,43 @@ def _call(ctx: Context, requirement: str, what: str, func: Any) -> Any:
 
 @check("CHAT-RESP-1", "CHAT-STREAM-2", "CHAT-USAGE-STREAM-2", group="sdk", needs=("assistant_id",))
 def sdk_chat(ctx: Context) -> None:
-    """chat.completions.create parses into ChatCompletion; a stream iterates to the end with one usage chunk."""
+    """chat.completions.create parses into ChatCompletion; a stream iterates to one usage chunk."""
     with sdk_client(ctx) as client:
         extra = {"assistant_id": ctx.assistant_id}
         messages: Any = [{"role": "user", "content": "What is your refund policy?"}]
-        completion = _call(ctx, "CHAT-RESP-1", "chat.completions.create", lambda: client.chat.completions.create(
-            model="gpt-5.4", messages=messages, extra_body=extra))
+        completion = _call(
+            ctx,
+            "CHAT-RESP-1",
+            "chat.completions.create",
+            lambda: client.chat.completions.create(model="gpt-5.4", messages=messages, extra_body=extra),
+        )
         if completion is not None:
-            ctx.expect(isinstance(completion.choices[0].message.content, str), "CHAT-RESP-1",
-                       "SDK: choices[0].message.content is not a string")
+            ctx.expect(
+                isinstance(completion.choices[0].message.content, str),
+                "CHAT-RESP-1",
+                "SDK: choices[0].message.content is not a string",
+            )
 
         def stream() -> list[Any]:
-            return list(client.chat.completions.create(model="gpt-5.4", messages=messages, extra_body=extra,
-                                                       stream=True, stream_options={"include_usage": True}))
+            return list(
+                client.chat.completions.create(
+                    model="gpt-5.4",
+                    messages=messages,
+                    extra_body=extra,
+                    stream=True,
+                    stream_options={"include_usage": True},
+                )
+            )
 
         chunks = _call(ctx, "CHAT-STREAM-2", "streaming iteration", stream)
         if chunks is not None:
             ctx.expect(bool(chunks), "CHAT-STREAM-2", "SDK: the stream yielded no chunks")
             usage = [c for c in chunks if c.usage is not None]
-            ctx.expect(len(usage) == 1 and usage[0].choices == [], "CHAT-USAGE-STREAM-2",
-                       f"SDK: {len(usage)} usage chunks (expected one, with choices: [])")
+            ctx.expect(
+                len(usage) == 1 and usage[0].choices == [],
+                "CHAT-USAGE-STREAM-2",
+                f"SDK: {len(usage)} usage chunks (expected one, with choices: [])",
+            )
 
 
 _ERRORS = [
@@ -74,20 +91,35 @@ def sdk_errors(ctx: Context) -> None:
     probes: list[tuple[str, type[openai.APIStatusError], str, Any]] = []
     with sdk_client(ctx) as client, sdk_client(ctx, key=f"rg-unknown-{uuid.uuid4().hex}") as stranger:
         probes = [
-            ("ERR-TYPE-1", openai.NotFoundError, "not_found_error",
-             lambda: client.beta.assistants.retrieve(f"asst-{uuid.uuid4()}")),
-            ("ERR-TYPE-1", openai.BadRequestError, "invalid_request_error",
-             lambda: client.beta.assistants.create(model="gpt-5.4", temperature=3, name="x")),
-            ("AUTH-3", openai.AuthenticationError, "authentication_error",
-             lambda: stranger.beta.assistants.list()),
+            (
+                "ERR-TYPE-1",
+                openai.NotFoundError,
+                "not_found_error",
+                lambda: client.beta.assistants.retrieve(f"asst-{uuid.uuid4()}"),
+            ),
+            (
+                "ERR-TYPE-1",
+                openai.BadRequestError,
+                "invalid_request_error",
+                lambda: client.beta.assistants.create(model="gpt-5.4", temperature=3, name="x"),
+            ),
+            (
+                "AUTH-3",
+                openai.AuthenticationError,
+                "authentication_error",
+                lambda: stranger.beta.assistants.list(),
+            ),
         ]
         for rid, cls, error_type, call in probes:
             ctx.check_time()
             try:
                 call()
             except cls as exc:
-                ctx.expect(getattr(exc, "type", None) == error_type, rid,
-                           f"SDK {cls.__name__}.type is {getattr(exc, 'type', None)!r}, expected {error_type!r}")
+                ctx.expect(
+                    getattr(exc, "type", None) == error_type,
+                    rid,
+                    f"SDK {cls.__name__}.type is {getattr(exc, 'type', None)!r}, expected {error_type!r}",
+                )
             except openai.APIError as exc:
                 ctx.fail(rid, f"SDK raised {type(exc).__name__} ({str(exc)[:120]}), expected {cls.__name__}")
             else:
@@ -98,20 +130,41 @@ def sdk_errors(ctx: Context) -> None:
 def sdk_assistants(ctx: Context) -> None:
     """beta.assistants create/retrieve/update/list/delete parse into the SDK's typed models."""
     with sdk_client(ctx) as client:
-        created = _call(ctx, "ASST-OBJ-1", "assistants.create", lambda: client.beta.assistants.create(
-            model="gpt-5.4", name="Conformance SDK", instructions="Be brief."))
+        created = _call(
+            ctx,
+            "ASST-OBJ-1",
+            "assistants.create",
+            lambda: client.beta.assistants.create(
+                model="gpt-5.4", name="Conformance SDK", instructions="Be brief."
+            ),
+        )
         if created is None:
             return
         ctx.created.append(created.id)
         _call(ctx, "ASST-OBJ-1", "assistants.retrieve", lambda: client.beta.assistants.retrieve(created.id))
-        updated = _call(ctx, "ASST-OBJ-1", "assistants.update",
-                        lambda: client.beta.assistants.update(created.id, name="Conformance SDK 2"))
+        updated = _call(
+            ctx,
+            "ASST-OBJ-1",
+            "assistants.update",
+            lambda: client.beta.assistants.update(created.id, name="Conformance SDK 2"),
+        )
         if updated is not None:
-            ctx.expect(updated.name == "Conformance SDK 2", "ASST-OBJ-1", f"SDK update: name {updated.name!r}")
-        page = _call(ctx, "ASST-LIST-1", "assistants.list", lambda: [a.id for a in client.beta.assistants.list(limit=2)])
+            ctx.expect(
+                updated.name == "Conformance SDK 2", "ASST-OBJ-1", f"SDK update: name {updated.name!r}"
+            )
+        page = _call(
+            ctx,
+            "ASST-LIST-1",
+            "assistants.list",
+            lambda: [a.id for a in client.beta.assistants.list(limit=2)],
+        )
         if page is not None:
-            ctx.expect(created.id in page, "ASST-LIST-1", "SDK auto-pagination did not reach the new assistant")
-        deleted = _call(ctx, "ASST-DEL-1", "assistants.delete", lambda: client.beta.assistants.delete(created.id))
+            ctx.expect(
+                created.id in page, "ASST-LIST-1", "SDK auto-pagination did not reach the new assistant"
+            )
+        deleted = _call(
+            ctx, "ASST-DEL-1", "assistants.delete", lambda: client.beta.assistants.delete(created.id)
+        )
         if deleted is not None:
             ctx.expect(deleted.deleted is True, "ASST-DEL-1", "SDK: deleted is not true")
             ctx.created.remove(created.id)

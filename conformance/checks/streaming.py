@@ -13,22 +13,33 @@ from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
 from conformance.catalogue import check
+from conformance.checks.responses import STREAM_IDS
 from conformance.context import Context
 from conformance.errors import Skip
-from conformance.checks.responses import STREAM_IDS
 
 _TEXT = st.text(st.characters(codec="utf-8", exclude_categories=("Cs", "Cc")), min_size=1, max_size=80)
-_QUESTIONS = st.sampled_from([
-    "What is your refund policy?", "How long does shipping take?", "Summarize the onboarding process",
-    "hello", "Can I talk to a human?",
-])
+_QUESTIONS = st.sampled_from(
+    [
+        "What is your refund policy?",
+        "How long does shipping take?",
+        "Summarize the onboarding process",
+        "hello",
+        "Can I talk to a human?",
+    ]
+)
 
 
 @st.composite
 def stream_requests(draw: st.DrawFn, assistant_id: str) -> dict[str, Any]:
     """Valid streaming requests: history, an ending user question, optional sampling/usage fields."""
-    history = draw(st.lists(st.fixed_dictionaries({
-        "role": st.sampled_from(["system", "user", "assistant"]), "content": _TEXT}), max_size=3))
+    history = draw(
+        st.lists(
+            st.fixed_dictionaries(
+                {"role": st.sampled_from(["system", "user", "assistant"]), "content": _TEXT}
+            ),
+            max_size=3,
+        )
+    )
     question = draw(st.one_of(_QUESTIONS, _TEXT))
     body: dict[str, Any] = {
         "assistant_id": assistant_id,
@@ -60,9 +71,14 @@ def stream_generated_requests(ctx: Context) -> None:
         ex = ctx.chat(body)
         ctx.expect_status(ex, {200}, "CHAT-STREAM-1", "a valid streaming request")
 
-    @settings(max_examples=max(1, ctx.config.max_examples), database=None, deadline=None,
-              phases=[Phase.explicit, Phase.generate], derandomize=ctx.config.seed is not None,
-              suppress_health_check=list(HealthCheck))
+    @settings(
+        max_examples=max(1, ctx.config.max_examples),
+        database=None,
+        deadline=None,
+        phases=[Phase.explicit, Phase.generate],
+        derandomize=ctx.config.seed is not None,
+        suppress_health_check=list(HealthCheck),
+    )
     @given(stream_requests(ctx.assistant_id))
     def run(body: dict[str, Any]) -> None:
         if ctx.time_left() is not None and ctx.time_left() <= 0:  # type: ignore[operator]

@@ -82,8 +82,11 @@ FAULTS = {
 }
 
 KB = [
-    ("refund", "Refunds are accepted within thirty days of purchase and go back to the original payment "
-               "method within five business days after the returned item arrives at our warehouse."),
+    (
+        "refund",
+        "Refunds are accepted within thirty days of purchase and go back to the original payment "
+        "method within five business days after the returned item arrives at our warehouse.",
+    ),
     ("ship", "Orders ship within two business days and standard delivery takes three to five days."),
     ("onboard", "Onboarding has three steps: create a workspace, invite the team, connect the data."),
 ]
@@ -91,8 +94,16 @@ FALLBACK = "I could not find that in the knowledge base, so please contact our s
 
 
 class APIError(Exception):
-    def __init__(self, status: int, kind: str, message: str, *, code: str | None = None,
-                 param: str | None = None, headers: dict[str, str] | None = None) -> None:
+    def __init__(
+        self,
+        status: int,
+        kind: str,
+        message: str,
+        *,
+        code: str | None = None,
+        param: str | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> None:
         super().__init__(message)
         self.status, self.kind, self.message, self.code, self.param = status, kind, message, code, param
         self.headers = headers or {}
@@ -137,13 +148,26 @@ KEY = web.RequestKey("key", Key)
 RATE_HEADERS = web.RequestKey("rate_headers", dict)
 
 
-def _assistant(state: State, org: str, assistant_id: str, name: str, instructions: str | None) -> dict[str, Any]:
+def _assistant(
+    state: State, org: str, assistant_id: str, name: str, instructions: str | None
+) -> dict[str, Any]:
     state.seq += 1
     obj = {
-        "id": assistant_id, "object": "assistant", "created_at": int(time.time()), "name": name,
-        "description": None, "model": MODEL, "instructions": instructions, "tools": [{"type": "file_search"}],
-        "tool_resources": {}, "metadata": {}, "temperature": 0.7, "top_p": 1.0, "response_format": "auto",
-        "_org": org, "_seq": state.seq,
+        "id": assistant_id,
+        "object": "assistant",
+        "created_at": int(time.time()),
+        "name": name,
+        "description": None,
+        "model": MODEL,
+        "instructions": instructions,
+        "tools": [{"type": "file_search"}],
+        "tool_resources": {},
+        "metadata": {},
+        "temperature": 0.7,
+        "top_p": 1.0,
+        "response_format": "auto",
+        "_org": org,
+        "_seq": state.seq,
     }
     state.assistants[assistant_id] = obj
     return obj
@@ -185,11 +209,24 @@ async def errors_middleware(request: web.Request, handler: Handler) -> web.Strea
     except APIError as exc:
         response = _error_response(exc, faults)
     except web.HTTPNotFound:
-        response = _error_response(APIError(404, "not_found_error", f"No route for {request.path}.",
-                                            code="unknown_route", param=None), faults)
+        response = _error_response(
+            APIError(
+                404, "not_found_error", f"No route for {request.path}.", code="unknown_route", param=None
+            ),
+            faults,
+        )
     except web.HTTPMethodNotAllowed:
-        response = web.json_response({"error": {"message": "Method not allowed.", "type": "invalid_request_error",
-                                                "param": None, "code": "method_not_allowed"}}, status=405)
+        response = web.json_response(
+            {
+                "error": {
+                    "message": "Method not allowed.",
+                    "type": "invalid_request_error",
+                    "param": None,
+                    "code": "method_not_allowed",
+                }
+            },
+            status=405,
+        )
     if "no_request_id" not in faults and not response.prepared:
         response.headers["x-request-id"] = f"req_{uuid.uuid4().hex}"
     return response
@@ -206,7 +243,9 @@ def authenticate(request: web.Request) -> Key:
     if scheme.lower() != "bearer" or not token.strip() or " " in token.strip():
         if "basic_auth_accepted" in faults and scheme == "Basic" and token in state.keys:
             return state.keys[token]
-        raise APIError(401, "authentication_error", "Use 'Authorization: Bearer <key>'.", code="malformed_authorization")
+        raise APIError(
+            401, "authentication_error", "Use 'Authorization: Bearer <key>'.", code="malformed_authorization"
+        )
     key = state.keys.get(token.strip())
     if key is None:
         if "unknown_key_403" in faults:
@@ -216,7 +255,9 @@ def authenticate(request: web.Request) -> Key:
         raise APIError(403, "permission_error", "That API key was revoked.", code="key_revoked")
     tier = _tier(request)
     if tier is not None and tier not in key.scopes and "scope_ignored" not in faults:
-        raise APIError(403, "permission_error", f"This key lacks the {tier} scope.", code="insufficient_scope")
+        raise APIError(
+            403, "permission_error", f"This key lacks the {tier} scope.", code="insufficient_scope"
+        )
     return key
 
 
@@ -242,8 +283,13 @@ async def auth_and_rate_middleware(request: web.Request, handler: Handler) -> we
         retry = max(1, math.ceil(sent[0] + window - now)) if sent else math.ceil(window)
         headers = {} if "missing_retry_after" in faults else {"Retry-After": str(retry)}
         headers.update(_rate_headers(limit, limit - len(sent), retry))
-        raise APIError(429, "rate_limit_error", f"Too many requests; {limit} per {window:g}s.",
-                       code="too_many_requests", headers=headers)
+        raise APIError(
+            429,
+            "rate_limit_error",
+            f"Too many requests; {limit} per {window:g}s.",
+            code="too_many_requests",
+            headers=headers,
+        )
     # A stream's headers leave before the handler returns: give it the count it will have.
     reset = math.ceil(sent[0] + window - now) if sent else math.ceil(window)
     request[RATE_HEADERS] = _rate_headers(limit, limit - len(sent) - 1, reset)
@@ -257,8 +303,11 @@ async def auth_and_rate_middleware(request: web.Request, handler: Handler) -> we
 
 
 def _rate_headers(limit: int, remaining: int, reset: int) -> dict[str, str]:
-    return {"x-ratelimit-limit-requests": str(limit), "x-ratelimit-remaining-requests": str(max(0, remaining)),
-            "x-ratelimit-reset-requests": f"{reset}s"}
+    return {
+        "x-ratelimit-limit-requests": str(limit),
+        "x-ratelimit-remaining-requests": str(max(0, remaining)),
+        "x-ratelimit-reset-requests": f"{reset}s",
+    }
 
 
 async def read_json(request: web.Request) -> dict[str, Any]:
@@ -282,11 +331,14 @@ async def read_json(request: web.Request) -> dict[str, Any]:
 def _unknown(body: dict[str, Any], known: set[str]) -> None:
     extra = sorted(set(body) - known)
     if extra:
-        raise bad_request(f"Unrecognized request argument: {extra[0]}", param=extra[0], code="unknown_parameter")
+        raise bad_request(
+            f"Unrecognized request argument: {extra[0]}", param=extra[0], code="unknown_parameter"
+        )
 
 
-def _number(body: dict[str, Any], name: str, low: float, high: float, *, integer: bool = False,
-            checked: bool = True) -> Any:
+def _number(
+    body: dict[str, Any], name: str, low: float, high: float, *, integer: bool = False, checked: bool = True
+) -> Any:
     value = body.get(name)
     if value is None:
         return None
@@ -325,7 +377,9 @@ async def chat_completions(request: web.Request) -> web.StreamResponse:
         if not isinstance(message, dict) or not isinstance(message.get("content"), str):
             raise bad_request("Each message needs a string content.", param="messages")
         if message.get("role") not in ("user", "assistant", "system") and "roles_unchecked" not in faults:
-            raise bad_request(f"Unsupported role {message.get('role')!r}.", param="messages", code="invalid_role")
+            raise bad_request(
+                f"Unsupported role {message.get('role')!r}.", param="messages", code="invalid_role"
+            )
     checked = "accepts_out_of_range" not in faults
     _number(body, "temperature", 0, 2, checked=checked)
     max_tokens = _number(body, "max_tokens", 1, 32000, integer=True, checked=checked)
@@ -345,9 +399,9 @@ async def chat_completions(request: web.Request) -> web.StreamResponse:
     if not users:
         raise bad_request("The conversation needs at least one user message.", param="messages")
     assistant = state.assistants.get(assistant_id)
-    if assistant is None or (assistant["_org"] != key.org and "cross_org_leak" not in faults):
-        if "unknown_assistant_answers" not in faults:
-            raise not_found(f"Assistant {assistant_id} does not exist.")
+    invisible = assistant is None or (assistant["_org"] != key.org and "cross_org_leak" not in faults)
+    if invisible and "unknown_assistant_answers" not in faults:
+        raise not_found(f"Assistant {assistant_id} does not exist.")
     prompt_chars = sum(len(m["content"]) for m in messages)
     prompt_tokens = math.ceil(prompt_chars / 4)
     if prompt_tokens > CONTEXT_TOKENS:
@@ -358,27 +412,52 @@ async def chat_completions(request: web.Request) -> web.StreamResponse:
         words, finish = words[:max_tokens], "length"
     if "no_length_finish" in faults:
         finish = "stop"
-    usage = {"prompt_tokens": prompt_tokens, "completion_tokens": len(words),
-             "total_tokens": prompt_tokens + len(words) + (1 if "bad_usage_sum" in faults else 0)}
+    usage = {
+        "prompt_tokens": prompt_tokens,
+        "completion_tokens": len(words),
+        "total_tokens": prompt_tokens + len(words) + (1 if "bad_usage_sum" in faults else 0),
+    }
     model = body["model"] if "model_echo" in faults and isinstance(body.get("model"), str) else MODEL
     created = int(time.time() * (1000 if "created_in_ms" in faults else 1))
     completion_id = f"chatcmpl-{uuid.uuid4().hex[:24]}"
     if stream and "stream_as_json" not in faults:
         return await _stream(request, completion_id, created, model, words, finish, usage, include_usage)
     name = "chat_completion" if "wrong_object_name" in faults else "chat.completion"
-    choice: dict[str, Any] = {"index": 0, "message": {"role": "assistant", "content": " ".join(words), "refusal": None},
-                              "finish_reason": finish, "logprobs": None}
+    choice: dict[str, Any] = {
+        "index": 0,
+        "message": {"role": "assistant", "content": " ".join(words), "refusal": None},
+        "finish_reason": finish,
+        "logprobs": None,
+    }
     if "no_logprobs" in faults:
         del choice["logprobs"], choice["message"]["refusal"]
-    return web.json_response({"id": completion_id, "object": name, "created": created, "model": model,
-                              "system_fingerprint": None, "choices": [choice], "usage": usage})
+    return web.json_response(
+        {
+            "id": completion_id,
+            "object": name,
+            "created": created,
+            "model": model,
+            "system_fingerprint": None,
+            "choices": [choice],
+            "usage": usage,
+        }
+    )
 
 
-async def _stream(request: web.Request, completion_id: str, created: int, model: str, words: list[str],
-                  finish: str, usage: dict[str, int], include_usage: bool) -> web.StreamResponse:
+async def _stream(
+    request: web.Request,
+    completion_id: str,
+    created: int,
+    model: str,
+    words: list[str],
+    finish: str,
+    usage: dict[str, int],
+    include_usage: bool,
+) -> web.StreamResponse:
     faults = _faults(request)
-    response = web.StreamResponse(headers={"Content-Type": "text/event-stream; charset=utf-8",
-                                           "Cache-Control": "no-cache"})
+    response = web.StreamResponse(
+        headers={"Content-Type": "text/event-stream; charset=utf-8", "Cache-Control": "no-cache"}
+    )
     if "no_request_id" not in faults:
         response.headers["x-request-id"] = f"req_{uuid.uuid4().hex}"
     response.headers.update(request.get(RATE_HEADERS, {}))
@@ -386,8 +465,14 @@ async def _stream(request: web.Request, completion_id: str, created: int, model:
 
     def chunk(choices: list[dict[str, Any]], **extra: Any) -> dict[str, Any]:
         cid = f"chatcmpl-{uuid.uuid4().hex[:24]}" if "inconsistent_chunk_ids" in faults else completion_id
-        data: dict[str, Any] = {"id": cid, "object": "chat.completion.chunk", "created": created, "model": model,
-                                "system_fingerprint": None, "choices": choices}
+        data: dict[str, Any] = {
+            "id": cid,
+            "object": "chat.completion.chunk",
+            "created": created,
+            "model": model,
+            "system_fingerprint": None,
+            "choices": choices,
+        }
         if include_usage and "no_usage_null" not in faults:
             data["usage"] = None
         data.update(extra)
@@ -421,15 +506,29 @@ async def _stream(request: web.Request, completion_id: str, created: int, model:
     return response
 
 
-ASSISTANT_FIELDS = {"name", "instructions", "model", "temperature", "description", "metadata", "tools",
-                    "tool_resources", "top_p", "response_format"}
+ASSISTANT_FIELDS = {
+    "name",
+    "instructions",
+    "model",
+    "temperature",
+    "description",
+    "metadata",
+    "tools",
+    "tool_resources",
+    "top_p",
+    "response_format",
+}
 
 
 def _validate_assistant(body: dict[str, Any], *, create: bool, faults: frozenset[str]) -> None:
     _unknown(body, ASSISTANT_FIELDS)
     if create and "name" not in body and "name_optional" not in faults:
         raise bad_request("name is required.", param="name", code="missing_parameter")
-    if "name" in body and not isinstance(body["name"], str) and not (body["name"] is None and "name_optional" in faults):
+    if (
+        "name" in body
+        and not isinstance(body["name"], str)
+        and not (body["name"] is None and "name_optional" in faults)
+    ):
         raise bad_request("name must be a string.", param="name")
     for name in ("instructions", "model", "description"):
         _optional_str(body, name)
@@ -461,8 +560,13 @@ async def create_assistant(request: web.Request) -> web.Response:
     faults, state = _faults(request), request.app[STATE]
     body = await read_json(request)
     _validate_assistant(body, create=True, faults=faults)
-    obj = _assistant(state, request[KEY].org, f"asst-{uuid.uuid4()}", body.get("name") or "",
-                     body.get("instructions") or None)
+    obj = _assistant(
+        state,
+        request[KEY].org,
+        f"asst-{uuid.uuid4()}",
+        body.get("name") or "",
+        body.get("instructions") or None,
+    )
     obj["_metadata"], obj["_description"] = body.get("metadata") or {}, body.get("description")
     return web.json_response(_shown(obj, faults), status=201)
 
@@ -480,7 +584,9 @@ async def modify_assistant(request: web.Request) -> web.Response:
     _validate_assistant(body, create=False, faults=faults)
     if "name" in body:
         obj["name"] = body["name"]
-    if body.get("instructions") is not None and not (body["instructions"] == "" and "instructions_not_cleared" in faults):
+    if body.get("instructions") is not None and not (
+        body["instructions"] == "" and "instructions_not_cleared" in faults
+    ):
         obj["instructions"] = body["instructions"]
     if "metadata" in body:
         obj["_metadata"] = body["metadata"] or {}
@@ -520,15 +626,22 @@ async def list_assistants(request: web.Request) -> web.Response:
             raise not_found(f"No assistant {query[cursor]} to page from.", param=cursor)
     if "after" in query:
         start = ids.index(query["after"]) + (0 if "pagination_repeats" in faults else 1)
-        page, has_more = items[start:start + limit], len(items) > start + limit
+        page, has_more = items[start : start + limit], len(items) > start + limit
     elif "before" in query:
         end = ids.index(query["before"])
-        page, has_more = items[max(0, end - limit):end], end - limit > 0
+        page, has_more = items[max(0, end - limit) : end], end - limit > 0
     else:
         page, has_more = items[:limit], len(items) > limit
     data = [_shown(a, faults) for a in page]
-    return web.json_response({"object": "list", "data": data, "first_id": data[0]["id"] if data else None,
-                              "last_id": data[-1]["id"] if data else None, "has_more": has_more})
+    return web.json_response(
+        {
+            "object": "list",
+            "data": data,
+            "first_id": data[0]["id"] if data else None,
+            "last_id": data[-1]["id"] if data else None,
+            "has_more": has_more,
+        }
+    )
 
 
 def create_app(options: Options | None = None) -> web.Application:
@@ -536,13 +649,17 @@ def create_app(options: Options | None = None) -> web.Application:
     unknown = set(options.faults) - set(FAULTS)
     if unknown:
         raise ValueError(f"unknown faults {sorted(unknown)}")
-    app = web.Application(middlewares=[errors_middleware, auth_and_rate_middleware], client_max_size=16 * MAX_BODY)
-    state = State(keys={
-        MAIN_KEY: Key("org-a", ASSISTANT_A),
-        CHAT_KEY: Key("org-a", ASSISTANT_A, scopes=frozenset({"chat"})),
-        OFF_KEY: Key("org-a", ASSISTANT_A, active=False),
-        OTHER_KEY: Key("org-b", ASSISTANT_B),
-    })
+    app = web.Application(
+        middlewares=[errors_middleware, auth_and_rate_middleware], client_max_size=16 * MAX_BODY
+    )
+    state = State(
+        keys={
+            MAIN_KEY: Key("org-a", ASSISTANT_A),
+            CHAT_KEY: Key("org-a", ASSISTANT_A, scopes=frozenset({"chat"})),
+            OFF_KEY: Key("org-a", ASSISTANT_A, active=False),
+            OTHER_KEY: Key("org-b", ASSISTANT_B),
+        }
+    )
     _assistant(state, "org-a", ASSISTANT_A, "Alt Support", "Answer from the knowledge base.")
     _assistant(state, "org-b", ASSISTANT_B, "Other Org", None)
     app[STATE], app[OPTIONS] = state, options

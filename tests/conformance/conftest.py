@@ -54,16 +54,24 @@ class AltServers:
         self._servers.append(server)
         return server
 
-    def config(self, faults: frozenset[str] = frozenset(), *, groups: tuple[str, ...] | None = None,
-               max_examples: int = 4, strict: bool = False, seed: int | None = 1) -> RunConfig:
+    def config(
+        self,
+        faults: frozenset[str] = frozenset(),
+        *,
+        groups: tuple[str, ...] | None = None,
+        max_examples: int = 4,
+        strict: bool = False,
+        seed: int | None = 1,
+    ) -> RunConfig:
         bulk = self.start(faults)
         target = alt_target(bulk.url)
         rl_target = None
         if groups is None or "ratelimit" in groups:
             limited = self.start(faults, rate_limited=True)
             rl_target = alt_target(limited.url, tiers=dict(ALT_RL_TIERS), pace=True, rate_limits=True)
-        config = RunConfig(target=target, ratelimit_target=rl_target, max_examples=max_examples, seed=seed,
-                           strict=strict)
+        config = RunConfig(
+            target=target, ratelimit_target=rl_target, max_examples=max_examples, seed=seed, strict=strict
+        )
         return replace(config, groups=groups) if groups is not None else config
 
     def close(self) -> None:

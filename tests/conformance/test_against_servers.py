@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any
 from xml.etree import ElementTree as ET
 
 import pytest
@@ -37,13 +36,16 @@ def test_mock_conforms_via_the_runner_api(mock_run_config: RunConfig) -> None:
     assert report.exit_code == 0
     assert {v.requirement for v in report.verdicts if v.verdict is VerdictKind.SKIP} == EXPECTED_SKIPS
     assert report.requests > 100
-    assert all(c.status == "passed" for c in report.checks), [c for c in report.checks if c.status != "passed"]
+    assert all(c.status == "passed" for c in report.checks), [
+        c for c in report.checks if c.status != "passed"
+    ]
 
 
 def test_mock_conforms_via_the_cli(tmp_path: Path) -> None:
     junit, report_json = tmp_path / "junit.xml", tmp_path / "report.json"
-    result = CliRunner().invoke(main, ["--against-mock", "-n", "2", "--seed", "3", "--junit", str(junit),
-                                       "--json", str(report_json)])
+    result = CliRunner().invoke(
+        main, ["--against-mock", "-n", "2", "--seed", "3", "--junit", str(junit), "--json", str(report_json)]
+    )
     assert result.exit_code == 0, result.output
     assert "CONFORMANT" in result.output
     assert "ETA" in result.stderr or "elapsed" in result.stderr
@@ -63,7 +65,9 @@ def test_alt_server_conforms_despite_different_choices(alt_servers: AltServers) 
     assert "201" in why["ASST-CREATE-3"]
     assert "''" in why["ASST-MODIFY-3"]
     assert "404" in why["ASST-LIST-4"]
-    assert "rejects" in why["CHAT-REQ-6"] and "rejects" in why["CHAT-REQ-7"] and "rejects" in why["CHAT-REQ-8"]
+    assert (
+        "rejects" in why["CHAT-REQ-6"] and "rejects" in why["CHAT-REQ-7"] and "rejects" in why["CHAT-REQ-8"]
+    )
     assert "asst- form" in why["CHAT-REQ-9"]
     assert "400" in why["ERR-SIZE-1"]
     assert "do not count" in why["RATE-COUNT-1"]
@@ -72,23 +76,42 @@ def test_alt_server_conforms_despite_different_choices(alt_servers: AltServers) 
 
 def test_cli_flags_against_the_alt_server(alt_servers: AltServers) -> None:
     server = alt_servers.start()
-    args = ["--base-url", server.url, "--api-key", altserver.MAIN_KEY, "--assistant-id", altserver.ASSISTANT_A,
-            "--second-org-key", altserver.OTHER_KEY, "--deactivated-key", altserver.OFF_KEY,
-            "--chat-only-key", altserver.CHAT_KEY, "--no-pace", "--no-rate-limits", "--only", "auth,assistants",
-            "-q", "--seed", "1"]
+    args = [
+        "--base-url",
+        server.url,
+        "--api-key",
+        altserver.MAIN_KEY,
+        "--assistant-id",
+        altserver.ASSISTANT_A,
+        "--second-org-key",
+        altserver.OTHER_KEY,
+        "--deactivated-key",
+        altserver.OFF_KEY,
+        "--chat-only-key",
+        altserver.CHAT_KEY,
+        "--no-pace",
+        "--no-rate-limits",
+        "--only",
+        "auth,assistants",
+        "-q",
+        "--seed",
+        "1",
+    ]
     result = CliRunner().invoke(main, args)
     assert result.exit_code == 0, result.output
     assert "AUTH-4" in result.output and "CONFORMANT" in result.output
 
 
-def test_cli_environment_config_file_and_tiers(alt_servers: AltServers, tmp_path: Path,
-                                               monkeypatch: pytest.MonkeyPatch) -> None:
+def test_cli_environment_config_file_and_tiers(
+    alt_servers: AltServers, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     limited = alt_servers.start(rate_limited=True)
     config = tmp_path / "ragen.toml"
     config.write_text(
         f'base_url = "{limited.url}"\nassistant_id = "{altserver.ASSISTANT_A}"\nmax_examples = 2\n'
         f'[tiers]\nchat = "{ALT_RL_TIERS["chat"].limit}/{ALT_RL_TIERS["chat"].window:g}"\n'
-        f'assistants = "{ALT_RL_TIERS["assistants"].limit}/{ALT_RL_TIERS["assistants"].window:g}"\n')
+        f'assistants = "{ALT_RL_TIERS["assistants"].limit}/{ALT_RL_TIERS["assistants"].window:g}"\n'
+    )
     monkeypatch.setenv("RAGEN_API_KEY", altserver.MAIN_KEY)
     monkeypatch.setenv("RAGEN_SECOND_ORG_KEY", altserver.OTHER_KEY)
     monkeypatch.setenv("RAGEN_CONFIG", str(config))
@@ -101,7 +124,12 @@ def test_cli_environment_config_file_and_tiers(alt_servers: AltServers, tmp_path
 def test_cli_exit_2_on_usage_and_connection_errors() -> None:
     runner = CliRunner()
     assert runner.invoke(main, ["--api-key", "k"], env={"RAGEN_BASE_URL": ""}).exit_code == 2
-    assert runner.invoke(main, ["--base-url", "http://127.0.0.1:9", "--api-key", "k", "--only", "nope"]).exit_code == 2
+    assert (
+        runner.invoke(
+            main, ["--base-url", "http://127.0.0.1:9", "--api-key", "k", "--only", "nope"]
+        ).exit_code
+        == 2
+    )
     result = runner.invoke(main, ["--base-url", "http://127.0.0.1:9", "--api-key", "k", "-q"])
     assert result.exit_code == 2, result.output
     assert "ERROR" in result.output
@@ -118,5 +146,3 @@ def test_list_checks_prints_the_catalogue() -> None:
     result = CliRunner().invoke(main, ["--list-checks"])
     assert result.exit_code == 0
     assert "schema_driven" in result.output and "CHAT-STREAM-5(MUST)" in result.output
-
-

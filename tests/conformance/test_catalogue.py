@@ -2,18 +2,20 @@
 
 from __future__ import annotations
 
-from conformance.catalogue import CHECKS, RESPONSE_CHECKS, covered_requirements
+from ragen_spec import requirements
+
+from conformance.catalogue import CHECKS, RESPONSE_CHECKS, Check, ResponseCheck, covered_requirements
 from conformance.config import GROUPS
 from conformance.context import Evidence
 from conformance.profiles import get_profile
 from conformance.results import VerdictKind
 from conformance.runner import _verdicts
-from ragen_spec import requirements
 
 
 def test_catalogue_cites_only_spec_ids() -> None:
     known = set(requirements())
-    for entry in [*CHECKS.values(), *RESPONSE_CHECKS.values()]:
+    entries: list[Check | ResponseCheck] = [*CHECKS.values(), *RESPONSE_CHECKS.values()]
+    for entry in entries:
         assert entry.requirements, entry.name
         unknown = set(entry.requirements) - known
         assert not unknown, f"{entry.name} cites {unknown}"
@@ -21,7 +23,11 @@ def test_catalogue_cites_only_spec_ids() -> None:
 
 def test_catalogue_covers_every_observable_requirement() -> None:
     covered = covered_requirements()
-    missing = [rid for rid, req in requirements().items() if req.get("observable") is not False and rid not in covered]
+    missing = [
+        rid
+        for rid, req in requirements().items()
+        if req.get("observable") is not False and rid not in covered
+    ]
     assert not missing
 
 

@@ -76,23 +76,33 @@ def test_cases_cover_every_fault_of_the_alt_server() -> None:
     assert len(altserver.FAULTS) >= 25
 
 
-@pytest.mark.parametrize(("fault", "groups", "requirement", "expected"), CASES,
-                         ids=[f"{c[0]}-{c[1][0]}" for c in CASES])
-def test_fault_is_caught_and_attributed(alt_servers: AltServers, fault: str, groups: tuple[str, ...],
-                                        requirement: str, expected: VerdictKind) -> None:
+@pytest.mark.parametrize(
+    ("fault", "groups", "requirement", "expected"), CASES, ids=[f"{c[0]}-{c[1][0]}" for c in CASES]
+)
+def test_fault_is_caught_and_attributed(
+    alt_servers: AltServers, fault: str, groups: tuple[str, ...], requirement: str, expected: VerdictKind
+) -> None:
     # The schema phase needs more generated examples to hit a given field's bounds.
     examples = 4 if groups == ("schema",) else 3
     report = run(alt_servers.config(frozenset({fault}), groups=groups, max_examples=examples))
     verdict = report.verdict(requirement)
-    assert verdict.verdict is expected, (verdict.verdict, verdict.reason,
-                                         [(v.requirement, v.verdict.value) for v in report.verdicts
-                                          if v.verdict in (FAIL, WARN, VerdictKind.ERROR)])
+    assert verdict.verdict is expected, (
+        verdict.verdict,
+        verdict.reason,
+        [
+            (v.requirement, v.verdict.value)
+            for v in report.verdicts
+            if v.verdict in (FAIL, WARN, VerdictKind.ERROR)
+        ],
+    )
     assert not report.harness_errors
     failing = [f for f in verdict.findings if f.kind.value == "fail"]
     assert failing and failing[0].message
     if expected is FAIL:
         assert report.exit_code == 1
-        assert any(f.reproduction and f.reproduction.startswith("curl ") for f in failing) or groups == ("sdk",)
+        assert any(f.reproduction and f.reproduction.startswith("curl ") for f in failing) or groups == (
+            "sdk",
+        )
     else:
         assert report.exit_code == 0, [(v.requirement, v.reason) for v in report.violations]
         assert replace(report, strict=True).exit_code == 1

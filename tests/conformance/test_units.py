@@ -20,21 +20,38 @@ from conformance.results import Kind
 from conformance.sse import parse
 
 
-def exchange(status: int = 200, body: bytes | str = b"", *, content_type: str = "application/json",
-             request: Any = None, method: str = "POST", path: str = "/v1/chat/completions",
-             headers: dict[str, str] | None = None) -> Exchange:
+def exchange(
+    status: int = 200,
+    body: bytes | str = b"",
+    *,
+    content_type: str = "application/json",
+    request: Any = None,
+    method: str = "POST",
+    path: str = "/v1/chat/completions",
+    headers: dict[str, str] | None = None,
+) -> Exchange:
     raw = body.encode() if isinstance(body, str) else body
     return Exchange(
-        method=method, url=f"http://127.0.0.1:1{path}",
+        method=method,
+        url=f"http://127.0.0.1:1{path}",
         request_headers={"Authorization": "Bearer sk-secret", "Content-Type": "application/json"},
         request_body=json.dumps(request).encode() if request is not None else None,
-        status=status, headers=CaseInsensitiveDict({"content-type": content_type, **(headers or {})}),
-        body=raw, elapsed=0.01, secrets={"sk-secret": "RAGEN_API_KEY"},
+        status=status,
+        headers=CaseInsensitiveDict({"content-type": content_type, **(headers or {})}),
+        body=raw,
+        elapsed=0.01,
+        secrets={"sk-secret": "RAGEN_API_KEY"},
     )
 
 
 def chunk(choices: list[dict[str, Any]], **extra: Any) -> str:
-    data = {"id": "chatcmpl-1", "object": "chat.completion.chunk", "created": 1, "model": "m", "choices": choices}
+    data = {
+        "id": "chatcmpl-1",
+        "object": "chat.completion.chunk",
+        "created": 1,
+        "model": "m",
+        "choices": choices,
+    }
     data.update(extra)
     return "data: " + json.dumps(data) + "\n\n"
 
@@ -43,7 +60,12 @@ def choice(delta: dict[str, Any], reason: str | None = None) -> list[dict[str, A
     return [{"index": 0, "delta": delta, "finish_reason": reason}]
 
 
-GOOD = chunk(choice({"role": "assistant"})) + chunk(choice({"content": "Hi"})) + chunk(choice({}, "stop")) + "data: [DONE]\n\n"
+GOOD = (
+    chunk(choice({"role": "assistant"}))
+    + chunk(choice({"content": "Hi"}))
+    + chunk(choice({}, "stop"))
+    + "data: [DONE]\n\n"
+)
 
 
 def stream(body: str, request: dict[str, Any] | None = None) -> Exchange:
@@ -55,8 +77,13 @@ def ids(problems: list[tuple[str, str]]) -> set[str]:
 
 
 def test_sse_parse_events_fields_and_leftovers() -> None:
-    parsed = parse(b": ping\n\nevent: delta\ndata: a\ndata: b\nid: 7\n\ndata: [DONE]\r\n\r\n{oops}\ndata: cut")
-    assert [(e.event, e.data, e.id) for e in parsed.events] == [("delta", "a\nb", "7"), (None, "[DONE]", "7")]  # the last event id persists
+    parsed = parse(
+        b": ping\n\nevent: delta\ndata: a\ndata: b\nid: 7\n\ndata: [DONE]\r\n\r\n{oops}\ndata: cut"
+    )
+    assert [(e.event, e.data, e.id) for e in parsed.events] == [
+        ("delta", "a\nb", "7"),
+        (None, "[DONE]", "7"),
+    ]  # the last event id persists
     assert parsed.comments == 1
     assert parsed.stray_lines == ["{oops}"]
     assert parsed.unterminated == "{oops}\ndata: cut"
@@ -68,8 +95,12 @@ def test_stream_judge_accepts_a_correct_stream() -> None:
 
 def test_stream_judge_accepts_usage_chunk_when_opted_in() -> None:
     usage = {"prompt_tokens": 3, "completion_tokens": 1, "total_tokens": 4}
-    body = (chunk(choice({"role": "assistant"}), usage=None) + chunk(choice({}, "stop"), usage=None)
-            + chunk([], usage=usage) + "data: [DONE]\n\n")
+    body = (
+        chunk(choice({"role": "assistant"}), usage=None)
+        + chunk(choice({}, "stop"), usage=None)
+        + chunk([], usage=usage)
+        + "data: [DONE]\n\n"
+    )
     request = {"stream": True, "stream_options": {"include_usage": True}}
     assert chat_stream_problems(stream(body, request)) == []
 
@@ -84,14 +115,30 @@ def test_stream_judge_accepts_usage_chunk_when_opted_in() -> None:
         (GOOD.replace('"role": "assistant"', '"content": "x"'), "CHAT-STREAM-3"),
         (GOOD.replace('"stop"', "null"), "CHAT-STREAM-4"),
         (GOOD.replace("chat.completion.chunk", "chat.completion"), "CHAT-STREAM-2"),
-        (GOOD.replace('"id": "chatcmpl-1", "object": "chat.completion.chunk", "created": 1, "model": "m", '
-                      '"choices": [{"index": 0, "delta": {"content": "Hi"}',
-                      '"id": "chatcmpl-2", "object": "chat.completion.chunk", "created": 1, "model": "m", '
-                      '"choices": [{"index": 0, "delta": {"content": "Hi"}'), "CHAT-STREAM-2"),
-        (GOOD.replace('"delta": {}, "finish_reason": "stop"', '"delta": {"content": "!"}, "finish_reason": "stop"'),
-         "CHAT-STREAM-4"),
-        (chunk(choice({"role": "assistant"}), usage={"prompt_tokens": 1, "completion_tokens": 1, "total_tokens": 2})
-         + chunk(choice({}, "stop")) + "data: [DONE]\n\n", "CHAT-USAGE-STREAM-1"),
+        (
+            GOOD.replace(
+                '"id": "chatcmpl-1", "object": "chat.completion.chunk", "created": 1, "model": "m", '
+                '"choices": [{"index": 0, "delta": {"content": "Hi"}',
+                '"id": "chatcmpl-2", "object": "chat.completion.chunk", "created": 1, "model": "m", '
+                '"choices": [{"index": 0, "delta": {"content": "Hi"}',
+            ),
+            "CHAT-STREAM-2",
+        ),
+        (
+            GOOD.replace(
+                '"delta": {}, "finish_reason": "stop"', '"delta": {"content": "!"}, "finish_reason": "stop"'
+            ),
+            "CHAT-STREAM-4",
+        ),
+        (
+            chunk(
+                choice({"role": "assistant"}),
+                usage={"prompt_tokens": 1, "completion_tokens": 1, "total_tokens": 2},
+            )
+            + chunk(choice({}, "stop"))
+            + "data: [DONE]\n\n",
+            "CHAT-USAGE-STREAM-1",
+        ),
     ],
 )
 def test_stream_judge_names_the_broken_rule(body: str, expected: str) -> None:
@@ -101,19 +148,31 @@ def test_stream_judge_names_the_broken_rule(body: str, expected: str) -> None:
 def test_stream_judge_wants_exactly_one_usage_chunk_with_empty_choices() -> None:
     request = {"stream": True, "stream_options": {"include_usage": True}}
     usage = {"prompt_tokens": 3, "completion_tokens": 1, "total_tokens": 4}
-    missing = chunk(choice({"role": "assistant"}), usage=None) + chunk(choice({}, "stop"), usage=None) + "data: [DONE]\n\n"
+    missing = (
+        chunk(choice({"role": "assistant"}), usage=None)
+        + chunk(choice({}, "stop"), usage=None)
+        + "data: [DONE]\n\n"
+    )
     assert "CHAT-USAGE-STREAM-2" in ids(chat_stream_problems(stream(missing, request)))
     with_choices = missing.replace("data: [DONE]", chunk(choice({}, "stop"), usage=usage).strip())
-    assert "CHAT-USAGE-STREAM-2" in ids(chat_stream_problems(stream(with_choices + "data: [DONE]\n\n", request)))
-    no_null = chunk(choice({"role": "assistant"})) + chunk(choice({}, "stop")) + chunk([], usage=usage) + "data: [DONE]\n\n"
+    assert "CHAT-USAGE-STREAM-2" in ids(
+        chat_stream_problems(stream(with_choices + "data: [DONE]\n\n", request))
+    )
+    no_null = (
+        chunk(choice({"role": "assistant"}))
+        + chunk(choice({}, "stop"))
+        + chunk([], usage=usage)
+        + "data: [DONE]\n\n"
+    )
     assert ids(chat_stream_problems(stream(no_null, request))) == {"CHAT-USAGE-STREAM-3"}
 
 
 def test_stream_judge_error_event_closes_without_done() -> None:
     error = 'data: {"error": {"message": "boom", "type": "api_error", "code": null, "param": null}}\n\n'
     assert chat_stream_problems(stream(chunk(choice({"role": "assistant"})) + error)) == []
-    assert "CHAT-STREAM-7" in ids(chat_stream_problems(stream(chunk(choice({"role": "assistant"})) + error
-                                                              + "data: [DONE]\n\n")))
+    assert "CHAT-STREAM-7" in ids(
+        chat_stream_problems(stream(chunk(choice({"role": "assistant"})) + error + "data: [DONE]\n\n"))
+    )
 
 
 def _ctx(target: Target | None = None) -> Context:
@@ -134,16 +193,21 @@ def _run_response_check(func: Any, ex: Exchange) -> list[tuple[str, Kind]]:
 
 
 def test_envelope_check_flags_flat_and_non_json_errors() -> None:
-    good = json.dumps({"error": {"message": "m", "type": "invalid_request_error", "code": None, "param": None}})
+    good = json.dumps(
+        {"error": {"message": "m", "type": "invalid_request_error", "code": None, "param": None}}
+    )
     assert _run_response_check(error_has_envelope, exchange(400, good)) == []
     flat = json.dumps({"message": "m", "type": "invalid_request_error"})
     assert _run_response_check(error_has_envelope, exchange(400, flat)) == [("ERR-ENV-1", Kind.FAIL)]
     assert _run_response_check(error_has_envelope, exchange(500, "boom", content_type="text/plain")) == [
-        ("ERR-ENV-1", Kind.FAIL)]
+        ("ERR-ENV-1", Kind.FAIL)
+    ]
 
 
 def test_error_type_check_follows_the_status() -> None:
-    body = json.dumps({"error": {"message": "m", "type": "invalid_request_error", "code": None, "param": None}})
+    body = json.dumps(
+        {"error": {"message": "m", "type": "invalid_request_error", "code": None, "param": None}}
+    )
     assert _run_response_check(error_type_follows_status, exchange(404, body)) == [("ERR-TYPE-1", Kind.FAIL)]
     assert _run_response_check(error_type_follows_status, exchange(400, body)) == []
     assert _run_response_check(error_type_follows_status, exchange(422, body)) == [("ERR-TYPE-1", Kind.FAIL)]
@@ -156,7 +220,9 @@ def test_request_violations_name_the_mandating_requirement() -> None:
     base = {"assistant_id": "asst-1", "messages": [{"role": "user", "content": "hi"}]}
     assert rids("createChatCompletion", base) == []
     assert rids("createChatCompletion", {**base, "temperature": 3}) == ["CHAT-REQ-2"]
-    assert rids("createChatCompletion", {**base, "messages": [{"role": "tool", "content": "x"}]}) == ["CHAT-REQ-3"]
+    assert rids("createChatCompletion", {**base, "messages": [{"role": "tool", "content": "x"}]}) == [
+        "CHAT-REQ-3"
+    ]
     assert rids("createChatCompletion", {"messages": base["messages"]}) == ["CHAT-REQ-1"]
     assert rids("createChatCompletion", [base]) == ["ERR-BODY-1"]
     assert rids("createChatCompletion", {**base, "stream": "yes"}) == [None]  # invalid but not mandated
@@ -206,11 +272,15 @@ def test_curl_reproduction_redacts_keys() -> None:
 
 def test_config_layers_file_env_flags(tmp_path: Any) -> None:
     toml = tmp_path / "ragen.toml"
-    toml.write_text('base_url = "http://file"\napi_key = "k-file"\nmax_examples = 3\n[tiers]\nchat = "5/30"\n')
+    toml.write_text(
+        'base_url = "http://file"\napi_key = "k-file"\nmax_examples = 3\n[tiers]\nchat = "5/30"\n'
+    )
     yaml_file = tmp_path / "ragen.yaml"
     yaml_file.write_text("base_url: http://yaml\napi_key: k\npace: false\ntiers: {assistants: 7/1m}\n")
     env = configuration.from_env({"RAGEN_API_KEY": "k-env", "RAGEN_CHAT_TIER": "6/60", "RAGEN_STRICT": "yes"})
-    config = configuration.load(configuration.from_file(toml), env, {"base_url": "http://flag/", "seed": None})
+    config = configuration.load(
+        configuration.from_file(toml), env, {"base_url": "http://flag/", "seed": None}
+    )
     assert config.target.base_url == "http://flag"
     assert config.target.api_key == "k-env"
     assert config.target.tiers["chat"] == Tier(6, 60.0)
@@ -220,9 +290,15 @@ def test_config_layers_file_env_flags(tmp_path: Any) -> None:
     assert from_yaml.target.tiers["assistants"] == Tier(7, 60.0)
 
 
-@pytest.mark.parametrize("bad", [{"base_url": "http://x"}, {"base_url": "http://x", "api_key": "k", "pace": "maybe"},
-                                 {"base_url": "http://x", "api_key": "k", "tiers": {"chat": "ten"}},
-                                 {"base_url": "http://x", "api_key": "k", "groups": "schema,nope"}])
+@pytest.mark.parametrize(
+    "bad",
+    [
+        {"base_url": "http://x"},
+        {"base_url": "http://x", "api_key": "k", "pace": "maybe"},
+        {"base_url": "http://x", "api_key": "k", "tiers": {"chat": "ten"}},
+        {"base_url": "http://x", "api_key": "k", "groups": "schema,nope"},
+    ],
+)
 def test_config_rejects_bad_input(bad: dict[str, Any]) -> None:
     with pytest.raises(HarnessError):
         configuration.load(bad)

@@ -36,8 +36,8 @@ def _list_checks(profile: Profile) -> None:
 @click.option("--api-key", help="API key of the organization under test  [RAGEN_API_KEY]")
 @click.option("--assistant-id", help="The assistant the key is bound to  [RAGEN_ASSISTANT_ID]")
 @click.option("--assistant-bound/--assistant-not-bound", default=None,
-              help="Whether the key is bound to --assistant-id (the self-delete check needs it; default bound)")
-@click.option("--second-org-key", help="A key of another organization (org isolation)  [RAGEN_SECOND_ORG_KEY]")
+              help="Whether the key is bound to --assistant-id (for the self-delete check; default yes)")
+@click.option("--second-org-key", help="A key of another organization (isolation)  [RAGEN_SECOND_ORG_KEY]")
 @click.option("--deactivated-key", help="A deactivated key (403 check)  [RAGEN_DEACTIVATED_KEY]")
 @click.option("--chat-only-key", help="A key with the chat scope only (scope check)  [RAGEN_CHAT_ONLY_KEY]")
 @click.option("--chat-tier", help="Expected chat tier LIMIT/WINDOW, default 10/60  [RAGEN_CHAT_TIER]")
@@ -48,7 +48,8 @@ def _list_checks(profile: Profile) -> None:
 @click.option("--timeout", type=float, help="Per-request timeout in seconds (default 30)")
 @click.option("-c", "--config", "config_file", type=click.Path(dir_okay=False),
               help="TOML or YAML file with the same settings  [RAGEN_CONFIG]")
-@click.option("-n", "--max-examples", type=click.IntRange(1), help="Generated examples per operation and mode (default 10)")
+@click.option("-n", "--max-examples", type=click.IntRange(1),
+              help="Generated examples per operation and mode, 5x that in coverage cases (default 10)")
 @click.option("--max-time", type=click.FloatRange(min=1), help="Stop starting checks after this many seconds")
 @click.option("--only", help=f"Comma-separated check groups to run ({', '.join(GROUPS)})")
 @click.option("--skip", "skip_groups", help="Comma-separated check groups to leave out")
@@ -80,9 +81,9 @@ def main(**options: Any) -> None:
 
 
 def _flags(options: dict[str, Any]) -> dict[str, Any]:
-    flags = {k: options.get(k) for k in ("base_url", "api_key", "assistant_id", "assistant_bound",
-                                          "second_org_key", "deactivated_key", "chat_only_key", "pace", "rate_limits",
-                                          "timeout", "max_examples", "max_time", "strict", "seed")}
+    names = ("base_url", "api_key", "assistant_id", "assistant_bound", "second_org_key", "deactivated_key",
+             "chat_only_key", "pace", "rate_limits", "timeout", "max_examples", "max_time", "strict", "seed")
+    flags = {k: options.get(k) for k in names}
     tiers = {t: options[f"{t}_tier"] for t in ("chat", "assistants") if options.get(f"{t}_tier")}
     if tiers:
         flags["tiers"] = tiers

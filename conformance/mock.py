@@ -49,7 +49,9 @@ def mock_config(base: RunConfig | None = None) -> Iterator[RunConfig]:
             pace=False,
             rate_limits=False,
         )
-        rl_target = replace(target, base_url=limited.url, tiers=dict(RATELIMIT_TIERS), pace=True, rate_limits=True)
+        rl_target = replace(
+            target, base_url=limited.url, tiers=dict(RATELIMIT_TIERS), pace=True, rate_limits=True
+        )
         config = base or RunConfig(target=target)
         yield replace(config, target=target, ratelimit_target=rl_target)
 

@@ -17,6 +17,7 @@ from mockserver.config import AssistantSeed, Snippet
 
 __all__ = ["Answer", "Knowledge", "compose", "estimate_tokens", "pieces"]
 
+MEMO_SIZE = 4096
 _WORD = re.compile(r"[a-z0-9]+")
 _PIECE = re.compile(r"\s*[\w']+|\s*[^\w\s]+|\s+")
 _STOP = frozenset(
@@ -111,6 +112,17 @@ class Knowledge:
             for term in t:
                 df[term] = df.get(term, 0) + 1
         self._idf = {term: math.log(1 + n / count) for term, count in df.items()}
+        self._memo: dict[str | None, tuple[Answer, tuple[str, ...]]] = {}
+
+    def answer_pieces(self, question: str | None) -> tuple[Answer, tuple[str, ...]]:
+        """``answer()`` and its pieces, memoized: both are pure functions of the question."""
+        found = self._memo.get(question)
+        if found is None:
+            if len(self._memo) >= MEMO_SIZE:
+                self._memo.clear()
+            answer = self.answer(question)
+            found = self._memo[question] = (answer, tuple(pieces(answer.text)))
+        return found
 
     def answer(self, question: str | None) -> Answer:
         if question is None or not question.strip():

@@ -80,7 +80,17 @@ def create_app(settings: Settings | None = None, *, spec: dict[str, Any] | None 
     tiers: dict[object, str] = {}
     responses: dict[object, dict[str, Any]] = {}
     source = SchemaSource(spec)
-    middlewares: list[Middleware] = [journal_middleware(state.journal), cors_middleware(policy)]
+
+    def decorate(request: web.BaseRequest, response: web.StreamResponse) -> None:
+        """The headers every response carries, set before it is prepared (streams included)."""
+        headers = response.headers
+        headers["x-request-id"] = request[REQUEST_ID]
+        limits = request.get(RATE_HEADERS)
+        if limits is not None:
+            headers.update(limits)
+        add_cors_headers(policy, request, response)
+
+    middlewares: list[Middleware] = [journal_middleware(state.journal, decorate), cors_middleware(policy)]
     if settings.validate_responses:
         middlewares.append(response_check_middleware(source, responses))
     middlewares += [
@@ -105,16 +115,6 @@ def create_app(settings: Settings | None = None, *, spec: dict[str, Any] | None 
     if inspect.STATIC_DIR.is_dir():
         app.router.add_static("/__mock/static/", inspect.STATIC_DIR)
 
-    async def on_prepare(request: web.Request, response: web.StreamResponse) -> None:
-        headers = response.headers
-        rid = request.get(REQUEST_ID)
-        if rid is not None:
-            headers["x-request-id"] = rid
-        limits = request.get(RATE_HEADERS)
-        if limits is not None:
-            headers.update(limits)
-        add_cors_headers(policy, request, response)
-
     async def on_shutdown(app: web.Application) -> None:
         state.journal.close()  # ends /__mock/journal/stream readers
 
@@ -122,7 +122,6 @@ def create_app(settings: Settings | None = None, *, spec: dict[str, Any] | None 
         if store.persistence is not None:
             store.persistence.close()
 
-    app.on_response_prepare.append(on_prepare)
     app.on_shutdown.append(on_shutdown)
     app.on_cleanup.append(on_cleanup)
     return app

@@ -1,7 +1,7 @@
 """CORS for browser apps on another local origin: preflights answered, headers on every response.
 
 Streaming works cross-origin because the headers are added when any response is prepared,
-StreamResponses included (``add_cors_headers`` runs on ``on_response_prepare``).
+StreamResponses included (``add_cors_headers`` runs before any response is prepared).
 """
 
 from __future__ import annotations

@@ -17,13 +17,14 @@ code, param}}`` (ERR-ENV-1). A traceback is logged, never sent.
 
 from __future__ import annotations
 
-import json
 import logging
 from collections.abc import Mapping
 from typing import ClassVar
 
 from aiohttp import web
 from aiohttp.typedefs import Handler
+
+from mockserver import jsonio
 
 __all__ = [
     "ApiError",
@@ -75,7 +76,7 @@ class ApiError(Exception):
 
     def response(self) -> web.Response:
         return web.Response(
-            body=json.dumps(self.body()).encode(),
+            body=jsonio.dumps(self.body()),
             status=self.status_code,
             headers=self.headers,
             content_type="application/json",

@@ -21,7 +21,7 @@ from aiohttp import web
 from aiohttp.typedefs import Handler, Middleware
 
 from mockserver.auth import mask
-from mockserver.keys import ENTRY, REQUEST_ID
+from mockserver.keys import DECORATE, ENTRY, REQUEST_ID
 
 __all__ = ["Entry", "Journal", "journal_middleware"]
 
@@ -29,6 +29,7 @@ JOURNAL_SIZE = 1000
 BODY_SHOWN = 64 * 1024
 
 access_log = logging.getLogger("ragen_mock.access")
+Decorate = Callable[[web.BaseRequest, web.StreamResponse], None]
 
 
 class Entry:
@@ -189,7 +190,9 @@ def _untracked(path: str) -> bool:
     return path.startswith("/__mock") or path == "/healthz"
 
 
-def journal_middleware(journal: Journal) -> Middleware:
+def journal_middleware(journal: Journal, decorate: Decorate | None = None) -> Middleware:
+    """Outermost: the request id, the journal entry, the access log, and the common headers
+    (``decorate``, when given) on every response not already prepared by its handler."""
     next_id = journal.next_id
     log_enabled = access_log.isEnabledFor
 
@@ -197,11 +200,18 @@ def journal_middleware(journal: Journal) -> Middleware:
     async def middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
         rid = next_id()
         request[REQUEST_ID] = rid
+        if decorate is not None:
+            request[DECORATE] = decorate
         if _untracked(request.path):
-            return await handler(request)
+            response = await handler(request)
+            if decorate is not None and not response.prepared:
+                decorate(request, response)
+            return response
         entry = Entry(rid, request)
         request[ENTRY] = entry
         response = await handler(request)
+        if decorate is not None and not response.prepared:
+            decorate(request, response)
         entry.duration_ms = entry.elapsed_ms()
         entry.status = response.status
         entry.resp_headers = response.headers

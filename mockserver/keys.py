@@ -9,7 +9,7 @@ from aiohttp import web
 if TYPE_CHECKING:
     pass
 
-__all__ = ["BODY_BYTES", "ENTRY", "RATE_HEADERS", "REQUEST_ID", "STREAM_FAULT"]
+__all__ = ["BODY_BYTES", "DECORATE", "ENTRY", "RATE_HEADERS", "REQUEST_ID", "STREAM_FAULT"]
 
 
 def _key(name: str, kind: Any) -> Any:
@@ -22,3 +22,6 @@ ENTRY: Any = _key("ragen_entry", object)  # mockserver.journal.Entry
 RATE_HEADERS = _key("ragen_rate_headers", dict)
 BODY_BYTES = _key("ragen_body_bytes", bytes)
 STREAM_FAULT: Any = _key("ragen_stream_fault", object)  # mockserver.faults.Fault
+# (request, response) -> None: adds x-request-id, rate-limit and CORS headers. The journal
+# middleware applies it to returned responses; a handler that prepares a stream calls it first.
+DECORATE: Any = _key("ragen_decorate", object)

@@ -17,7 +17,7 @@ from aiohttp import web
 from mockserver.errors import envelope
 from mockserver.faults import STREAM_KINDS, Fault, Faults
 from mockserver.journal import Entry
-from mockserver.keys import BODY_BYTES, ENTRY, STREAM_FAULT
+from mockserver.keys import BODY_BYTES, DECORATE, ENTRY, STREAM_FAULT
 
 __all__ = ["ClientGone", "EventStream"]
 
@@ -57,6 +57,9 @@ class EventStream:
         self.closed = False
 
     async def __aenter__(self) -> EventStream:
+        decorate = self.request.get(DECORATE)
+        if decorate is not None:
+            decorate(self.request, self.response)
         await self.response.prepare(self.request)
         return self
 

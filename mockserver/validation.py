@@ -9,7 +9,6 @@ precise error, mapped to 400 ``invalid_request_error`` with ``code`` and the top
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 import jsonschema_rs
@@ -21,6 +20,7 @@ from ragen_spec.schemas import DOCUMENT_URI, validator_for
 from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT202012
 
+from mockserver import jsonio
 from mockserver.errors import InvalidRequestError, RequestTooLargeError
 
 __all__ = ["BodyValidator", "QueryValidator", "SchemaSource", "parse_json_body"]
@@ -160,10 +160,6 @@ def _coerce(raw: str, kind: str) -> Any:
     return raw
 
 
-def _reject_constant(name: str) -> Any:
-    raise ValueError(f"{name} is not valid JSON")
-
-
 def parse_json_body(raw: bytes, content_type: str, charset: str | None, *, max_bytes: int) -> dict[str, Any]:
     """ERR-BODY-1: JSON content type, UTF-8, valid JSON, a JSON object; ERR-SIZE-1 past ``max_bytes``."""
     if content_type != "application/json" and not (
@@ -175,16 +171,16 @@ def parse_json_body(raw: bytes, content_type: str, charset: str | None, *, max_b
         )
     if len(raw) > max_bytes:
         raise RequestTooLargeError(max_bytes)
+    if not raw:
+        raise InvalidRequestError("The request body is empty; send a JSON object.", code="invalid_json")
     if charset is not None and charset.lower().replace("-", "") != "utf8":
         raise InvalidRequestError(f"Unsupported charset {charset!r}; send UTF-8.", code="invalid_encoding")
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError:
         raise InvalidRequestError("The request body is not valid UTF-8.", code="invalid_encoding") from None
-    if not text.strip():
-        raise InvalidRequestError("The request body is empty; send a JSON object.", code="invalid_json")
     try:
-        body = json.loads(text, parse_constant=_reject_constant)
+        body = jsonio.loads(text)
     except ValueError as exc:
         raise InvalidRequestError(f"The request body is not valid JSON: {exc}", code="invalid_json") from None
     except RecursionError:

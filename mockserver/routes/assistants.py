@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from aiohttp import web
 
+from mockserver import jsonio
 from mockserver.context import MockState
 from mockserver.errors import InvalidRequestError
 from mockserver.operations import Call
@@ -20,7 +20,7 @@ SELF_DELETE_MESSAGE = (
 
 
 def _json(payload: dict[str, Any]) -> web.Response:
-    return web.Response(body=json.dumps(payload).encode(), content_type="application/json")
+    return web.Response(body=jsonio.dumps(payload), content_type="application/json")
 
 
 def _target(request: web.Request, call: Call) -> AssistantRecord:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import os
 import time
 from dataclasses import dataclass
@@ -10,7 +9,8 @@ from typing import Any
 
 from aiohttp import web
 
-from mockserver.answers import compose, estimate_tokens, pieces
+from mockserver import jsonio
+from mockserver.answers import compose, estimate_tokens
 from mockserver.context import MockState
 from mockserver.errors import InvalidRequestError
 from mockserver.keys import REQUEST_ID
@@ -31,7 +31,7 @@ def _id(prefix: str) -> str:
 class Reply:
     """The answer to one request, computed once for JSON and SSE alike (CHAT-STREAM-8)."""
 
-    parts: list[str]
+    parts: tuple[str, ...]
     finish_reason: str
     prompt_tokens: int
     instructions: str | None
@@ -69,7 +69,7 @@ def _reply(
             code="context_length_exceeded",
             param="messages",
         )
-    parts = pieces(state.knowledge(record).answer(question).text)
+    parts = state.knowledge(record).answer_pieces(question)[1]
     finish = "stop"
     if max_tokens is not None and len(parts) > max_tokens:
         parts, finish = parts[:max_tokens], "length"
@@ -97,7 +97,7 @@ def _save_thread(
 
 
 def _json(payload: dict[str, Any]) -> web.Response:
-    return web.Response(body=json.dumps(payload).encode(), content_type="application/json")
+    return web.Response(body=jsonio.dumps(payload), content_type="application/json")
 
 
 async def create_chat_completion(request: web.Request, call: Call) -> web.StreamResponse:
@@ -145,7 +145,7 @@ async def _stream_completion(
 ) -> web.StreamResponse:
     head = (
         f'{{"id":"{completion_id}","object":"chat.completion.chunk","created":{created},'
-        f'"model":{json.dumps(model)},"system_fingerprint":null,"choices":['
+        f'"model":{jsonio.dumps_str(model)},"system_fingerprint":null,"choices":['
     )
     tail = '],"usage":null}' if include_usage else "]}"  # CHAT-USAGE-STREAM-1/3
     stream = EventStream(request, delay_s=state.settings.stream_delay_ms / 1000, faults=state.faults)
@@ -162,7 +162,7 @@ async def _stream_completion(
                 await stream.send(
                     head
                     + '{"index":0,"delta":{"content":'
-                    + json.dumps(part)
+                    + jsonio.dumps_str(part)
                     + '},"finish_reason":null,"logprobs":null}'
                     + tail
                 )
@@ -175,7 +175,7 @@ async def _stream_completion(
                 paced=False,
             )
             if include_usage:  # CHAT-USAGE-STREAM-2: choices empty, right before [DONE]
-                await stream.send(head + '],"usage":' + json.dumps(reply.usage) + "}", paced=False)
+                await stream.send(head + '],"usage":' + jsonio.dumps_str(reply.usage) + "}", paced=False)
             await stream.done()
     except ClientGone:
         pass
@@ -218,8 +218,8 @@ async def create_native_chat(request: web.Request, call: Call) -> web.StreamResp
     try:
         async with stream:
             for part in reply.parts:
-                await stream.send(json.dumps({"content": part}), event="delta")
-            await stream.send(json.dumps(result), event="done", paced=False)
+                await stream.send(jsonio.dumps_str({"content": part}), event="delta")
+            await stream.send(jsonio.dumps_str(result), event="done", paced=False)
             await stream.close()
     except ClientGone:
         pass

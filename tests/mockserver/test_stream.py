@@ -153,19 +153,19 @@ def test_CHAT_STREAM_7_a_genuine_failure_mid_stream(
     http: httpx2.Client, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Not only injected faults: an exception inside the handler after the headers went out."""
-    from mockserver.routes import chat
+    from mockserver import jsonio
 
     calls = 0
-    real = json.dumps
+    real = jsonio.dumps_str
 
-    def failing_dumps(value: Any, **kwargs: Any) -> str:
+    def failing_dumps(value: Any) -> str:
         nonlocal calls
         calls += 1
         if calls == 3:
             raise RuntimeError("the model fell over")
-        return real(value, **kwargs)
+        return real(value)
 
-    monkeypatch.setattr(chat, "json", type("FailingJson", (), {"dumps": staticmethod(failing_dumps)}))
+    monkeypatch.setattr(jsonio, "dumps_str", failing_dumps)
     response = http.post("/v1/chat/completions", json=chat_body(stream=True))
     monkeypatch.undo()
     events = parse_sse(response.text)

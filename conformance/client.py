@@ -29,7 +29,7 @@ from requests.structures import CaseInsensitiveDict
 
 from conformance import sse
 from conformance.config import Target, Tier
-from conformance.errors import Skip, TargetUnreachable
+from conformance.errors import Skip, TargetUnreachable, UnsendableRequest
 
 __all__ = ["Exchange", "HttpClient", "Pacer", "operation_for"]
 
@@ -162,7 +162,7 @@ class Exchange:
             "url": self.url,
             "status": self.status,
             "request_headers": {k: self.redact(v) for k, v in self.request_headers.items()},
-            "request_body": self.redact(self.request_body.decode("utf-8", "replace"))
+            "request_body": self.redact(self.request_body[:20000].decode("utf-8", "replace"))
             if self.request_body
             else None,
             "response_headers": dict(self.headers),
@@ -335,8 +335,10 @@ class HttpClient:
             try:
                 response = session.super_request(method, url, **kwargs)
                 body, truncated = self._read_body(response, started)
-            except requests.RequestException as exc:
+            except (requests.ConnectionError, requests.Timeout) as exc:
                 raise TargetUnreachable(f"{method} {url}: {exc}") from exc
+            except requests.RequestException as exc:  # e.g. a generated URL requests cannot encode
+                raise UnsendableRequest(f"{method} {url}: {exc}") from exc
             exchange = self._record(response, body, truncated, time.monotonic() - started, tier)
             if response.status_code == 429 and not self._is_raw and tier is not None:
                 window = self.target.tiers[tier].window if tier in self.target.tiers else 60.0

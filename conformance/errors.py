@@ -2,10 +2,11 @@
 
 Exception
  ├── AssertionError
- │    └── Failure        the server broke a requirement (its fault)
- ├── Skip                a check could not run: missing input, time limit (nobody's fault)
- └── HarnessError        the harness could not run: usage, connection (our/the user's fault)
-      └── TargetUnreachable
+ │    └── Failure            the server broke a requirement (its fault)
+ ├── Skip                    a check could not run: missing input, time limit (nobody's fault)
+ └── HarnessError            the harness could not run: usage, connection (our/the user's fault)
+      ├── TargetUnreachable  the target did not answer at the HTTP level
+      └── UnsendableRequest  a generated request the HTTP client cannot put on the wire
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from conformance.client import Exchange
 
-__all__ = ["Failure", "HarnessError", "Skip", "TargetUnreachable"]
+__all__ = ["Failure", "HarnessError", "Skip", "TargetUnreachable", "UnsendableRequest"]
 
 
 class Failure(AssertionError):
@@ -58,3 +59,7 @@ class HarnessError(Exception):
 
 class TargetUnreachable(HarnessError):
     """The target did not answer at the HTTP level (refused, reset, timed out)."""
+
+
+class UnsendableRequest(HarnessError):
+    """The HTTP client refused a (generated) request before sending it; no server was involved."""

@@ -58,9 +58,15 @@ def create_proxy_app(
         faults=Faults(),
     )
     policy = CorsPolicy(settings.cors_origins)
+
+    def decorate(request: web.BaseRequest, response: web.StreamResponse) -> None:
+        """x-request-id and CORS on every response, streams included (as mockserver.app does)."""
+        response.headers["x-request-id"] = request[REQUEST_ID]
+        add_cors_headers(policy, request, response)
+
     middlewares: list[Any] = [
+        journal_middleware(state.journal, decorate),
         cors_middleware(policy),
-        journal_middleware(state.journal),
         error_middleware,
         proxy_errors_middleware(),
         faults_middleware(state.faults),
@@ -78,15 +84,8 @@ def create_proxy_app(
     if inspect.STATIC_DIR.is_dir():
         app.router.add_static("/__mock/static/", inspect.STATIC_DIR)
 
-    async def on_prepare(request: web.Request, response: web.StreamResponse) -> None:
-        rid = request.get(REQUEST_ID)
-        if rid is not None:
-            response.headers["x-request-id"] = rid
-        add_cors_headers(policy, request, response)
-
     async def on_shutdown(app: web.Application) -> None:
         state.journal.close()
 
-    app.on_response_prepare.append(on_prepare)
     app.on_shutdown.append(on_shutdown)
     return app

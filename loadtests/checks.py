@@ -15,7 +15,7 @@ from collections.abc import Mapping
 from jsonschema import Draft202012Validator
 from ragen_spec.schemas import validator_for
 
-__all__ = ["RATE_HEADERS", "header_mismatches", "rate_limit_problems"]
+__all__ = ["RATE_HEADERS", "advisory_problems", "envelope_problems", "header_mismatches", "rate_limit_problems"]
 
 RATE_HEADERS = (
     "x-ratelimit-limit-requests",
@@ -30,19 +30,23 @@ def _envelope() -> Draft202012Validator:
     return validator_for("#/components/schemas/ErrorResponse")
 
 
-def rate_limit_problems(headers: Mapping[str, str], body: str | None) -> list[str]:
-    """What is wrong with a 429 (``headers`` keys lower-case); empty when it is well-formed."""
-    problems: list[str] = []
+def envelope_problems(body: str | None) -> list[str]:
+    """MUST-level defects of a 429 body: the envelope with ``rate_limit_error`` (ERR-ENV-1, ERR-TYPE-1)."""
     try:
         payload = json.loads(body or "")
     except ValueError:
-        problems.append("body is not JSON")
-    else:
-        errors = [e.message for e in _envelope().iter_errors(payload)]
-        if errors:
-            problems.append(f"body is not the error envelope: {errors[0]}")
-        elif payload["error"]["type"] != "rate_limit_error":
-            problems.append(f"error.type is {payload['error']['type']!r}, not 'rate_limit_error'")
+        return ["body is not JSON"]
+    errors = [e.message for e in _envelope().iter_errors(payload)]
+    if errors:
+        return [f"body is not the error envelope: {errors[0]}"]
+    if payload["error"]["type"] != "rate_limit_error":
+        return [f"error.type is {payload['error']['type']!r}, not 'rate_limit_error'"]
+    return []
+
+
+def advisory_problems(headers: Mapping[str, str]) -> list[str]:
+    """SHOULD-level defects of a 429 (``headers`` keys lower-case): RATE-RETRY-1 and HDR-RATE-1."""
+    problems: list[str] = []
     retry_after = headers.get("retry-after")
     if retry_after is None:
         problems.append("no Retry-After")
@@ -52,6 +56,11 @@ def rate_limit_problems(headers: Mapping[str, str], body: str | None) -> list[st
     if missing:
         problems.append("no " + ", ".join(missing))
     return problems
+
+
+def rate_limit_problems(headers: Mapping[str, str], body: str | None) -> list[str]:
+    """Everything wrong with a 429; empty when it is the spec's TooManyRequests response."""
+    return envelope_problems(body) + advisory_problems(headers)
 
 
 def header_mismatches(headers: Mapping[str, str], status: int, *, limit: int) -> list[str]:

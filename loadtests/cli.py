@@ -117,6 +117,9 @@ def _credentials_problem(tier: str, records: Sequence[Record]) -> str | None:
 @click.option("--worker", is_flag=True, help="Be a remote worker of a ragen-load master (--master-host).")
 @click.option("--master-host", default="127.0.0.1", show_default=True)
 @click.option("--master-port", type=int, default=5557, show_default=True)
+@click.option(
+    "--strict", is_flag=True, help="Fail on SHOULD-level findings too (Retry-After, x-ratelimit-* headers)."
+)
 def cli(**options: Any) -> None:
     """Load-test the rate-limit tiers of a Ragen deployment with Locust and print a verdict per property."""
     ctx = click.get_current_context()
@@ -224,11 +227,15 @@ def _run(options: dict[str, Any]) -> int:
         if problem := _credentials_problem(scenario.tier, run.records):
             _echo(f"ragen-load: {problem}")
             return USAGE_ERROR
-        table = render(report)
+        table = render(report, strict=options["strict"])
         click.echo(table + "\n")
         (out / f"{scenario.tier}-verdicts.txt").write_text(table + "\n", encoding="utf-8")
         reports.append(report)
-    summary = {"passed": all(r.passed for r in reports), "tiers": [to_json(r) for r in reports]}
+    strict = options["strict"]
+    summary = {
+        "passed": all(r.passes(strict=strict) for r in reports),
+        "tiers": [to_json(r, strict=strict) for r in reports],
+    }
     (out / "verdicts.json").write_text(json.dumps(summary, indent=2) + "\n", encoding="utf-8")
     click.echo(
         f"ragen-load: {'PASS' if summary['passed'] else 'FAIL'} (Locust reports and records in {out}/)"

@@ -22,7 +22,7 @@ def _header(report: TierReport) -> str:
     )
 
 
-def render(report: TierReport) -> str:
+def render(report: TierReport, *, strict: bool = False) -> str:
     rows = [("property", "requirements", "verdict", "detail")]
     rows += [(v.name, ", ".join(v.requirements), v.status, v.detail) for v in report.verdicts]
     widths = [max(len(row[i]) for row in rows) for i in range(3)]
@@ -32,15 +32,19 @@ def render(report: TierReport) -> str:
         if i == 0:
             lines.append("  ".join("-" * w for w in widths) + "  " + "-" * 6)
     lines += [f"note: {note}" for note in report.notes]
-    lines.append(f"=> tier {report.tier.name}: {'PASS' if report.passed else 'FAIL'}")
+    verdict = "PASS" if report.passes(strict=strict) else "FAIL"
+    if verdict == "PASS" and report.warned:
+        verdict += " with warnings (SHOULD-level; --strict fails on them)"
+    lines.append(f"=> tier {report.tier.name}: {verdict}")
     return "\n".join(lines)
 
 
-def to_json(report: TierReport) -> dict[str, Any]:
+def to_json(report: TierReport, *, strict: bool = False) -> dict[str, Any]:
     return {
         "tier": asdict(report.tier),
         "ips": list(report.ips),
-        "passed": report.passed,
+        "passed": report.passes(strict=strict),
+        "warnings": report.warned,
         "verdicts": [asdict(v) for v in report.verdicts],
         "figures": json.loads(json.dumps(asdict(report.figures))),
         "notes": report.notes,

@@ -36,6 +36,7 @@ class Server:
     retry_after: bool = True
     advertised: int | None = None  # x-ratelimit-limit-requests; None = the real limit
     fail_first: int = 0  # answer this many requests with 500 first (not counted, like the mock's faults)
+    flat_429: bool = False  # a 429 body without the envelope
 
     def __post_init__(self) -> None:
         self._log: dict[str, deque[float]] = {}
@@ -57,7 +58,7 @@ class Server:
             }
             if self.retry_after:
                 headers["retry-after"] = "1"
-            return 429, headers, RATE_LIMITED_BODY
+            return 429, headers, '{"message": "slow down"}' if self.flat_429 else RATE_LIMITED_BODY
         hits.append(t)
         return (
             200,

@@ -90,10 +90,15 @@ def test_ragen_load_limit_too_low_is_over_throttling(tmp_path: Path) -> None:
 
 
 def test_ragen_load_missing_retry_after_is_a_malformed_429(tmp_path: Path) -> None:
+    # Retry-After is a SHOULD (RATE-RETRY-1): a warning, and a failure under --strict.
     with mock(retry_after=False) as url:
-        code, verdicts = load(url, tmp_path)
-    assert code == 1
-    assert failing(verdicts["chat"]) == {"well-formed-429"}
+        code, verdicts = load(url, tmp_path / "lenient")
+        strict_code, strict_verdicts = load(url, tmp_path / "strict", "--strict")
+    assert code == 0
+    assert {n for n, s in verdicts["chat"].items() if s == "WARN"} == {"well-formed-429"}
+    assert failing(verdicts["chat"]) == set()
+    assert strict_code == 1
+    assert strict_verdicts["chat"]["well-formed-429"] == "WARN"
 
 
 def test_ragen_load_server_errors_under_load_are_unhealthy(tmp_path: Path) -> None:

@@ -15,7 +15,13 @@ from collections.abc import Mapping
 from jsonschema import Draft202012Validator
 from ragen_spec.schemas import validator_for
 
-__all__ = ["RATE_HEADERS", "advisory_problems", "envelope_problems", "header_mismatches", "rate_limit_problems"]
+__all__ = [
+    "RATE_HEADERS",
+    "advisory_problems",
+    "envelope_problems",
+    "header_mismatches",
+    "rate_limit_problems",
+]
 
 RATE_HEADERS = (
     "x-ratelimit-limit-requests",

@@ -66,8 +66,9 @@ def terminal(
     counts = ", ".join(f"{report.count(k)} {k.value}" for k in VerdictKind if report.count(k))
     verdict = {0: "CONFORMANT", 1: "VIOLATIONS", 2: "ERROR"}[report.exit_code]
     strict = " (strict: warnings fail)" if report.strict else ""
+    tiers = ", ".join(f"{t} {n}" for t, n in sorted(report.requests_by_tier.items()) if t != "-")
     print(
-        f"\n{verdict}{strict}: {counts}; {report.requests} requests in {report.duration:.1f}s"
+        f"\n{verdict}{strict}: {counts}; {report.requests} requests ({tiers}) in {report.duration:.1f}s"
         f" (paced {report.paced_seconds:.1f}s)",
         file=out,
     )

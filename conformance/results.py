@@ -74,6 +74,8 @@ class Report:
     strict: bool = False
     paced_seconds: float = 0.0
     harness_errors: list[str] = field(default_factory=list)
+    # Requests per rate tier ("-" = untiered), to size --max-examples for a paced real server.
+    requests_by_tier: dict[str, int] = field(default_factory=dict)
 
     def count(self, kind: VerdictKind) -> int:
         return sum(1 for v in self.verdicts if v.verdict is kind)
@@ -102,6 +104,7 @@ class Report:
             "strict": self.strict,
             "duration_s": round(self.duration, 3),
             "requests": self.requests,
+            "requests_by_tier": self.requests_by_tier,
             "paced_seconds": round(self.paced_seconds, 3),
             "summary": {k.value: self.count(k) for k in VerdictKind},
             "harness_errors": self.harness_errors,

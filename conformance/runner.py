@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import time
 import traceback
+from collections import Counter
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 
@@ -168,8 +169,10 @@ def run(
         rl_ctx.client.close()
     verdicts = _verdicts(evidence, profile)
     paced = client.pacer.waited + (rl_ctx.client.pacer.waited if rl_ctx is not ctx else 0.0)
+    by_tier = client.exchanges_by_tier + (rl_ctx.client.exchanges_by_tier if rl_ctx is not ctx else Counter())
     return Report(config.target.base_url, verdicts, runs, requests(), time.monotonic() - started,
-                  strict=config.strict, paced_seconds=paced, harness_errors=harness_errors)
+                  strict=config.strict, paced_seconds=paced, harness_errors=harness_errors,
+                  requests_by_tier=dict(by_tier))
 
 
 def _cleanup(ctx: Context) -> None:

@@ -43,12 +43,19 @@ class AltServers:
     def __init__(self) -> None:
         self._servers: list[BackgroundServer] = []
 
-    def start(self, faults: frozenset[str] = frozenset(), *, rate_limited: bool = False) -> BackgroundServer:
+    def start(
+        self,
+        faults: frozenset[str] = frozenset(),
+        *,
+        rate_limited: bool = False,
+        tiers: dict[str, Tier] | None = None,
+    ) -> BackgroundServer:
+        tiers = tiers or ALT_RL_TIERS
         options = altserver.Options(
             faults=faults,
             rate_limits=rate_limited,
-            chat_tier=(ALT_RL_TIERS["chat"].limit, ALT_RL_TIERS["chat"].window),
-            assistants_tier=(ALT_RL_TIERS["assistants"].limit, ALT_RL_TIERS["assistants"].window),
+            chat_tier=(tiers["chat"].limit, tiers["chat"].window),
+            assistants_tier=(tiers["assistants"].limit, tiers["assistants"].window),
         )
         server = BackgroundServer(lambda: altserver.create_app(options)).start()
         self._servers.append(server)

@@ -4,6 +4,7 @@ server, whose free choices differ from the mock's on every MAY point (no false a
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from pathlib import Path
 from xml.etree import ElementTree as ET
 
@@ -12,10 +13,11 @@ from click.testing import CliRunner
 
 from conformance import run
 from conformance.cli import main
-from conformance.config import RunConfig
+from conformance.config import RunConfig, Tier
 from conformance.results import Report, VerdictKind
+from conformance.runner import Progress
 from tests.conformance import altserver
-from tests.conformance.conftest import ALT_RL_TIERS, AltServers
+from tests.conformance.conftest import ALT_RL_TIERS, AltServers, alt_target
 
 BAD = (VerdictKind.FAIL, VerdictKind.WARN, VerdictKind.ERROR)
 # Skipped on a correct server, each for a stated reason (unobservable, or nothing failed mid-stream).
@@ -146,3 +148,35 @@ def test_list_checks_prints_the_catalogue() -> None:
     result = CliRunner().invoke(main, ["--list-checks"])
     assert result.exit_code == 0
     assert "schema_driven" in result.output and "CHAT-STREAM-5(MUST)" in result.output
+
+
+def test_a_429_outside_the_rate_limit_checks_is_waited_out_not_reported(alt_servers: AltServers) -> None:
+    tiers = {"chat": Tier(4, 1.0), "assistants": Tier(15, 1.0)}
+    limited = alt_servers.start(rate_limited=True, tiers=tiers)
+    # No client-side pacing: the server's 429s must be honoured (Retry-After) and retried.
+    target = alt_target(limited.url, tiers=tiers, pace=False, rate_limits=True)
+    report = run(RunConfig(target=target, groups=("assistants",), seed=1))
+    assert problems(report) == []
+    assert report.paced_seconds > 0  # waited out Retry-After at least once
+
+
+def test_paced_run_never_sees_a_429(alt_servers: AltServers) -> None:
+    limited = alt_servers.start(rate_limited=True)
+    target = alt_target(limited.url, tiers=dict(ALT_RL_TIERS), pace=True, rate_limits=True)
+    events: list[Progress] = []
+    report = run(RunConfig(target=target, groups=("auth",), seed=1), progress=events.append)
+    assert problems(report) == []
+    assert report.paced_seconds > 0
+    assert any(e.kind == "wait" and "pacing" in e.detail for e in events)  # announced on the progress line
+    assert report.verdict("RATE-RETRY-1").verdict is VerdictKind.SKIP  # no 429 was ever received
+
+
+def test_time_limit_skips_the_rest_with_a_reason(alt_servers: AltServers) -> None:
+    config = replace(
+        alt_servers.config(groups=("schema", "chat", "assistants"), max_examples=200), max_time=1.0
+    )
+    report = run(config)
+    assert problems(report) == []
+    assert report.duration < 15
+    skipped = [c for c in report.checks if c.status == "skipped"]
+    assert skipped and all("time limit" in c.message for c in skipped)

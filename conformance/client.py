@@ -69,6 +69,8 @@ class Exchange:
     secrets: Mapping[str, str] = field(default_factory=dict, repr=False)
     # True when the stream was cut by our deadline/size cap rather than ended by the server.
     truncated: bool = False
+    # True when the server dropped the connection before the body was complete.
+    dropped: bool = False
     # Seconds from sending to each received chunk of the body (streams only).
     tier: str | None = None
     purpose: str = ""
@@ -334,12 +336,13 @@ class HttpClient:
             started = time.monotonic()
             try:
                 response = session.super_request(method, url, **kwargs)
-                body, truncated = self._read_body(response, started)
+                body, truncated, dropped = self._read_body(response, started)
             except (requests.ConnectionError, requests.Timeout) as exc:
                 raise TargetUnreachable(f"{method} {url}: {exc}") from exc
             except requests.RequestException as exc:  # e.g. a generated URL requests cannot encode
                 raise UnsendableRequest(f"{method} {url}: {exc}") from exc
             exchange = self._record(response, body, truncated, time.monotonic() - started, tier)
+            exchange.dropped = dropped
             if response.status_code == 429 and not self._is_raw and tier is not None:
                 window = self.target.tiers[tier].window if tier in self.target.tiers else 60.0
                 wait = min(_retry_after(response.headers, window), window + 1.0)
@@ -350,11 +353,12 @@ class HttpClient:
             response.exchange = exchange  # type: ignore[attr-defined]
             return response
 
-    def _read_body(self, response: requests.Response, started: float) -> tuple[bytes, bool]:
+    def _read_body(self, response: requests.Response, started: float) -> tuple[bytes, bool, bool]:
+        """(body, cut short by our deadline or size cap, dropped by the server)."""
         content_type = response.headers.get("content-type", "")
         deadline = started + self.target.timeout
         chunks = bytearray()
-        truncated = False
+        truncated = dropped = False
         try:
             while chunk := response.raw.read1(64 * 1024, decode_content=True):
                 chunks += chunk
@@ -363,17 +367,15 @@ class HttpClient:
                 ):
                     truncated = True
                     break
-        except Exception as exc:  # a reset mid-body is the server's doing: keep what arrived
-            if not chunks:
-                raise requests.ConnectionError(str(exc)) from exc
-            truncated = True
+        except Exception:  # a reset mid-body is the server's doing: keep what arrived
+            dropped = True
         finally:
             response.close()
         body = bytes(chunks)
         response.raw = _Replay(body, response.raw)
         response._content = body
         response._content_consumed = True
-        return body, truncated
+        return body, truncated, dropped
 
     def _record(
         self, response: requests.Response, body: bytes, truncated: bool, elapsed: float, tier: str | None

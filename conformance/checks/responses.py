@@ -264,7 +264,7 @@ def chat_stream_problems(exchange: Exchange) -> list[tuple[str, str]]:
     parsed = exchange.stream
     for line in parsed.stray_lines[:2]:
         problems.append(("CHAT-STREAM-1", f"not SSE framing (no `data:` field): {line[:100]!r}"))
-    if parsed.unterminated.strip() and not exchange.truncated:
+    if parsed.unterminated.strip() and not exchange.truncated and not exchange.dropped:
         problems.append(
             ("CHAT-STREAM-1", f"last event not terminated by a blank line: {parsed.unterminated[:100]!r}")
         )
@@ -308,7 +308,9 @@ def chat_stream_problems(exchange: Exchange) -> list[tuple[str, str]]:
         if done_at is not None:
             problems.append(("CHAT-STREAM-7", "[DONE] sent after an error event"))
         return problems
-    if done_at is None and not exchange.truncated:
+    if done_at is None and exchange.dropped:
+        problems.append(("CHAT-STREAM-5", "the server dropped the connection before data: [DONE]"))
+    elif done_at is None and not exchange.truncated:
         problems.append(("CHAT-STREAM-5", "the stream did not end with data: [DONE]"))
     if not chunks:
         problems.append(("CHAT-STREAM-2", "no chat.completion.chunk events"))

@@ -3,11 +3,16 @@ a MUST violation fails the run, a SHOULD deviation is a warning (failing only wi
 
 from __future__ import annotations
 
+import json
 from dataclasses import replace
+from pathlib import Path
+from xml.etree import ElementTree as ET
 
 import pytest
+from click.testing import CliRunner
 
 from conformance import run
+from conformance.cli import main
 from conformance.results import VerdictKind
 from tests.conformance import altserver
 from tests.conformance.conftest import AltServers
@@ -106,3 +111,36 @@ def test_fault_is_caught_and_attributed(
     else:
         assert report.exit_code == 0, [(v.requirement, v.reason) for v in report.violations]
         assert replace(report, strict=True).exit_code == 1
+
+
+def test_cli_reports_a_fault_in_junit_json_and_terminal(alt_servers: AltServers, tmp_path: Path) -> None:
+    server = alt_servers.start(frozenset({"flat_error_envelope"}))
+    junit, report_json = tmp_path / "junit.xml", tmp_path / "report.json"
+    args = [
+        "--base-url",
+        server.url,
+        "--api-key",
+        altserver.MAIN_KEY,
+        "--no-rate-limits",
+        "--only",
+        "errors",
+        "-q",
+        "--junit",
+        str(junit),
+        "--json",
+        str(report_json),
+    ]
+    result = CliRunner().invoke(main, args)
+    assert result.exit_code == 1, result.output
+    assert "VIOLATIONS" in result.output and "reproduce: curl -sS -X POST" in result.output
+    assert altserver.MAIN_KEY not in result.output  # keys are redacted to $RAGEN_API_KEY
+    failures = {case.get("name"): case.find("failure") for case in ET.parse(junit).getroot().iter("testcase")}
+    failure = failures["ERR-ENV-1"]
+    assert failure is not None and "reproduce: curl" in (failure.text or "")
+    data = json.loads(report_json.read_text())
+    env = next(r for r in data["requirements"] if r["requirement"] == "ERR-ENV-1")
+    assert (
+        data["exit_code"] == 1
+        and env["verdict"] == "fail"
+        and env["findings"][0]["exchange"]["status"] == 400
+    )

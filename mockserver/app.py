@@ -1,6 +1,6 @@
 """``create_app(settings)``: the aiohttp application of the mock. Nothing runs at import time.
 
-Middlewares, outermost first::
+One middleware (``mockserver.pipeline``) runs the stages, outermost first::
 
     journal (x-request-id, access log) → cors (preflights) → [response check] → errors (the envelope)
       → faults → rate limit (per tier) → route: auth + scope → body/query validation → handler
@@ -15,21 +15,20 @@ import logging
 from typing import Any
 
 from aiohttp import web
-from aiohttp.typedefs import Middleware
 
 from mockserver.auth import KeyRing
 from mockserver.config import MockConfig, load_config
 from mockserver.context import STATE, MockState
-from mockserver.cors import CorsPolicy, add_cors_headers, cors_middleware
+from mockserver.cors import CorsPolicy, add_cors_headers
 from mockserver.demo import demo_config
-from mockserver.errors import error_middleware
-from mockserver.faults import Faults, faults_middleware
-from mockserver.journal import Journal, journal_middleware
+from mockserver.faults import Faults
+from mockserver.journal import Journal
 from mockserver.keys import RATE_HEADERS, REQUEST_ID
 from mockserver.operations import bind, operations_from_spec
-from mockserver.ratelimit import TierLimiter, VirtualClock, ratelimit_middleware
+from mockserver.pipeline import pipeline_middleware
+from mockserver.ratelimit import TierLimiter, VirtualClock, admission
 from mockserver.routes import assistants, chat, inspect
-from mockserver.selfcheck import response_check_middleware
+from mockserver.selfcheck import response_check
 from mockserver.settings import Settings
 from mockserver.state import Store
 from mockserver.validation import SchemaSource
@@ -85,21 +84,23 @@ def create_app(settings: Settings | None = None, *, spec: dict[str, Any] | None 
         """The headers every response carries, set before it is prepared (streams included)."""
         headers = response.headers
         headers["x-request-id"] = request[REQUEST_ID]
-        limits = request.get(RATE_HEADERS)
-        if limits is not None:
-            headers.update(limits)
+        if settings.rate_limits:  # no rate headers without limits: skip the (missing-key) lookup
+            limits = request.get(RATE_HEADERS)
+            if limits is not None:
+                headers.update(limits)
         add_cors_headers(policy, request, response)
 
-    middlewares: list[Middleware] = [journal_middleware(state.journal, decorate), cors_middleware(policy)]
-    if settings.validate_responses:
-        middlewares.append(response_check_middleware(source, responses))
-    middlewares += [
-        error_middleware,
-        faults_middleware(state.faults),
-    ]
-    if settings.rate_limits:
-        middlewares.append(ratelimit_middleware(limiter, tiers, retry_after=settings.retry_after))
-    app = web.Application(middlewares=middlewares, client_max_size=settings.max_body_bytes + _SLACK)
+    pipeline = pipeline_middleware(
+        journal=state.journal,
+        decorate=decorate,
+        cors=policy,
+        faults=state.faults,
+        rate_limit=admission(limiter, tiers, retry_after=settings.retry_after)
+        if settings.rate_limits
+        else None,
+        check=response_check(source, responses) if settings.validate_responses else None,
+    )
+    app = web.Application(middlewares=[pipeline], client_max_size=settings.max_body_bytes + _SLACK)
     app[STATE] = state
 
     for operation in operations_from_spec(source):

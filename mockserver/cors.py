@@ -11,7 +11,7 @@ from aiohttp.typedefs import Handler, Middleware
 
 from mockserver.errors import PermissionDeniedError
 
-__all__ = ["CorsPolicy", "cors_middleware"]
+__all__ = ["CorsPolicy", "add_cors_headers", "cors_middleware", "preflight"]
 
 EXPOSED = ", ".join(
     [
@@ -43,27 +43,31 @@ class CorsPolicy:
         }
 
 
+def preflight(policy: CorsPolicy, request: web.BaseRequest) -> web.Response | None:
+    """The answer to a CORS preflight, or None when ``request`` is not one."""
+    if request.method != "OPTIONS":
+        return None
+    origin = request.headers.get("Origin")
+    if origin is None or "Access-Control-Request-Method" not in request.headers:
+        return None
+    if not policy.allowed(origin):
+        return PermissionDeniedError(
+            f"Origin {origin!r} is not allowed; see --cors-origins.", code="cors_origin_not_allowed"
+        ).response()
+    headers = policy.headers(origin)
+    headers["Access-Control-Allow-Methods"] = ALLOWED_METHODS
+    headers["Access-Control-Allow-Headers"] = request.headers.get(
+        "Access-Control-Request-Headers", DEFAULT_HEADERS
+    )
+    headers["Access-Control-Max-Age"] = "600"
+    return web.Response(status=204, headers=headers)
+
+
 def cors_middleware(policy: CorsPolicy) -> Middleware:
     @web.middleware
     async def middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
-        origin = request.headers.get("Origin")
-        if (
-            request.method == "OPTIONS"
-            and origin is not None
-            and "Access-Control-Request-Method" in request.headers
-        ):
-            if not policy.allowed(origin):
-                return PermissionDeniedError(
-                    f"Origin {origin!r} is not allowed; see --cors-origins.", code="cors_origin_not_allowed"
-                ).response()
-            headers = policy.headers(origin)
-            headers["Access-Control-Allow-Methods"] = ALLOWED_METHODS
-            headers["Access-Control-Allow-Headers"] = request.headers.get(
-                "Access-Control-Request-Headers", DEFAULT_HEADERS
-            )
-            headers["Access-Control-Max-Age"] = "600"
-            return web.Response(status=204, headers=headers)
-        return await handler(request)
+        answer = preflight(policy, request)
+        return answer if answer is not None else await handler(request)
 
     return middleware
 

@@ -38,6 +38,7 @@ __all__ = [
     "ServerError",
     "envelope",
     "error_middleware",
+    "error_response",
 ]
 
 log = logging.getLogger("ragen_mock")
@@ -135,7 +136,7 @@ class ServerError(ApiError):
         return self._status
 
 
-def _translate(exc: web.HTTPException, request: web.Request) -> ApiError:
+def _translate(exc: web.HTTPException, request: web.BaseRequest) -> ApiError:
     """aiohttp's own HTTP exceptions (routing, body size) as spec errors."""
     if isinstance(exc, web.HTTPNotFound):
         return NotFoundError(f"Unknown route {request.method} {request.path}.", code="unknown_route")
@@ -155,20 +156,26 @@ def _translate(exc: web.HTTPException, request: web.Request) -> ApiError:
     return error
 
 
+def error_response(request: web.BaseRequest, exc: Exception) -> web.Response:
+    """The envelope for an exception that escaped a handler; an HTTPException below 400 (a
+    redirect) is not an error and is raised again."""
+    if isinstance(exc, ApiError):
+        return exc.response()
+    if isinstance(exc, web.HTTPException):
+        if exc.status < 400:
+            raise exc
+        return _translate(exc, request).response()
+    if isinstance(exc, OSError):  # ConnectionResetError included
+        # The client went away; nobody reads this response.
+        log.debug("connection lost during %s %s: %s", request.method, request.path, exc)
+        return ServerError("Connection lost.", status=500).response()
+    log.error("unhandled error in %s %s", request.method, request.path, exc_info=exc)
+    return ServerError("The mock failed unexpectedly; see its log.", code="internal_error").response()
+
+
 @web.middleware
 async def error_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
     try:
         return await handler(request)
-    except ApiError as exc:
-        return exc.response()
-    except web.HTTPException as exc:
-        if exc.status < 400:
-            raise
-        return _translate(exc, request).response()
-    except (ConnectionResetError, OSError) as exc:
-        # The client went away; nobody reads this response.
-        log.debug("connection lost during %s %s: %s", request.method, request.path, exc)
-        return ServerError("Connection lost.", status=500).response()
-    except Exception:
-        log.exception("unhandled error in %s %s", request.method, request.path)
-        return ServerError("The mock failed unexpectedly; see its log.", code="internal_error").response()
+    except Exception as exc:
+        return error_response(request, exc)

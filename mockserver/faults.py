@@ -25,7 +25,16 @@ from aiohttp.typedefs import Handler, Middleware
 from mockserver.errors import InvalidRequestError, RateLimitError, ServerError
 from mockserver.keys import STREAM_FAULT
 
-__all__ = ["FAULT_HEADER", "Fault", "FaultError", "Faults", "faults_middleware", "parse_fault"]
+__all__ = [
+    "FAULT_HEADER",
+    "Fault",
+    "FaultError",
+    "Faults",
+    "apply_faults",
+    "faults_middleware",
+    "faults_pending",
+    "parse_fault",
+]
 
 FAULT_HEADER = "x-mock-fault"
 BEFORE_KINDS = frozenset({"rate_limit", "status", "delay"})
@@ -151,39 +160,50 @@ def _is_mock_path(path: str) -> bool:
     return path.startswith("/__mock") or path == "/healthz"
 
 
+def faults_pending(faults: Faults, request: web.BaseRequest) -> bool:
+    """Whether ``request`` may meet a fault at all (the common answer, no, costs two lookups)."""
+    return bool(faults.armed or FAULT_HEADER in request.headers) and not _is_mock_path(request.path)
+
+
+async def apply_faults(faults: Faults, request: web.BaseRequest) -> None:
+    """Before the request is handled: raise the injected error, wait the injected delay, or
+    leave a stream fault for the SSE writer."""
+    header = request.headers.get(FAULT_HEADER)
+    fault: Fault | None = None
+    if header is not None:
+        try:
+            fault = parse_header(header)
+        except FaultError as exc:
+            raise InvalidRequestError(
+                f"{FAULT_HEADER}: {exc}", code="invalid_fault", param=FAULT_HEADER
+            ) from None
+        if fault.kind in STREAM_KINDS:
+            request[STREAM_FAULT] = fault
+            fault = None
+    elif faults.armed:
+        body = await request.read() if faults.needs_body and request.can_read_body else None
+        fault = faults.take(BEFORE_KINDS, request.method, request.path, body)
+    if fault is None:
+        return
+    if fault.kind == "delay":
+        await asyncio.sleep(fault.delay_ms / 1000)
+        return
+    if fault.kind == "rate_limit":
+        raise RateLimitError(
+            f"Rate limit exceeded (injected fault). Retry after {fault.retry_after} s.",
+            code="rate_limit_exceeded",
+            headers={"Retry-After": str(fault.retry_after)},
+        )
+    raise ServerError(
+        "The upstream model is unavailable (injected fault).", status=fault.status, code="upstream_error"
+    )
+
+
 def faults_middleware(faults: Faults) -> Middleware:
     @web.middleware
     async def middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
-        header = request.headers.get(FAULT_HEADER)
-        if (not faults.armed and header is None) or _is_mock_path(request.path):
-            return await handler(request)
-        fault: Fault | None = None
-        if header is not None:
-            try:
-                fault = parse_header(header)
-            except FaultError as exc:
-                raise InvalidRequestError(
-                    f"{FAULT_HEADER}: {exc}", code="invalid_fault", param=FAULT_HEADER
-                ) from None
-            if fault.kind in STREAM_KINDS:
-                request[STREAM_FAULT] = fault
-                fault = None
-        elif faults.armed:
-            body = await request.read() if faults.needs_body and request.can_read_body else None
-            fault = faults.take(BEFORE_KINDS, request.method, request.path, body)
-        if fault is None:
-            return await handler(request)
-        if fault.kind == "delay":
-            await asyncio.sleep(fault.delay_ms / 1000)
-            return await handler(request)
-        if fault.kind == "rate_limit":
-            raise RateLimitError(
-                f"Rate limit exceeded (injected fault). Retry after {fault.retry_after} s.",
-                code="rate_limit_exceeded",
-                headers={"Retry-After": str(fault.retry_after)},
-            )
-        raise ServerError(
-            "The upstream model is unavailable (injected fault).", status=fault.status, code="upstream_error"
-        )
+        if faults_pending(faults, request):
+            await apply_faults(faults, request)
+        return await handler(request)
 
     return middleware

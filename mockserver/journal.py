@@ -10,7 +10,6 @@ from __future__ import annotations
 import asyncio
 import itertools
 import json
-import logging
 import os
 import time
 from collections import deque
@@ -20,6 +19,7 @@ from typing import Any
 from aiohttp import web
 from aiohttp.typedefs import Handler, Middleware
 
+from mockserver.accesslog import AccessLog
 from mockserver.auth import mask
 from mockserver.keys import DECORATE, ENTRY, REQUEST_ID
 
@@ -28,7 +28,6 @@ __all__ = ["Entry", "Journal", "journal_middleware"]
 JOURNAL_SIZE = 1000
 BODY_SHOWN = 64 * 1024
 
-access_log = logging.getLogger("ragen_mock.access")
 Decorate = Callable[[web.BaseRequest, web.StreamResponse], None]
 
 
@@ -69,6 +68,28 @@ class Entry:
         self.resp_headers: Any = None
         self.resp_body: bytes | None = None
         self.stream: list[tuple[float, str]] | None = None
+
+    def finish(self, response: web.StreamResponse) -> None:
+        """Keep references to what was sent; rendered only when someone reads the journal."""
+        self.duration_ms = self.elapsed_ms()
+        self.status = response.status
+        self.resp_headers = response.headers
+        if isinstance(response, web.Response):
+            body = response.body
+            self.resp_body = body if isinstance(body, bytes) else None
+
+    def log_line(self) -> dict[str, Any]:
+        """The access log's fields: no body, no headers, the key masked."""
+        return {
+            "request_id": self.id,
+            "method": self.method,
+            "path": self.path,
+            "status": self.status,
+            "duration_ms": round(self.duration_ms, 2),
+            "client": self.client,
+            "key": self.key,
+            "org_id": self.org_id,
+        }
 
     def elapsed_ms(self) -> float:
         return (time.perf_counter() - self.start) * 1000
@@ -126,6 +147,7 @@ class Journal:
     def __init__(self, size: int = JOURNAL_SIZE) -> None:
         self.entries: deque[Entry] = deque(maxlen=size)
         self.subscribers: set[asyncio.Queue[dict[str, Any] | None]] = set()
+        self.access = AccessLog()
         prefix = os.urandom(4).hex()
         counter = itertools.count(1)
         self.next_id: Callable[[], str] = lambda: f"req_{prefix}{next(counter):010d}"
@@ -138,6 +160,34 @@ class Journal:
                 if queue.full():
                     continue  # a slow reader loses entries rather than growing memory
                 queue.put_nowait(rendered)
+
+    def begin(self, request: web.Request, decorate: Decorate | None = None) -> Entry | None:
+        """Give ``request`` its id (and ``decorate``); its entry, or None for an untracked path."""
+        rid = self.next_id()
+        request[REQUEST_ID] = rid
+        if decorate is not None:
+            request[DECORATE] = decorate
+        if _untracked(request.path):
+            return None
+        entry = request[ENTRY] = Entry(rid, request)
+        return entry
+
+    def end(
+        self,
+        request: web.Request,
+        entry: Entry | None,
+        response: web.StreamResponse,
+        decorate: Decorate | None = None,
+    ) -> None:
+        """The common headers (unless a stream already sent them), then the entry and its log line."""
+        if decorate is not None and not response.prepared:
+            decorate(request, response)
+        if entry is None:
+            return
+        entry.finish(response)
+        self.add(entry)
+        if self.access.enabled():
+            self.access.add(entry.log_line())
 
     def find(self, request_id: str) -> Entry | None:
         return next((e for e in reversed(self.entries) if e.id == request_id), None)
@@ -180,6 +230,7 @@ class Journal:
         self.subscribers.discard(queue)
 
     def close(self) -> None:
+        self.access.flush()
         for queue in self.subscribers:
             if queue.full():
                 queue.get_nowait()
@@ -193,48 +244,12 @@ def _untracked(path: str) -> bool:
 def journal_middleware(journal: Journal, decorate: Decorate | None = None) -> Middleware:
     """Outermost: the request id, the journal entry, the access log, and the common headers
     (``decorate``, when given) on every response not already prepared by its handler."""
-    next_id = journal.next_id
-    log_enabled = access_log.isEnabledFor
 
     @web.middleware
     async def middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
-        rid = next_id()
-        request[REQUEST_ID] = rid
-        if decorate is not None:
-            request[DECORATE] = decorate
-        if _untracked(request.path):
-            response = await handler(request)
-            if decorate is not None and not response.prepared:
-                decorate(request, response)
-            return response
-        entry = Entry(rid, request)
-        request[ENTRY] = entry
+        entry = journal.begin(request, decorate)
         response = await handler(request)
-        if decorate is not None and not response.prepared:
-            decorate(request, response)
-        entry.duration_ms = entry.elapsed_ms()
-        entry.status = response.status
-        entry.resp_headers = response.headers
-        if isinstance(response, web.Response):
-            body = response.body
-            entry.resp_body = body if isinstance(body, bytes) else None
-        journal.add(entry)
-        if log_enabled(logging.INFO):
-            access_log.info(
-                json.dumps(
-                    {
-                        "request_id": rid,
-                        "method": entry.method,
-                        "path": entry.path,
-                        "status": entry.status,
-                        "duration_ms": round(entry.duration_ms, 2),
-                        "client": entry.client,
-                        "key": entry.key,
-                        "org_id": entry.org_id,
-                    },
-                    ensure_ascii=False,
-                )
-            )
+        journal.end(request, entry, response, decorate)
         return response
 
     return middleware

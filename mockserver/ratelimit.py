@@ -20,7 +20,15 @@ from aiohttp.typedefs import Handler, Middleware
 from mockserver.errors import RateLimitError
 from mockserver.keys import RATE_HEADERS
 
-__all__ = ["Decision", "SlidingWindow", "TierLimiter", "VirtualClock", "duration", "ratelimit_middleware"]
+__all__ = [
+    "Decision",
+    "SlidingWindow",
+    "TierLimiter",
+    "VirtualClock",
+    "admission",
+    "duration",
+    "ratelimit_middleware",
+]
 
 
 class VirtualClock:
@@ -154,14 +162,17 @@ def headers_for(decision: Decision) -> dict[str, str]:
     }
 
 
-def ratelimit_middleware(limiter: TierLimiter, tiers: dict[object, str], *, retry_after: bool) -> Middleware:
-    """``tiers`` maps the aiohttp route objects of tiered operations to their tier."""
+def admission(
+    limiter: TierLimiter, tiers: dict[object, str], *, retry_after: bool
+) -> Callable[[web.Request], None]:
+    """The rate-limit check of one request: counts it, leaves its ``x-ratelimit-*`` headers on the
+    request, raises 429 past the budget. ``tiers`` maps the aiohttp routes of tiered operations
+    to their tier."""
 
-    @web.middleware
-    async def middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
+    def admit(request: web.Request) -> None:
         tier = tiers.get(request.match_info.route)
         if tier is None:
-            return await handler(request)
+            return
         decision = limiter.hit(tier, limiter.client_of(request))
         headers = headers_for(decision)
         request[RATE_HEADERS] = headers
@@ -175,6 +186,16 @@ def ratelimit_middleware(limiter: TierLimiter, tiers: dict[object, str], *, retr
                 code="rate_limit_exceeded",
                 headers=extra,
             )
+
+    return admit
+
+
+def ratelimit_middleware(limiter: TierLimiter, tiers: dict[object, str], *, retry_after: bool) -> Middleware:
+    admit = admission(limiter, tiers, retry_after=retry_after)
+
+    @web.middleware
+    async def middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
+        admit(request)
         return await handler(request)
 
     return middleware

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Callable
 from typing import Any
 
 from aiohttp import web
@@ -16,7 +17,7 @@ from jsonschema import Draft202012Validator
 
 from mockserver.validation import SchemaSource
 
-__all__ = ["VIOLATION_HEADER", "response_check_middleware"]
+__all__ = ["VIOLATION_HEADER", "response_check", "response_check_middleware"]
 
 VIOLATION_HEADER = "x-mock-spec-violation"
 log = logging.getLogger("ragen_mock")
@@ -39,20 +40,20 @@ class _ResponseSchemas:
         return self._cache[cache_key]
 
 
-def response_check_middleware(source: SchemaSource, responses: dict[object, dict[str, Any]]) -> Middleware:
-    """``responses`` maps routes to their operation's ``responses`` object."""
+def response_check(
+    source: SchemaSource, responses: dict[object, dict[str, Any]]
+) -> Callable[[web.Request, web.StreamResponse], None]:
+    """The check of one response; ``responses`` maps routes to their operation's ``responses``."""
     schemas = _ResponseSchemas(source)
 
-    @web.middleware
-    async def middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
-        response = await handler(request)
+    def check(request: web.Request, response: web.StreamResponse) -> None:
         documented = responses.get(request.match_info.route)
         if (
             documented is None
             or not isinstance(response, web.Response)
             or response.content_type != "application/json"
         ):
-            return response
+            return
         problems: list[str] = []
         key_found = any(
             k in documented for k in (str(response.status), f"{response.status // 100}XX", "default")
@@ -70,6 +71,17 @@ def response_check_middleware(source: SchemaSource, responses: dict[object, dict
                 "response of %s %s breaks the spec: %s", request.method, request.path, "; ".join(problems)
             )
             response.headers[VIOLATION_HEADER] = problems[0][:200]
+
+    return check
+
+
+def response_check_middleware(source: SchemaSource, responses: dict[object, dict[str, Any]]) -> Middleware:
+    check = response_check(source, responses)
+
+    @web.middleware
+    async def middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
+        response = await handler(request)
+        check(request, response)
         return response
 
     return middleware

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import random
 import time
 from dataclasses import dataclass
 from typing import Any
@@ -23,8 +24,13 @@ __all__ = ["HANDLERS"]
 CONTEXT_TOKENS = 32000  # CHAT-LEN-2: the mock's context window, in estimated tokens
 
 
+# Ids need to be unique, not secret: a seeded generator instead of a getrandom() call per
+# request (a system call cost several microseconds here, a tenth of a request's budget).
+_random = random.Random(os.urandom(16))
+
+
 def _id(prefix: str) -> str:
-    return prefix + os.urandom(12).hex()
+    return f"{prefix}{_random.getrandbits(96):024x}"
 
 
 @dataclass(frozen=True, slots=True)

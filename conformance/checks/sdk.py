@@ -7,6 +7,7 @@ The client is created with ``max_retries=0`` (it would otherwise retry 429/5xx a
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from typing import Any
 
 import httpx2
@@ -78,19 +79,12 @@ def sdk_chat(ctx: Context) -> None:
             )
 
 
-_ERRORS = [
-    ("ERR-TYPE-1", openai.NotFoundError, "not_found_error"),
-    ("ERR-TYPE-1", openai.BadRequestError, "invalid_request_error"),
-    ("AUTH-3", openai.AuthenticationError, "authentication_error"),
-]
-
-
-@check("ERR-TYPE-1", "AUTH-3", group="sdk")
+@check("ERR-TYPE-1", "AUTH-3", "AUTH-4", group="sdk")
 def sdk_errors(ctx: Context) -> None:
-    """Errors map to the SDK's exception classes with .type from the envelope."""
-    probes: list[tuple[str, type[openai.APIStatusError], str, Any]] = []
-    with sdk_client(ctx) as client, sdk_client(ctx, key=f"rg-unknown-{uuid.uuid4().hex}") as stranger:
-        probes = [
+    """Errors map to the SDK's exception classes (NotFound, BadRequest, Authentication, PermissionDenied)."""
+    unknown_key = f"rg-unknown-{uuid.uuid4().hex}"
+    with sdk_client(ctx) as client, sdk_client(ctx, key=unknown_key) as stranger:
+        probes: list[tuple[str, type[openai.APIStatusError], str, Callable[[], object]]] = [
             (
                 "ERR-TYPE-1",
                 openai.NotFoundError,
@@ -110,20 +104,42 @@ def sdk_errors(ctx: Context) -> None:
                 lambda: stranger.beta.assistants.list(),
             ),
         ]
-        for rid, cls, error_type, call in probes:
-            ctx.check_time()
-            try:
-                call()
-            except cls as exc:
-                ctx.expect(
-                    getattr(exc, "type", None) == error_type,
-                    rid,
-                    f"SDK {cls.__name__}.type is {getattr(exc, 'type', None)!r}, expected {error_type!r}",
+        deactivated = sdk_client(ctx, key=ctx.target.deactivated_key) if ctx.target.deactivated_key else None
+        if deactivated is not None:
+            probes.append(
+                (
+                    "AUTH-4",
+                    openai.PermissionDeniedError,
+                    "permission_error",
+                    lambda: deactivated.beta.assistants.list(),
                 )
-            except openai.APIError as exc:
-                ctx.fail(rid, f"SDK raised {type(exc).__name__} ({str(exc)[:120]}), expected {cls.__name__}")
-            else:
-                ctx.fail(rid, f"SDK call succeeded, expected {cls.__name__}")
+            )
+        else:
+            ctx.skip("AUTH-4", "no deactivated key (--deactivated-key)")
+        try:
+            for rid, cls, error_type, call in probes:
+                ctx.check_time()
+                _expect_sdk_error(ctx, rid, cls, error_type, call)
+        finally:
+            if deactivated is not None:
+                deactivated.close()
+
+
+def _expect_sdk_error(
+    ctx: Context, rid: str, cls: type[openai.APIStatusError], error_type: str, call: Callable[[], object]
+) -> None:
+    try:
+        call()
+    except cls as exc:
+        ctx.expect(
+            getattr(exc, "type", None) == error_type,
+            rid,
+            f"SDK {cls.__name__}.type is {getattr(exc, 'type', None)!r}, expected {error_type!r}",
+        )
+    except openai.APIError as exc:
+        ctx.fail(rid, f"SDK raised {type(exc).__name__} ({str(exc)[:120]}), expected {cls.__name__}")
+    else:
+        ctx.fail(rid, f"SDK call succeeded, expected {cls.__name__}")
 
 
 @check("ASST-OBJ-1", "ASST-LIST-1", "ASST-DEL-1", group="sdk")

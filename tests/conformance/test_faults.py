@@ -73,6 +73,7 @@ CASES: list[tuple[str, tuple[str, ...], str, VerdictKind]] = [
     ("wrong_delete_object", ("schema",), "ASST-DEL-1", FAIL),
     ("wrong_object_name", ("sdk",), "CHAT-RESP-1", FAIL),
     ("wrong_error_type", ("sdk",), "ERR-TYPE-1", FAIL),
+    ("deactivated_allowed", ("sdk",), "AUTH-4", FAIL),
 ]
 
 

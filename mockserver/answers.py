@@ -89,7 +89,7 @@ def pieces(text: str) -> list[str]:
 
 def estimate_tokens(text: str) -> int:
     """The spec's estimate (CHAT-LEN-2): four characters a token."""
-    return math.ceil(len(text) / 4)
+    return (len(text) + 3) // 4  # ceil(len / 4) in integers
 
 
 @dataclass(frozen=True, slots=True)
@@ -154,6 +154,11 @@ def compose(instructions: str | None, messages: list[dict[str, str]]) -> tuple[s
     question, everything before it history.
     """
     parts = [instructions] if instructions else []
-    parts += [m["content"] for m in messages if m["role"] == "system" and m["content"]]
-    question = next((m["content"] for m in reversed(messages) if m["role"] == "user"), None)
+    question = None
+    for message in messages:  # one plain loop: this runs on every chat request
+        role = message["role"]
+        if role == "user":
+            question = message["content"]
+        elif role == "system" and message["content"]:
+            parts.append(message["content"])
     return ("\n\n".join(parts) or None), question

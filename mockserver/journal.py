@@ -187,7 +187,7 @@ class Journal:
         entry.finish(response)
         self.add(entry)
         if self.access.enabled():
-            self.access.add(entry.log_line())
+            self.access.add(entry)
 
     def find(self, request_id: str) -> Entry | None:
         return next((e for e in reversed(self.entries) if e.id == request_id), None)

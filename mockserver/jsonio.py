@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-__all__ = ["dumps", "dumps_str", "loads"]
+__all__ = ["dumps", "dumps_str", "loads", "loads_utf8"]
 
 
 def _reject_constant(name: str) -> Any:
@@ -27,6 +27,9 @@ except ImportError:  # pragma: no cover - orjson is a declared dependency
     def loads(text: str) -> Any:
         return _std_loads(text)
 
+    def loads_utf8(raw: bytes) -> Any:
+        return _std_loads(raw.decode("utf-8"))  # UnicodeDecodeError is a ValueError
+
     def dumps(value: Any) -> bytes:
         return json.dumps(value, separators=(",", ":")).encode()
 
@@ -40,6 +43,10 @@ else:
             return orjson.loads(text)
         except orjson.JSONDecodeError:
             return _std_loads(text)  # raises the stdlib's error when it is not JSON either
+
+    def loads_utf8(raw: bytes) -> Any:
+        """UTF-8 JSON bytes; ValueError for anything orjson refuses (callers then use ``loads``)."""
+        return orjson.loads(raw)
 
     def dumps(value: Any) -> bytes:
         return orjson.dumps(value)

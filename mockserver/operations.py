@@ -97,7 +97,8 @@ def bind(
             entry.org_id = caller.org_id
         body: dict[str, Any] = {}
         if body_validator is not None:
-            if request.content_length is not None and request.content_length > max_bytes:
+            length = request.content_length
+            if length is not None and length > max_bytes:
                 raise RequestTooLargeError(max_bytes)
             try:
                 raw = await request.read()

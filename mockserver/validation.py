@@ -176,6 +176,18 @@ def parse_json_body(raw: bytes, content_type: str, charset: str | None, *, max_b
     if charset is not None and charset.lower().replace("-", "") != "utf8":
         raise InvalidRequestError(f"Unsupported charset {charset!r}; send UTF-8.", code="invalid_encoding")
     try:
+        body = jsonio.loads_utf8(raw)  # the usual case: one pass, no decoded copy
+    except ValueError:
+        body = _decode_json(raw)  # the stdlib's reading, and the precise error
+    if not isinstance(body, dict):
+        raise InvalidRequestError(
+            f"The request body must be a JSON object, not {type(body).__name__}.", code="invalid_type"
+        )
+    return body
+
+
+def _decode_json(raw: bytes) -> Any:
+    try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError:
         raise InvalidRequestError("The request body is not valid UTF-8.", code="invalid_encoding") from None
@@ -185,8 +197,4 @@ def parse_json_body(raw: bytes, content_type: str, charset: str | None, *, max_b
         raise InvalidRequestError(f"The request body is not valid JSON: {exc}", code="invalid_json") from None
     except RecursionError:
         raise InvalidRequestError("The request body nests too deeply.", code="invalid_json") from None
-    if not isinstance(body, dict):
-        raise InvalidRequestError(
-            f"The request body must be a JSON object, not {type(body).__name__}.", code="invalid_type"
-        )
     return body

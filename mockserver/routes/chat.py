@@ -5,8 +5,7 @@ from __future__ import annotations
 import os
 import random
 import time
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from aiohttp import web
 
@@ -33,8 +32,7 @@ def _id(prefix: str) -> str:
     return f"{prefix}{_random.getrandbits(96):024x}"
 
 
-@dataclass(frozen=True, slots=True)
-class Reply:
+class Reply(NamedTuple):
     """The answer to one request, computed once for JSON and SSE alike (CHAT-STREAM-8)."""
 
     parts: tuple[str, ...]
@@ -67,7 +65,9 @@ def _reply(
     instructions, question = compose(record.instructions, messages)
     if extra_context:
         instructions = f"{instructions}\n\n{extra_context}" if instructions else extra_context
-    prompt_tokens = estimate_tokens(instructions or "") + sum(estimate_tokens(m["content"]) for m in messages)
+    prompt_tokens = estimate_tokens(instructions or "") + sum(
+        [estimate_tokens(m["content"]) for m in messages]
+    )
     if prompt_tokens > CONTEXT_TOKENS:
         raise InvalidRequestError(
             f"This model's maximum context length is {CONTEXT_TOKENS} tokens; the prompt has about "

@@ -80,6 +80,12 @@ class Exchange:
         return operation_for(self.method, self.url_path)
 
     @property
+    def ours(self) -> bool:
+        """The operation is this project's own shape (``x-ragen-defined``), informational for others."""
+        op = self._op[1]
+        return bool(op and op.get("x-ragen-defined"))
+
+    @property
     def url_path(self) -> str:
         return urlsplit(self.url).path
 

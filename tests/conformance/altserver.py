@@ -67,6 +67,7 @@ FAULTS = {
     "no_rate_limit": "the chat tier never throttles",
     "throttles_early": "the chat tier throttles after half its budget",
     "no_request_id": "no x-request-id header",
+    "no_rate_headers": "JSON responses carry no x-ratelimit-* headers",
     "name_optional": "create without name is accepted",
     "unknown_assistant_answers": "chat with an unknown assistant_id answers anyway",
     "roles_unchecked": "any message role is accepted",
@@ -229,6 +230,9 @@ async def errors_middleware(request: web.Request, handler: Handler) -> web.Strea
         )
     if "no_request_id" not in faults and not response.prepared:
         response.headers["x-request-id"] = f"req_{uuid.uuid4().hex}"
+    if "no_rate_headers" in faults and not response.prepared:
+        for name in [h for h in response.headers if h.lower().startswith("x-ratelimit-")]:
+            del response.headers[name]
     return response
 
 
@@ -267,7 +271,6 @@ async def auth_and_rate_middleware(request: web.Request, handler: Handler) -> we
     tier = _tier(request)
     if tier is None:
         return await handler(request)
-    request[KEY] = authenticate(request)
     options, state, faults = request.app[OPTIONS], request.app[STATE], _faults(request)
     limit, window = options.chat_tier if tier == "chat" else options.assistants_tier
     if "throttles_early" in faults and tier == "chat":
@@ -277,6 +280,13 @@ async def auth_and_rate_middleware(request: web.Request, handler: Handler) -> we
     sent = state.sent.setdefault(client, collections.deque())
     while sent and sent[0] <= now - window:
         sent.popleft()
+    try:
+        request[KEY] = authenticate(request)
+    except APIError as exc:
+        # Rejected before counting, but the client still learns its budget (HDR-RATE-1).
+        reset = math.ceil(sent[0] + window - now) if sent else 0
+        exc.headers.update(_rate_headers(limit, limit - len(sent), reset))
+        raise
     limited = options.rate_limits and not ("no_rate_limit" in faults and tier == "chat")
     if limited and (len(sent) >= limit or ("never_recovers" in faults and client in state.blocked)):
         state.blocked.add(client)
@@ -293,7 +303,13 @@ async def auth_and_rate_middleware(request: web.Request, handler: Handler) -> we
     # A stream's headers leave before the handler returns: give it the count it will have.
     reset = math.ceil(sent[0] + window - now) if sent else math.ceil(window)
     request[RATE_HEADERS] = _rate_headers(limit, limit - len(sent) - 1, reset)
-    response = await handler(request)
+    try:
+        response = await handler(request)
+    except APIError as exc:  # rejected: not counted, but the headers still tell the budget
+        exc.headers.update(
+            _rate_headers(limit, limit - len(sent), math.ceil(sent[0] + window - now) if sent else 0)
+        )
+        raise
     if response.status < 400:
         sent.append(now)
     if not response.prepared:

@@ -54,6 +54,7 @@ CASES: list[tuple[str, tuple[str, ...], str, VerdictKind]] = [
     ("throttles_early", ("ratelimit",), "RATE-CHAT-2", FAIL),
     ("never_recovers", ("ratelimit",), "RATE-RECOVER-1", FAIL),
     ("no_request_id", ("auth",), "HDR-REQID-1", WARN),
+    ("no_rate_headers", ("ratelimit",), "HDR-RATE-1", WARN),
     ("name_optional", ("assistants",), "ASST-CREATE-1", FAIL),
     ("unknown_assistant_answers", ("chat",), "CHAT-REQ-5", FAIL),
     ("roles_unchecked", ("chat",), "CHAT-REQ-3", FAIL),

@@ -53,9 +53,9 @@ class Tier:
         )
 
 
-# spec/openapi.yaml x-requirements RATE-CHAT-1/2, RATE-ASST-1/2.
+# spec/openapi.yaml x-requirements RATE-CHAT-1/2/3, RATE-ASST-1/2.
 TIERS: dict[str, Tier] = {
-    "chat": Tier("chat", 10, 60.0, ("RATE-CHAT-1",), ("RATE-CHAT-2",), ("RATE-CHAT-2",), "MUST"),
+    "chat": Tier("chat", 10, 60.0, ("RATE-CHAT-1",), ("RATE-CHAT-2",), ("RATE-CHAT-3",), "MUST"),
     "assistants": Tier("assistants", 20, 60.0, ("RATE-ASST-1",), ("RATE-ASST-1",), ("RATE-ASST-2",), "MAY"),
 }
 

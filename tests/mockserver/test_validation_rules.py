@@ -41,7 +41,11 @@ def test_CHAT_LEN_3_threshold_is_32000_estimated_tokens(http: httpx2.Client) -> 
 
 @pytest.mark.parametrize(
     ("body", "param"),
-    [({"name": 5}, "name"), ({"temperature": 5}, "temperature"), ({"name": "B", "temperature": -1}, "temperature")],
+    [
+        ({"name": 5}, "name"),
+        ({"temperature": 5}, "temperature"),
+        ({"name": "B", "temperature": -1}, "temperature"),
+    ],
 )
 @pytest.mark.parametrize("method", ["POST", "PATCH"])
 def test_ASST_MODIFY_4_modify_validates_like_create_and_changes_nothing(

@@ -31,12 +31,11 @@ def assistant_round_trip(ctx: Context) -> None:
     """A created assistant returns its name and instructions, and a retrieve returns the same object."""
     name, instructions = f"Conformance {uuid.uuid4().hex[:8]}", "Answer in one sentence."
     ex = ctx.create_assistant({"name": name, "instructions": instructions})
-    if ex.status == 200:
-        ctx.passed("ASST-CREATE-3")
-    elif ex.status == 201:
-        ctx.note("ASST-CREATE-3", "create answers 201 (conformant; OpenAI answers 200)")
+    if ex.status in (200, 201):
+        convention = "the OpenAI convention" if ex.status == 200 else "conformant; OpenAI answers 200"
+        ctx.note("ASST-CREATE-3", f"create answers {ex.status} ({convention})")
     else:
-        ctx.fail("ASST-CREATE-3", f"create answered {ex.status}", ex)
+        ctx.note("ASST-CREATE-3", f"create answered {ex.status}: none of the conformant choices", ex)
     created = ex.json()
     if ex.status not in (200, 201) or not isinstance(created, dict):
         raise Failure("ASST-CREATE-2", f"create got {ex.status} {brief(ex)}", exchange=ex)
@@ -194,6 +193,54 @@ def assistant_modify(ctx: Context) -> None:
     )
     if cleared in (None, ""):
         ctx.note("ASST-MODIFY-3", f"cleared instructions read back as {cleared!r}")
+
+
+@check("ASST-MODIFY-4", "ERR-PARAM-1", group="assistants")
+def assistant_modify_validation(ctx: Context) -> None:
+    """Modify validates like create (non-string name, temperature outside 0–2 get 400) and changes nothing."""
+    created = ctx.created_assistant(
+        "ASST-MODIFY-4", "Conformance modify validation", instructions="Keep these instructions."
+    )
+    path = f"/v1/assistants/{created['id']}"
+    before = _get(ctx, str(created["id"]))
+    if before.status != 200 or not isinstance(before.json(), dict):
+        raise Failure("ASST-MODIFY-4", f"retrieve got {before.status} {brief(before)}", exchange=before)
+    cases: list[tuple[str, dict[str, Any], str]] = [
+        ("POST", {"name": 42}, "name"),
+        ("PATCH", {"name": None}, "name"),
+        ("POST", {"temperature": 5}, "temperature"),
+        ("PATCH", {"temperature": -1}, "temperature"),
+        # A valid field next to an invalid one: the whole request is refused, the name stays.
+        ("POST", {"name": "Renamed by an invalid modify", "temperature": 5}, "temperature"),
+    ]
+    for method, body, param in cases:
+        ctx.check_time()
+        ex = ctx.request(method, path, json_body=body)
+        ctx.expect_error(ex, 400, INVALID, "ASST-MODIFY-4", f"{method} modify with {body}", param=param)
+    after = _get(ctx, str(created["id"]))
+    old, new = before.json(), after.json()
+    if after.status != 200 or not isinstance(new, dict):
+        raise Failure(
+            "ASST-MODIFY-4", f"retrieve after the invalid modifies got {after.status}", exchange=after
+        )
+    changed = {k: (old.get(k), new.get(k)) for k in sorted(set(old) | set(new)) if old.get(k) != new.get(k)}
+    ctx.expect(
+        not changed,
+        "ASST-MODIFY-4",
+        "rejected (or accepted) invalid modifies changed the assistant: "
+        + ", ".join(f"{k} {a!r} -> {b!r}" for k, (a, b) in list(changed.items())[:3]),
+        after,
+    )
+
+
+@check("ASST-LIST-5", "ERR-PARAM-1", group="assistants")
+def assistant_list_rejects_bad_parameters(ctx: Context) -> None:
+    """A list limit outside 1–100 or an order other than asc/desc gets 400 (SHOULD)."""
+    cases = (({"limit": 0}, "limit"), ({"limit": 101}, "limit"), ({"order": "sideways"}, "order"))
+    for params, param in cases:
+        ctx.check_time()
+        ex = ctx.request("GET", "/v1/assistants", params=params)
+        ctx.expect_error(ex, 400, INVALID, "ASST-LIST-5", f"list with {params}", param=param)
 
 
 def _list(ctx: Context, requirement: str, key: Any = ..., **params: Any) -> dict[str, Any]:

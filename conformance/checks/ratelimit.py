@@ -114,6 +114,12 @@ def chat_tier_burst(ctx: Context) -> None:
     _recover(ctx, "chat", extra, send)
 
 
+@check("RATE-CHAT-3", group="ratelimit")
+def chat_tier_per_client_ip(ctx: Context) -> None:
+    """Each client IP has its own chat budget: not observable from one address (ragen-load proves it)."""
+    raise Skip("needs several client addresses: ragen-load proves it")
+
+
 @check("RATE-ASST-1", "RATE-ASST-2", "RATE-RETRY-1", "RATE-RECOVER-1", group="ratelimit")
 def assistants_tier_burst(ctx: Context) -> None:
     """The Assistants tier admits its full budget across endpoints, then 429s, then admits again."""

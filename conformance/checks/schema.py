@@ -87,7 +87,10 @@ SCHEMA_IDS = (
     "CHAT-REQ-1",
     "CHAT-REQ-2",
     "CHAT-REQ-3",
+    "CHAT-REQ-10",
     "ASST-CREATE-1",
+    "ASST-MODIFY-4",
+    "ASST-LIST-5",
     *sorted(set(PRIMARY.values()) | set(RESPONSE_SCHEMA.values())),
 )
 
@@ -115,13 +118,29 @@ def _mandate(operation_id: str, path: list[Any], validator: str) -> tuple[str | 
             return "CHAT-REQ-1", reject
         if head == "messages" and len(path) >= 3 and path[2] == "role":
             return "CHAT-REQ-3", reject
+        # messages/<i> itself (not an object, or without role/content), or its content.
+        if head == "messages" and (len(path) == 2 or (len(path) >= 3 and path[2] == "content")):
+            return "CHAT-REQ-10", reject
+        if head in ("stream", "stream_options"):
+            return "CHAT-REQ-10", reject
         if head in ("temperature", "max_tokens"):
             return "CHAT-REQ-2", reject
     if operation_id == "createAssistant" and (
         (head is None and validator == "required") or head in ("name", "temperature")
     ):
         return "ASST-CREATE-1", reject
+    if operation_id in ("modifyAssistant", "patchAssistant") and head in ("name", "temperature"):
+        return "ASST-MODIFY-4", reject
     return None, reject
+
+
+def _query_mandate(operation_id: str, name: str, validator: str) -> str | None:
+    """ASST-LIST-5 (SHOULD): a list limit outside 1–100 or an order other than asc/desc gets 400."""
+    if operation_id != "listAssistants":
+        return None
+    if (name == "limit" and validator in ("minimum", "maximum")) or name == "order":
+        return "ASST-LIST-5"
+    return None
 
 
 @functools.cache
@@ -163,8 +182,11 @@ def request_violations(
         schema = schemas.get("query", {}).get(name)
         if schema is None:
             continue
+        # A bad cursor next to a bad limit may be answered first (ASST-LIST-4 allows 404).
+        statuses = frozenset({400, 404}) if {"after", "before"} & set(query or {}) else frozenset({400})
         for error in validator_for(schema).iter_errors(_coerce_query(value, schema)):
-            out.append(RequestViolation(name, error.message[:160], None))
+            rid = _query_mandate(operation_id, name, str(error.validator))
+            out.append(RequestViolation(name, error.message[:160], rid, statuses, str(error.validator)))
     return out
 
 
@@ -254,12 +276,16 @@ def _tolerated(
     return None
 
 
-def _map_failure(operation_id: str, exchange: Exchange, failure: Any) -> str:
+def _map_failure(operation_id: str, exchange: Exchange, failure: Any) -> str | None:
+    """The requirement a schemathesis failure breaks; None when no requirement is broken by it."""
     if isinstance(failure, ServerError):
         return "ERR-5XX-1"
     is_error = exchange.status >= 400
     if isinstance(failure, UndefinedStatusCode):
-        return "ERR-TYPE-1" if is_error else PRIMARY.get(operation_id, "ERR-TYPE-1")
+        # An error status the operation does not list (405, 409, 422, ...) breaks no rule by itself
+        # (ERR-TYPE-1 covers only the documented statuses): whether the request deserved a 2xx or a
+        # 400 is judged below, against the requirement the request's content falls under.
+        return None if is_error else PRIMARY.get(operation_id, "ERR-TYPE-1")
     if isinstance(failure, MissingHeaders | JsonSchemaError) and "header" in str(failure.title).lower():
         if exchange.status == 429:
             return "RATE-RETRY-1"
@@ -281,6 +307,12 @@ def _attribute_to(ctx: Context, requirement: str) -> Iterator[None]:
         yield
     finally:
         ctx.redirect = None
+
+
+def _bucket(violation: RequestViolation) -> str:
+    """The requirement and the field (array indexes dropped) a mandated rejection is about."""
+    field = "/".join(p for p in violation.where.split("/") if not p.isdigit())
+    return f"{violation.requirement}:{field}"
 
 
 class SchemaRun:
@@ -358,6 +390,8 @@ class SchemaRun:
         except FailureGroup as group:
             for failure in group.exceptions:
                 rid = _map_failure(op_id, exchange, failure)
+                if rid is None:
+                    continue
                 ctx.fail(
                     rid, f"schemathesis: {failure.title}: {str(failure.message).strip()[:240]}", exchange
                 )
@@ -444,8 +478,9 @@ class SchemaRun:
             if c.method.upper() == operation.method.upper()
         ]
 
-        # Mandated rejections first, round-robin over the fields they break (so a small budget
-        # still reaches every bound), then valid cases, then the other invalid ones.
+        # Mandated rejections first, round-robin over the (requirement, field) pairs they break (so
+        # a small budget still reaches every bound and every nested field), then valid cases, then
+        # the other invalid ones.
         buckets: dict[tuple[int, str], list[Any]] = {}  # values: (is a type error, case), then cases
         for case in cases:
             violations = request_violations(
@@ -456,7 +491,7 @@ class SchemaRun:
                 has_body=case.body is not NOT_SET,
             )
             mandated = [v for v in violations if v.requirement]
-            key = (0, mandated[0].where.split("/")[0]) if mandated else (1, "") if not violations else (2, "")
+            key = (0, _bucket(mandated[0])) if mandated else (1, "") if not violations else (2, "")
             buckets.setdefault(key, []).append((mandated[0].kind == "type" if mandated else False, case))
         # Bounds and missing fields before wrong types: a server that checks types but not ranges is
         # the common bug.

@@ -7,7 +7,8 @@ OpenAI does), a conversation without a user message is rejected, only the ``asst
 accepted, the context is small (8000 tokens), bodies over 256 KiB get 400 (not 413), an unknown
 list cursor gets 404, authentication runs before the rate limit and only successful requests
 count against the budget, error codes and messages are its own, the first stream chunk carries
-``content: ""`` next to the role, and there is no native ``/v1/chat`` endpoint.
+``content: ""`` next to the role, a 405 has its own error type (ERR-TYPE-1 covers only the
+documented statuses), and there is no native ``/v1/chat`` endpoint.
 
 ``faults`` switches on deliberate violations (see ``FAULTS``) so tests can prove the gate catches
 each one and names the right requirement.
@@ -80,6 +81,12 @@ FAULTS = {
     "stream_as_json": "stream: true is answered with JSON",
     "never_recovers": "a throttled client stays throttled",
     "no_logprobs": "choices omit logprobs and refusal",
+    "content_unchecked": "a message content of any type is accepted (and stringified)",
+    "stream_type_unchecked": 'a non-boolean stream ("yes") is accepted and answered as JSON',
+    "modify_unvalidated": "modify accepts (and applies) a temperature outside 0-2",
+    "list_limit_unchecked": "a list limit outside 1-100 is clamped instead of rejected",
+    "context_code_wrong": "a prompt over the context gets 400 with code 'prompt_too_long'",
+    "validation_422": "out-of-range values get 422 (type 'validation_error') instead of 400",
 }
 
 KB = [
@@ -191,12 +198,14 @@ def _tier(request: web.Request) -> str | None:
 
 
 def _error_response(exc: APIError, faults: frozenset[str]) -> web.Response:
-    kind = exc.kind
-    if "wrong_error_type" in faults and exc.status == 404:
+    kind, status = exc.kind, exc.status
+    if "wrong_error_type" in faults and status == 404:
         kind = "invalid_request_error"
+    if "validation_422" in faults and status == 400 and exc.code == "out_of_range":
+        kind, status = "validation_error", 422
     error = {"message": exc.message, "type": kind, "param": exc.param, "code": exc.code}
     body = error if "flat_error_envelope" in faults else {"error": error}
-    return web.json_response(body, status=exc.status, headers=exc.headers)
+    return web.json_response(body, status=status, headers=exc.headers)
 
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
@@ -221,7 +230,7 @@ async def errors_middleware(request: web.Request, handler: Handler) -> web.Strea
             {
                 "error": {
                     "message": "Method not allowed.",
-                    "type": "invalid_request_error",
+                    "type": "method_not_allowed",
                     "param": None,
                     "code": "method_not_allowed",
                 }
@@ -390,6 +399,8 @@ async def chat_completions(request: web.Request) -> web.StreamResponse:
     if not isinstance(messages, list) or not 1 <= len(messages) <= max_messages:
         raise bad_request("messages must be a list of 1 to 100 messages.", param="messages")
     for message in messages:
+        if "content_unchecked" in faults and isinstance(message, dict) and "content" in message:
+            message["content"] = json.dumps(message["content"])
         if not isinstance(message, dict) or not isinstance(message.get("content"), str):
             raise bad_request("Each message needs a string content.", param="messages")
         if message.get("role") not in ("user", "assistant", "system") and "roles_unchecked" not in faults:
@@ -400,7 +411,11 @@ async def chat_completions(request: web.Request) -> web.StreamResponse:
     _number(body, "temperature", 0, 2, checked=checked)
     max_tokens = _number(body, "max_tokens", 1, 32000, integer=True, checked=checked)
     _optional_str(body, "model")
-    if body.get("stream") is not None and not isinstance(body["stream"], bool):
+    if (
+        body.get("stream") is not None
+        and not isinstance(body["stream"], bool)
+        and "stream_type_unchecked" not in faults
+    ):
         raise bad_request("stream must be a boolean.", param="stream")
     stream = body.get("stream") is True
     options = body.get("stream_options")
@@ -421,7 +436,8 @@ async def chat_completions(request: web.Request) -> web.StreamResponse:
     prompt_chars = sum(len(m["content"]) for m in messages)
     prompt_tokens = math.ceil(prompt_chars / 4)
     if prompt_tokens > CONTEXT_TOKENS:
-        raise bad_request("The conversation is longer than the context.", code="context_length_exceeded")
+        code = "prompt_too_long" if "context_code_wrong" in faults else "context_length_exceeded"
+        raise bad_request("The conversation is longer than the context.", code=code)
     words = _answer(users[-1]).split(" ")
     finish = "stop"
     if max_tokens is not None and max_tokens < len(words) and "accepts_out_of_range" not in faults:
@@ -537,6 +553,7 @@ ASSISTANT_FIELDS = {
 
 
 def _validate_assistant(body: dict[str, Any], *, create: bool, faults: frozenset[str]) -> None:
+    unchecked_modify = not create and "modify_unvalidated" in faults
     _unknown(body, ASSISTANT_FIELDS)
     if create and "name" not in body and "name_optional" not in faults:
         raise bad_request("name is required.", param="name", code="missing_parameter")
@@ -548,7 +565,7 @@ def _validate_assistant(body: dict[str, Any], *, create: bool, faults: frozenset
         raise bad_request("name must be a string.", param="name")
     for name in ("instructions", "model", "description"):
         _optional_str(body, name)
-    _number(body, "temperature", 0, 2)
+    _number(body, "temperature", 0, 2, checked=not unchecked_modify)
     _number(body, "top_p", -math.inf, math.inf)
     for name, kind in (("metadata", dict), ("tool_resources", dict), ("tools", list)):
         if body.get(name) is not None and not isinstance(body[name], kind):
@@ -606,6 +623,8 @@ async def modify_assistant(request: web.Request) -> web.Response:
         obj["instructions"] = body["instructions"]
     if "metadata" in body:
         obj["_metadata"] = body["metadata"] or {}
+    if "modify_unvalidated" in faults and body.get("temperature") is not None:
+        obj["temperature"] = body["temperature"]
     return web.json_response(_shown(obj, faults))
 
 
@@ -627,6 +646,8 @@ async def list_assistants(request: web.Request) -> web.Response:
         limit = int(query.get("limit", "20"))
     except ValueError:
         raise bad_request("limit must be an integer.", param="limit") from None
+    if "list_limit_unchecked" in faults:
+        limit = min(100, max(1, limit))
     if not 1 <= limit <= 100:
         raise bad_request("limit must be between 1 and 100.", param="limit", code="out_of_range")
     order = query.get("order", "desc")

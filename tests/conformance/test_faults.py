@@ -66,16 +66,34 @@ CASES: list[tuple[str, tuple[str, ...], str, VerdictKind]] = [
     ("created_in_ms", ("chat",), "CHAT-RESP-2", WARN),
     ("stream_as_json", ("streaming",), "CHAT-STREAM-1", FAIL),
     ("no_logprobs", ("chat",), "CHAT-RESP-3", WARN),
+    ("content_unchecked", ("chat",), "CHAT-REQ-10", FAIL),
+    ("stream_type_unchecked", ("chat",), "CHAT-REQ-10", FAIL),
+    ("modify_unvalidated", ("assistants",), "ASST-MODIFY-4", FAIL),
+    ("list_limit_unchecked", ("assistants",), "ASST-LIST-5", WARN),
+    ("context_code_wrong", ("chat",), "CHAT-LEN-2", FAIL),
+    ("validation_422", ("chat",), "CHAT-REQ-2", FAIL),
     # The schema-driven (schemathesis) phase and the SDK catch faults on their own too.
     ("accepts_out_of_range", ("schema",), "CHAT-REQ-2", FAIL),
     ("name_optional", ("schema",), "ASST-CREATE-1", FAIL),
     ("flat_error_envelope", ("schema",), "ERR-ENV-1", FAIL),
     ("wrong_object_name", ("schema",), "CHAT-RESP-1", FAIL),
     ("wrong_delete_object", ("schema",), "ASST-DEL-1", FAIL),
+    ("content_unchecked", ("schema",), "CHAT-REQ-10", FAIL),
+    ("modify_unvalidated", ("schema",), "ASST-MODIFY-4", FAIL),
+    ("list_limit_unchecked", ("schema",), "ASST-LIST-5", WARN),
     ("wrong_object_name", ("sdk",), "CHAT-RESP-1", FAIL),
     ("wrong_error_type", ("sdk",), "ERR-TYPE-1", FAIL),
     ("deactivated_allowed", ("sdk",), "AUTH-4", FAIL),
 ]
+
+# Requirements a fault must NOT be blamed on: an undocumented status (the alt server's 405 with
+# its own type, a 422) needs only the envelope (ERR-TYPE-1 covers the documented statuses).
+INNOCENT = {
+    "no_patch": ("ERR-TYPE-1", "ERR-ENV-1"),
+    "validation_422": ("ERR-TYPE-1", "ERR-ENV-1"),
+}
+# The status the blamed finding must show (the fault was observed, not guessed).
+OBSERVED_STATUS = {"no_patch": 405, "validation_422": 422, "context_code_wrong": 400}
 
 
 def test_cases_cover_every_fault_of_the_alt_server() -> None:
@@ -105,6 +123,10 @@ def test_fault_is_caught_and_attributed(
     assert not report.harness_errors
     failing = [f for f in verdict.findings if f.kind.value == "fail"]
     assert failing and failing[0].message
+    for innocent in INNOCENT.get(fault, ()):
+        assert report.verdict(innocent).verdict not in (FAIL, WARN), report.verdict(innocent).reason
+    if fault in OBSERVED_STATUS and groups != ("sdk",):
+        assert any((f.exchange or {}).get("status") == OBSERVED_STATUS[fault] for f in failing), failing
     if expected is FAIL:
         assert report.exit_code == 1
         assert any(f.reproduction and f.reproduction.startswith("curl ") for f in failing) or groups == (

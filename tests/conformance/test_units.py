@@ -210,7 +210,11 @@ def test_error_type_check_follows_the_status() -> None:
     )
     assert _run_response_check(error_type_follows_status, exchange(404, body)) == [("ERR-TYPE-1", Kind.FAIL)]
     assert _run_response_check(error_type_follows_status, exchange(400, body)) == []
-    assert _run_response_check(error_type_follows_status, exchange(422, body)) == [("ERR-TYPE-1", Kind.FAIL)]
+    # Undocumented statuses need only the envelope, whatever their type.
+    other = json.dumps({"error": {"message": "m", "type": "method_not_allowed", "code": None, "param": None}})
+    for status in (405, 409, 413, 422):
+        assert _run_response_check(error_type_follows_status, exchange(status, other)) == []
+    assert _run_response_check(error_type_follows_status, exchange(403, other)) == [("ERR-TYPE-1", Kind.FAIL)]
 
 
 def test_request_violations_name_the_mandating_requirement() -> None:
@@ -225,7 +229,25 @@ def test_request_violations_name_the_mandating_requirement() -> None:
     ]
     assert rids("createChatCompletion", {"messages": base["messages"]}) == ["CHAT-REQ-1"]
     assert rids("createChatCompletion", [base]) == ["ERR-BODY-1"]
-    assert rids("createChatCompletion", {**base, "stream": "yes"}) == [None]  # invalid but not mandated
+    assert rids("createChatCompletion", {**base, "stream": "yes"}) == ["CHAT-REQ-10"]
+    assert rids("createChatCompletion", {**base, "stream": True, "stream_options": "yes"}) == ["CHAT-REQ-10"]
+    assert rids("createChatCompletion", {**base, "messages": ["hi"]}) == ["CHAT-REQ-10"]
+    assert rids("createChatCompletion", {**base, "messages": [{"role": "user", "content": 4}]}) == [
+        "CHAT-REQ-10"
+    ]
+    assert rids("createChatCompletion", {**base, "messages": [{"content": "x"}]}) == ["CHAT-REQ-10"]
+    assert rids("createChatCompletion", {**base, "model": 5}) == [None]  # invalid but not mandated
+    assert rids("modifyAssistant", {"temperature": 5}) == ["ASST-MODIFY-4"]
+    assert rids("patchAssistant", {"name": None}) == ["ASST-MODIFY-4"]
+    assert rids("patchAssistant", {"metadata": 5}) == [None]
+
+    def query_rids(query: dict[str, Any]) -> list[str | None]:
+        return [v.requirement for v in request_violations("listAssistants", None, query)]
+
+    assert query_rids({"limit": "0"}) == ["ASST-LIST-5"]
+    assert query_rids({"limit": 1000, "order": "up"}) == ["ASST-LIST-5", "ASST-LIST-5"]
+    assert query_rids({"limit": "many"}) == [None]  # not a number: invalid, not mandated
+    assert query_rids({"limit": 100, "order": "asc"}) == []
     assert rids("createAssistant", {"name": 5}) == ["ASST-CREATE-1"]
     assert rids("createAssistant", {"name": "x", "metadata": 5}) == [None]
 

@@ -102,6 +102,35 @@ def _save_thread(
     )
 
 
+_REST_MEMO: dict[tuple[str, Reply], bytes] = {}
+
+
+def _completion_rest(model: str, reply: Reply) -> bytes:
+    """A chat.completion's JSON after ``created`` (model, choices, usage): the same for the same
+    reply, so rendered once; only the id and the time differ per request."""
+    key = (model, reply)
+    rest = _REST_MEMO.get(key)
+    if rest is None:
+        if len(_REST_MEMO) >= 1024:
+            _REST_MEMO.clear()
+        rest = _REST_MEMO[key] = jsonio.dumps(
+            {
+                "model": model,
+                "system_fingerprint": None,
+                "choices": [
+                    {
+                        "index": 0,
+                        "message": {"role": "assistant", "content": reply.content, "refusal": None},
+                        "finish_reason": reply.finish_reason,
+                        "logprobs": None,
+                    }
+                ],
+                "usage": reply.usage,
+            }
+        )[1:]  # without its "{": it continues the object opened with the id
+    return rest
+
+
 def _json(payload: dict[str, Any]) -> web.Response:
     return web.Response(body=jsonio.dumps(payload), content_type="application/json")
 
@@ -117,24 +146,12 @@ async def create_chat_completion(request: web.Request, call: Call) -> web.Stream
     completion_id = _id("chatcmpl-")
     created = int(time.time())
     if not body.get("stream"):
-        return _json(
-            {
-                "id": completion_id,
-                "object": "chat.completion",
-                "created": created,
-                "model": model,
-                "system_fingerprint": None,
-                "choices": [
-                    {
-                        "index": 0,
-                        "message": {"role": "assistant", "content": reply.content, "refusal": None},
-                        "finish_reason": reply.finish_reason,
-                        "logprobs": None,
-                    }
-                ],
-                "usage": reply.usage,
-            }
+        body_bytes = b'{"id":"%s","object":"chat.completion","created":%d,%s' % (
+            completion_id.encode(),
+            created,
+            _completion_rest(model, reply),
         )
+        return web.Response(body=body_bytes, content_type="application/json")
     options = body.get("stream_options") or {}
     include_usage = bool(options.get("include_usage"))
     return await _stream_completion(request, state, reply, completion_id, created, model, include_usage)

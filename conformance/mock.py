@@ -15,7 +15,7 @@ from conformance.config import RunConfig, Target, Tier
 __all__ = ["RATELIMIT_TIERS", "mock_config", "proxy_mock_config"]
 
 # Short windows so the burst checks take seconds, not minutes.
-RATELIMIT_TIERS = {"chat": Tier(10, 3.0), "assistants": Tier(20, 3.0)}
+RATELIMIT_TIERS = {"chat": Tier(10, 2.0), "assistants": Tier(20, 2.0)}
 
 
 @contextmanager

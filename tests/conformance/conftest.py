@@ -13,7 +13,7 @@ from mockserver.background import BackgroundServer
 from tests.conformance import altserver
 
 # Short windows and different budgets from the mock's, passed to the gate as the expected tiers.
-ALT_RL_TIERS = {"chat": Tier(4, 2.0), "assistants": Tier(6, 2.0)}
+ALT_RL_TIERS = {"chat": Tier(4, 1.0), "assistants": Tier(6, 1.0)}
 
 
 def alt_target(url: str, **changes: object) -> Target:

@@ -1,7 +1,7 @@
 """Benchmark: a full conformance run against the bundled mock, as `ragen-conformance --against-mock` does.
 
 Prints wall time and requests made, for the whole run and per check group. The bulk runs against
-a mock with rate limits off; the rate-limit group runs against a second mock with 3-second windows
+a mock with rate limits off; the rate-limit group runs against a second mock with 2-second windows
 (its time is mostly deliberate waiting for fresh windows).
 
     .venv/bin/python bench/bench_conformance.py [--max-examples N] [--repeat R]

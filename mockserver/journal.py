@@ -1,8 +1,10 @@
 """The request journal: a bounded ring of completed exchanges, searchable and streamable.
 
-The middleware gives every request its ``x-request-id`` and keeps references only (headers,
-body bytes, stream pieces); entries are turned into JSON when someone asks, so recording costs
-the hot path almost nothing. Inspection (``/__mock/``) and ``/healthz`` are not journaled.
+``Journal.begin`` / ``Journal.end`` (run by ``mockserver.pipeline``, or ``journal_middleware``)
+give every request its ``x-request-id`` and keep references only (headers, body bytes, stream
+pieces); entries are turned into JSON when someone asks, and into access-log lines in batches
+(``mockserver.accesslog``), so recording costs the hot path little. Inspection (``/__mock/``)
+and ``/healthz`` are not journaled.
 """
 
 from __future__ import annotations

@@ -1,9 +1,10 @@
 """Benchmark the mock against a bare aiohttp handler, in one run.
 
-1. Non-streaming ``POST /v1/chat/completions`` requests/s of the mock (rate limits off, request
-   validation on) and of a bare aiohttp handler returning a fixed body of the same size, each
-   served by its own process; load from ``wrk`` when installed (``--tool wrk``), otherwise from an
-   aiohttp client with bounded concurrency. Prints both figures and the ratio (target >= 0.6).
+1. Non-streaming ``POST /v1/chat/completions`` requests/s of the mock (as ``ragen-mock`` serves by
+   default: request validation on, access log on; only the rate limits off) and of a bare aiohttp
+   handler returning a fixed body of the same size, each served by its own process; load from
+   ``wrk`` when installed (``--tool wrk``), otherwise from an aiohttp client with bounded
+   concurrency. Prints both figures and the ratio (target >= 0.6).
 2. ``--streams`` concurrent slow SSE streams (``--chunks`` chunks, ``--chunk-delay-ms`` apart) on
    one mock process: wall time, streams completed, errors.
 
@@ -77,8 +78,10 @@ def _free_port() -> int:
 
 @contextlib.contextmanager
 def server(argv: list[str], port: int) -> Iterator[tuple[str, int]]:
+    # stderr (the mock's access log) goes to a file: a pipe nobody reads would stall the server.
+    log = tempfile.TemporaryFile("w+")  # noqa: SIM115 - closed in the finally below
     process = subprocess.Popen(
-        argv, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, preexec_fn=_raise_fd_limit, text=True
+        argv, stdout=subprocess.DEVNULL, stderr=log, preexec_fn=_raise_fd_limit, text=True
     )
     url = f"http://127.0.0.1:{port}"
     try:
@@ -89,9 +92,8 @@ def server(argv: list[str], port: int) -> Iterator[tuple[str, int]]:
                     break
             except OSError:
                 if process.poll() is not None or time.monotonic() > deadline:
-                    raise RuntimeError(
-                        f"server did not start: {process.stderr.read() if process.stderr else ''}"
-                    ) from None
+                    log.seek(0)
+                    raise RuntimeError(f"server did not start: {log.read()[-2000:]}") from None
                 time.sleep(0.1)
         yield url, process.pid
     finally:
@@ -101,21 +103,13 @@ def server(argv: list[str], port: int) -> Iterator[tuple[str, int]]:
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait()
+        log.close()
 
 
 def mock_argv(port: int, *extra: str) -> list[str]:
-    return [
-        sys.executable,
-        "-m",
-        "mockserver",
-        "--port",
-        str(port),
-        "--no-rate-limits",
-        "--quiet",
-        "--log-level",
-        "WARNING",
-        *extra,
-    ]
+    """``ragen-mock`` as a developer starts it (access log on, request validation on), except for
+    the rate limits, which would answer 429 to a benchmark; ``--quiet`` only drops the banner."""
+    return [sys.executable, "-m", "mockserver", "--port", str(port), "--no-rate-limits", "--quiet", *extra]
 
 
 # --- load ---------------------------------------------------------------------------------------------
@@ -281,6 +275,7 @@ def main(argv: list[str] | None = None) -> int:
     mock, bare = (_median(rounds[name]) for name in ("mock", "bare"))
     ratio = mock["rps"] / bare["rps"] if bare["rps"] else 0.0
     cpu_ratio = mock["per_cpu_s"] / bare["per_cpu_s"] if bare["per_cpu_s"] else 0.0
+    print("  mock: ragen-mock defaults (request validation on, access log on at INFO), rate limits off")
     for name, figures in (("mock (validation on, limits off)", mock), ("bare aiohttp handler", bare)):
         print(
             f"  {name:34} {figures['rps']:7.0f} req/s  {figures['per_cpu_s']:7.0f} req/CPU-s  "

@@ -136,7 +136,7 @@ class ServerError(ApiError):
         return self._status
 
 
-def _translate(exc: web.HTTPException, request: web.BaseRequest) -> ApiError:
+def _translate(exc: web.HTTPException, request: web.Request) -> ApiError:
     """aiohttp's own HTTP exceptions (routing, body size) as spec errors."""
     if isinstance(exc, web.HTTPNotFound):
         return NotFoundError(f"Unknown route {request.method} {request.path}.", code="unknown_route")
@@ -156,7 +156,7 @@ def _translate(exc: web.HTTPException, request: web.BaseRequest) -> ApiError:
     return error
 
 
-def error_response(request: web.BaseRequest, exc: Exception) -> web.Response:
+def error_response(request: web.Request, exc: Exception) -> web.Response:
     """The envelope for an exception that escaped a handler; an HTTPException below 400 (a
     redirect) is not an error and is raised again."""
     if isinstance(exc, ApiError):

@@ -217,6 +217,10 @@ def chat_long_prompt(ctx: Context) -> None:
         ctx.note("CHAT-LEN-3", "answers a ~42k-token prompt: its context is larger (any threshold conforms)")
     elif ex.status == 413:
         ctx.note("CHAT-LEN-3", "rejects the ~168 KB body by its size (413) before judging its length")
+    elif ex.status == 400 and error.get("code") != "context_length_exceeded" and _size_rejected(ctx, ex):
+        ctx.note(
+            "CHAT-LEN-3", f"rejects the ~168 KB body by its size (400 {error.get('code')!r}, ERR-SIZE-1)"
+        )
     elif ex.status == 400:
         ctx.note("CHAT-LEN-3", f"rejects a ~42k-token prompt ({error.get('code')!r})")
         ctx.expect(
@@ -234,6 +238,16 @@ def chat_long_prompt(ctx: Context) -> None:
             "context_length_exceeded (or is answered)",
             ex,
         )
+
+
+def _size_rejected(ctx: Context, rejected: Exchange) -> bool:
+    """Whether a 400 was for the body's size (ERR-SIZE-1 allows 400), not the prompt's length: a body
+    as large, with a short prompt and the bulk in ``model`` (accepted and ignored, CHAT-REQ-4), gets
+    the same answer."""
+    ctx.check_time()
+    control = ctx.chat(ctx.chat_body(model=_LONG_PROMPT))
+    same = (control.error or {}).get("code") == (rejected.error or {}).get("code")
+    return control.status == 400 and same
 
 
 @check("CHAT-REQ-6", "CHAT-REQ-7", "CHAT-REQ-8", "CHAT-REQ-9", group="chat", needs=("assistant_id",))

@@ -139,6 +139,7 @@ class Options:
     rate_limits: bool = False
     chat_tier: tuple[int, float] = (10, 60.0)
     assistants_tier: tuple[int, float] = (20, 60.0)
+    max_body: int = MAX_BODY
 
 
 @dataclass
@@ -338,8 +339,9 @@ def _rate_headers(limit: int, remaining: int, reset: int) -> dict[str, str]:
 async def read_json(request: web.Request) -> dict[str, Any]:
     faults = _faults(request)
     raw = await request.read()
-    if len(raw) > MAX_BODY:
-        raise bad_request(f"Bodies are limited to {MAX_BODY} bytes.", code="body_too_large")
+    limit = request.app[OPTIONS].max_body
+    if len(raw) > limit:
+        raise bad_request(f"Bodies are limited to {limit} bytes.", code="body_too_large")
     if request.content_type != "application/json" and "text_plain_accepted" not in faults:
         raise bad_request("Send the body as application/json.", code="unsupported_content_type")
     try:

@@ -49,6 +49,7 @@ class AltServers:
         *,
         rate_limited: bool = False,
         tiers: dict[str, Tier] | None = None,
+        max_body: int = altserver.MAX_BODY,
     ) -> BackgroundServer:
         tiers = tiers or ALT_RL_TIERS
         options = altserver.Options(
@@ -56,6 +57,7 @@ class AltServers:
             rate_limits=rate_limited,
             chat_tier=(tiers["chat"].limit, tiers["chat"].window),
             assistants_tier=(tiers["assistants"].limit, tiers["assistants"].window),
+            max_body=max_body,
         )
         server = BackgroundServer(lambda: altserver.create_app(options)).start()
         self._servers.append(server)

@@ -184,3 +184,13 @@ def test_time_limit_skips_the_rest_with_a_reason(alt_servers: AltServers) -> Non
     assert report.duration < 15
     skipped = [c for c in report.checks if c.status == "skipped"]
     assert skipped and all("time limit" in c.message for c in skipped)
+
+
+def test_a_long_prompt_rejected_by_body_size_is_no_length_failure(alt_servers: AltServers) -> None:
+    # A 100 KiB body limit answered with 400 (ERR-SIZE-1 allows it) rejects the long-prompt probe
+    # for its size: the gate tells that from a length rejection with the wrong code (CHAT-LEN-2).
+    small = alt_servers.start(max_body=100 * 1024)
+    report = run(RunConfig(target=alt_target(small.url), groups=("chat",), seed=1))
+    assert problems(report) == []
+    assert report.verdict("CHAT-LEN-2").verdict is VerdictKind.PASS
+    assert "by its size (400 'body_too_large'" in reasons(report)["CHAT-LEN-3"]

@@ -1,6 +1,6 @@
 // ragen-mock dashboard. Plain browser JavaScript, no build step, no dependencies.
 // It only talks to the mock's inspection API under /__mock/ (see ARCHITECTURE.md) and renders
-// everything with textContent, never innerHTML: journal bodies are whatever a client sent.
+// everything as text nodes, never as markup: journal bodies are whatever a client sent.
 "use strict";
 
 const API = "/__mock";

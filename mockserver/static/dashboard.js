@@ -110,6 +110,12 @@ function headersTable(headers) {
   return rows.length ? el("table", { class: "kv" }, el("tbody", {}, rows)) : el("p", { class: "muted", text: "(no headers)" });
 }
 
+// Headers fold away: the SDK sends a dozen, and the body is what one usually looks for.
+function headersBlock(headers) {
+  const count = Array.isArray(headers) ? headers.length : Object.keys(headers || {}).length;
+  return el("details", { class: "headers" }, el("summary", { text: `Headers (${count})` }), headersTable(headers));
+}
+
 function bodyBlock(body) {
   const text = pretty(body);
   return text === null ? el("p", { class: "muted", text: "(no body)" }) : el("pre", { class: "json", text });
@@ -247,13 +253,13 @@ function detailRow(entry) {
       el("div", { class: "pane request" },
         el("h4", { text: "Request" }),
         el("p", { class: "mono", text: `${entry.method || ""} ${fullPath(entry)}` }),
-        el("h5", { text: "Headers" }), headersTable(request.headers),
-        el("h5", { text: "Body" }), bodyBlock(request.body)),
+        el("h5", { text: "Body" }), bodyBlock(request.body),
+        headersBlock(request.headers)),
       el("div", { class: "pane response" },
         el("h4", {}, "Response ", el("span", { class: `status ${statusClass(entry.status)}`, text: entry.status ?? "–" }),
           typeof entry.duration_ms === "number" ? el("span", { class: "muted", text: `  ${entry.duration_ms.toFixed(1)} ms` }) : null),
-        el("h5", { text: "Headers" }), headersTable(response.headers),
         isStream(entry) ? streamBlock(response.stream) : [el("h5", { text: "Body" }), bodyBlock(response.body)],
+        headersBlock(response.headers),
         el("p", {}, el("a", { href: `${API}/journal/${encodeURIComponent(entry.id)}`, target: "_blank", rel: "noopener", text: "raw JSON" }))),
     )));
 }

@@ -193,8 +193,8 @@ def test_assistants_of_each_org_live(page: Page, mock: BackgroundServer) -> None
     expect(page.locator(f'table.assistants[data-org="{demo.OTHER_ORG}"]')).not_to_contain_text("Made by")
 
 
-def test_screenshot_for_the_readme(page: Page, mock: BackgroundServer) -> None:
-    """Not a check of its own: a representative view, saved as a test-run artefact."""
+def test_screenshot_for_the_readme(page: Page, mock: BackgroundServer, control: httpx2.Client) -> None:
+    """A representative view, saved as a test-run artefact (docs/dashboard.png is one of these)."""
     ask(sdk(mock), "What is our refund policy?")
     ask(sdk(mock, demo.DEBUG_KEY), "Summarize our onboarding process")
     with pytest.raises(openai.NotFoundError):
@@ -203,8 +203,13 @@ def test_screenshot_for_the_readme(page: Page, mock: BackgroundServer) -> None:
     request_id = stream.response.headers["x-request-id"]
     for _ in stream:
         pass
+    sdk(mock, demo.SALES_KEY).beta.assistants.list()
+    control.post("/faults", json={"kind": "cut_stream", "after_chunks": 3}).raise_for_status()
+    expect(page.locator("#journal-rows tr.entry")).to_have_count(5)
+    expect(page.locator("#count-faults")).to_have_text("1")
     _row(page, request_id).click()
     expect(page.locator("tr.detail .assembled")).to_be_visible()
+    page.wait_for_timeout(1700)  # the highlight of fresh rows fades
     path = screenshot(page, "dashboard.png")
     assert path.stat().st_size > 10_000
-    assert re.search(r"\d+ of \d+ shown", page.locator("#journal-shown").inner_text())
+    assert re.search(r"5 of 5 shown", page.locator("#journal-shown").inner_text())

@@ -288,7 +288,7 @@ def main(argv: list[str] | None = None) -> int:
             + ", ".join(f"{r['rps']:.0f} ({r['per_cpu_s']:.0f}/CPU-s)" for r in rounds[name])
         )
     print(f"  ratio mock/bare: {ratio:.2f} by req/s, {cpu_ratio:.2f} by req per server CPU-second")
-    print("  (target >= 0.6; medians of the rounds)")
+    print("  (target >= 0.6 on both; medians of the rounds)")
 
     port = _free_port()
     with server(mock_argv(port, "--stream-delay-ms", str(args.chunk_delay_ms)), port) as (url, _):
@@ -299,7 +299,8 @@ def main(argv: list[str] | None = None) -> int:
         f"(>= {floor:.1f} s each): {result['seconds']:.2f} s wall, {result['completed']:.0f} complete, "
         f"{result['errors']:.0f} errors"
     )
-    ok = max(ratio, cpu_ratio) >= 0.6 and result["errors"] == 0 and mock["errors"] == 0
+    # Both ratios: req/s alone passes whenever the bare server is starved by other load.
+    ok = min(ratio, cpu_ratio) >= 0.6 and result["errors"] == 0 and mock["errors"] == 0
     print("PASS" if ok else "BELOW TARGET")
     return 0 if ok else 1
 

@@ -429,8 +429,10 @@ async function loadThreads() {
   const data = await api("GET", `/threads${assistant ? `?assistant_id=${encodeURIComponent(assistant)}` : ""}`);
   const threads = (data && data.data) || [];
   if (!assistant) $("#count-threads").textContent = threads.length;
-  threads.sort((a, b) => (toDate(b.created_at) || 0) - (toDate(a.created_at) || 0));
-  $("#threads").replaceChildren(...threads.map(threadCard));
+  // Newest first; created_at has one-second resolution, so ties keep the mock's (oldest-first) order reversed.
+  const order = threads.map((thread, index) => ({ thread, index, at: +(toDate(thread.created_at) || 0) }));
+  order.sort((a, b) => b.at - a.at || b.index - a.index);
+  $("#threads").replaceChildren(...order.map((item) => threadCard(item.thread)));
   $("#threads-empty").hidden = threads.length > 0;
 }
 

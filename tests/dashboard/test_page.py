@@ -98,6 +98,21 @@ def test_journal_filters_by_path_status_and_key(page: Page, mock: BackgroundServ
     expect(page.locator("#journal-shown")).to_have_text("1 of 3 shown")
 
 
+def test_journal_pause_then_clear(page: Page, mock: BackgroundServer, control: httpx2.Client) -> None:
+    page.check("#f-pause")
+    ask(sdk(mock), "refund?")
+    expect(page.locator("#live")).to_have_text("paused (1 new)")
+    expect(page.locator("#journal-rows tr.entry")).to_have_count(0)
+    page.uncheck("#f-pause")
+    expect(page.locator("#journal-rows tr.entry")).to_have_count(1)
+    expect(page.locator("#live")).to_have_text("live")
+
+    page.click("#journal-clear")
+    expect(page.locator("#journal-rows tr.entry")).to_have_count(0)
+    expect(page.locator("#journal-empty")).to_be_visible()
+    assert control.get("/journal").json()["data"] == []
+
+
 def test_fault_armed_from_the_page_fails_the_next_request(page: Page, mock: BackgroundServer) -> None:
     page.click("#tabs a[data-tab=faults]")
     page.select_option("#fault-kind", "status")
@@ -116,7 +131,7 @@ def test_fault_armed_from_the_page_fails_the_next_request(page: Page, mock: Back
     with pytest.raises(openai.InternalServerError) as failed:
         ask(client, "What is our refund policy?")
     assert failed.value.status_code == 503
-    expect(armed).to_have_count(0)  # used up: the page follows the journal
+    expect(armed).to_have_count(0, timeout=1500)  # used up: the page follows the journal at once
     expect(page.locator("#count-faults")).to_have_text("0")
     assert ask(client, "What is our refund policy?").choices[0].message.content  # disarmed
 
@@ -165,18 +180,23 @@ def test_debug_thread_shows_as_a_conversation(page: Page, mock: BackgroundServer
     page.click("#tabs a[data-tab=threads]")
     threads = page.locator("#threads article.thread")
     expect(threads).to_have_count(1)
-    thread = threads.first
+    thread = threads.filter(has_text=question)
     expect(thread.locator(".msg.user")).to_contain_text(question)
     expect(thread.locator(".msg.answer")).to_contain_text(answer)
     expect(thread.locator("header")).to_contain_text("Demo Support")
     expect(thread.locator("header")).to_contain_text("rg-d…ebug")
 
+    again = ask(sdk(mock, demo.DEBUG_KEY), "And to Norway?").choices[0].message.content
+    expect(threads).to_have_count(2)  # live: a new thread shows without a refresh
+    expect(threads.first.locator(".msg.user")).to_contain_text("And to Norway?")  # newest first
+    expect(threads.first.locator(".msg.answer")).to_contain_text(again)
+
     page.select_option("#t-assistant", demo.SALES_ASSISTANT)
     expect(threads).to_have_count(0)
     page.select_option("#t-assistant", demo.SUPPORT_ASSISTANT)
-    expect(threads).to_have_count(1)
+    expect(threads).to_have_count(2)
 
-    thread.locator("header a").click()  # to the request that made it
+    threads.last.locator("header a").click()  # to the request that made it
     expect(page.locator("#tab-journal")).to_be_visible()
     expect(page.locator("tr.detail .request")).to_contain_text(question)
 

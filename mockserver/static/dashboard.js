@@ -147,7 +147,6 @@ function entryMatches(entry) {
   const status = $("#f-status").value;
   const key = $("#f-key").value;
   const entryPath = String(entry.path || "");
-  if (!$("#f-inspect").checked && entryPath.startsWith(API)) return false;
   if (path && !entryPath.toLowerCase().includes(path)) return false;
   if (status) {
     const code = String(entry.status ?? "");
@@ -581,7 +580,7 @@ async function loadFaults() {
 
 function start() {
   window.addEventListener("hashchange", showTab);
-  for (const id of ["#f-path", "#f-status", "#f-key", "#f-inspect"]) $(id).addEventListener("input", renderJournal);
+  for (const id of ["#f-path", "#f-status", "#f-key"]) $(id).addEventListener("input", renderJournal);
   $("#journal-filters").addEventListener("submit", (e) => e.preventDefault());
   $("#f-pause").addEventListener("change", () => {
     if (!$("#f-pause").checked) {

@@ -140,7 +140,9 @@ async def create_chat_completion(request: web.Request, call: Call) -> web.Stream
     body = call.body
     record = state.assistant(call.caller, body["assistant_id"])
     messages: list[dict[str, str]] = body["messages"]
-    reply = _reply(state, record, messages, max_tokens=body.get("max_tokens"))
+    # JSON Schema's "integer" admits 1.0; the spec validated it, so it is a whole number.
+    max_tokens = None if body.get("max_tokens") is None else int(body["max_tokens"])
+    reply = _reply(state, record, messages, max_tokens=max_tokens)
     _save_thread(request, call, record, reply, messages)
     model = state.store.model_of(record.org_id)  # CHAT-REQ-4: whatever `model` was sent
     completion_id = _id("chatcmpl-")

@@ -71,3 +71,11 @@ def test_ASST_LIST_5_bad_limit_or_order_is_400(http: httpx2.Client, query: str, 
 def test_CHAT_REQ_10_valid_message_still_answers(http: httpx2.Client) -> None:
     body = {"assistant_id": SUPPORT, "messages": [{"role": "user", "content": "hi"}], "stream": False}
     assert http.post(CHAT, json=body).status_code == 200
+
+
+def test_CHAT_LEN_1_integral_float_max_tokens_is_an_integer(http: httpx2.Client) -> None:
+    # Found by the conformance fuzzer: JSON Schema's "integer" admits 1.0, which once crashed the mock.
+    response = http.post(CHAT, json=chat_body(max_tokens=1.0))
+    assert response.status_code == 200
+    assert response.json()["choices"][0]["finish_reason"] == "length"
+    assert response.json()["usage"]["completion_tokens"] == 1

@@ -1,6 +1,6 @@
 """``create_app(settings)``: the aiohttp application of the mock. Nothing runs at import time.
 
-One middleware (``mockserver.pipeline``) runs the stages, outermost first::
+Every route's handler is wrapped in the stages (``mockserver.pipeline``), outermost first::
 
     journal (x-request-id, access log) → cors (preflights) → [response check] → errors (the envelope)
       → faults → rate limit (per tier) → route: auth + scope → body/query validation → handler
@@ -12,25 +12,28 @@ without a handler here fails at start-up rather than answering 404 at run time.
 from __future__ import annotations
 
 import logging
-from typing import Any
+from typing import Any, cast
 
 from aiohttp import web
+from aiohttp.typedefs import Handler
 
 from mockserver.auth import KeyRing
 from mockserver.config import MockConfig, load_config
 from mockserver.context import STATE, MockState
 from mockserver.cors import CorsPolicy, add_cors_headers
 from mockserver.demo import demo_config
+from mockserver.fallback import add_fallback
 from mockserver.faults import Faults
 from mockserver.journal import Journal
 from mockserver.keys import RATE_HEADERS, REQUEST_ID
 from mockserver.operations import bind, operations_from_spec
-from mockserver.pipeline import pipeline_middleware
+from mockserver.pipeline import Wrap, pipeline
 from mockserver.ratelimit import TierLimiter, VirtualClock, admission
 from mockserver.routes import assistants, chat, inspect
 from mockserver.selfcheck import response_check
 from mockserver.settings import Settings
 from mockserver.state import Store
+from mockserver.staticfiles import static_handler
 from mockserver.validation import SchemaSource
 
 __all__ = ["STATE", "create_app", "load_mock_config"]
@@ -90,7 +93,7 @@ def create_app(settings: Settings | None = None, *, spec: dict[str, Any] | None 
                 headers.update(limits)
         add_cors_headers(policy, request, response)
 
-    pipeline = pipeline_middleware(
+    wrap = pipeline(
         journal=state.journal,
         decorate=decorate,
         cors=policy,
@@ -100,21 +103,23 @@ def create_app(settings: Settings | None = None, *, spec: dict[str, Any] | None 
         else None,
         check=response_check(source, responses) if settings.validate_responses else None,
     )
-    app = web.Application(middlewares=[pipeline], client_max_size=settings.max_body_bytes + _SLACK)
+    # No middleware: each handler is wrapped instead (why: mockserver.pipeline).
+    app = web.Application(client_max_size=settings.max_body_bytes + _SLACK)
     app[STATE] = state
 
     for operation in operations_from_spec(source):
         handler = HANDLERS.get(operation.operation_id)
         if handler is None:
             raise RuntimeError(f"the spec's operation {operation.operation_id} has no handler in the mock")
-        route = app.router.add_route(operation.method, operation.path, bind(operation, handler, state))
+        route = app.router.add_route(operation.method, operation.path, wrap(bind(operation, handler, state)))
         responses[route] = operation.responses
         if operation.tier is not None:
             tiers[route] = operation.tier
 
-    app.router.add_routes(inspect.routes)
+    app.router.add_routes(_wrapped(inspect.routes, wrap))
     if inspect.STATIC_DIR.is_dir():
-        app.router.add_static("/__mock/static/", inspect.STATIC_DIR)
+        app.router.add_get("/__mock/static/{filename:.+}", wrap(static_handler(inspect.STATIC_DIR)))
+    add_fallback(app, wrap)
 
     async def on_shutdown(app: web.Application) -> None:
         state.journal.close()  # ends /__mock/journal/stream readers
@@ -126,3 +131,12 @@ def create_app(settings: Settings | None = None, *, spec: dict[str, Any] | None 
     app.on_shutdown.append(on_shutdown)
     app.on_cleanup.append(on_cleanup)
     return app
+
+
+def _wrapped(table: web.RouteTableDef, wrap: Wrap) -> list[web.RouteDef]:
+    """``table``'s routes (plain handlers, no class-based views) with their handlers wrapped."""
+    return [
+        web.RouteDef(d.method, d.path, wrap(cast(Handler, d.handler)), d.kwargs)
+        for d in table
+        if isinstance(d, web.RouteDef)
+    ]

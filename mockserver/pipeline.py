@@ -1,13 +1,18 @@
-"""The mock's request pipeline as ONE aiohttp middleware that runs the stages in order::
+"""The mock's request pipeline, wrapped around every route's handler, runs the stages in order::
 
     journal (x-request-id, entry, access log) → CORS preflight → [response check] → errors
       (the envelope) → faults → rate limit (per tier) → route: auth + scope → validation → handler
 
 Each stage is a plain function kept in its own module (``journal``, ``cors``, ``selfcheck``,
-``errors``, ``faults``, ``ratelimit``), so the order reads here in one place. Why not one
-``@web.middleware`` per stage: aiohttp runs each as a coroutine behind a handler wrapper, which
-cost a few microseconds per request for five stages that usually do nothing. The per-stage
-middlewares still exist (``journal_middleware`` …) for apps that compose them differently.
+``errors``, ``faults``, ``ratelimit``), so the order reads here in one place.
+
+Why a wrapper per route and not an aiohttp middleware: with any middleware aiohttp also runs its
+own (``_fix_request_current_app``), and each is a coroutine behind a handler wrapper; together
+they cost several microseconds per request. ``mockserver.app`` therefore wraps every handler
+(the API's, the inspection API's, the static files', and a catch-all route answering 404/405),
+so nothing reaches a client without the stages. ``pipeline_middleware`` is the same as a
+middleware, and the per-stage middlewares (``journal_middleware`` …) still exist for apps that
+compose them differently (the proxy profile).
 """
 
 from __future__ import annotations
@@ -22,10 +27,47 @@ from mockserver.errors import error_response
 from mockserver.faults import Faults, apply_faults, faults_pending
 from mockserver.journal import Decorate, Journal
 
-__all__ = ["pipeline_middleware"]
+__all__ = ["Wrap", "pipeline", "pipeline_middleware"]
 
 Stage = Callable[[web.Request], None]
 Check = Callable[[web.Request, web.StreamResponse], None]
+Wrap = Callable[[Handler], Handler]
+
+
+def pipeline(
+    *,
+    journal: Journal,
+    decorate: Decorate,
+    cors: CorsPolicy,
+    faults: Faults,
+    rate_limit: Stage | None = None,
+    check: Check | None = None,
+) -> Wrap:
+    """A function that wraps a handler in the stages. ``rate_limit``: ``ratelimit.admission(...)``
+    when limits are on; ``check``: ``selfcheck.response_check(...)`` with ``--validate-responses``."""
+
+    def wrap(handler: Handler) -> Handler:
+        async def staged(request: web.Request) -> web.StreamResponse:
+            entry = journal.begin(request, decorate)
+            response: web.StreamResponse | None = preflight(cors, request)
+            if response is None:
+                try:
+                    if faults_pending(faults, request):
+                        await apply_faults(faults, request)
+                    if rate_limit is not None:
+                        rate_limit(request)
+                    response = await handler(request)
+                except Exception as exc:
+                    response = error_response(request, exc)
+                if check is not None:
+                    check(request, response)
+            journal.end(request, entry, response, decorate)
+            return response
+
+        staged.__name__ = getattr(handler, "__name__", staged.__name__)
+        return staged
+
+    return wrap
 
 
 def pipeline_middleware(
@@ -37,25 +79,13 @@ def pipeline_middleware(
     rate_limit: Stage | None = None,
     check: Check | None = None,
 ) -> Middleware:
-    """``rate_limit``: ``ratelimit.admission(...)`` when limits are on; ``check``:
-    ``selfcheck.response_check(...)`` with ``--validate-responses``."""
+    """The same stages as one aiohttp middleware."""
+    wrap = pipeline(
+        journal=journal, decorate=decorate, cors=cors, faults=faults, rate_limit=rate_limit, check=check
+    )
 
     @web.middleware
-    async def pipeline(request: web.Request, handler: Handler) -> web.StreamResponse:
-        entry = journal.begin(request, decorate)
-        response: web.StreamResponse | None = preflight(cors, request)
-        if response is None:
-            try:
-                if faults_pending(faults, request):
-                    await apply_faults(faults, request)
-                if rate_limit is not None:
-                    rate_limit(request)
-                response = await handler(request)
-            except Exception as exc:
-                response = error_response(request, exc)
-            if check is not None:
-                check(request, response)
-        journal.end(request, entry, response, decorate)
-        return response
+    async def middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
+        return await wrap(handler)(request)
 
-    return pipeline
+    return middleware

@@ -134,6 +134,11 @@ def _mandate(operation_id: str, path: list[Any], validator: str) -> tuple[str | 
     return None, reject
 
 
+def _content_parts(path: list[Any], instance: Any) -> bool:
+    """A message ``content`` given as a list (OpenAI content parts): accepting it is conformant."""
+    return len(path) >= 3 and path[0] == "messages" and path[2] == "content" and isinstance(instance, list)
+
+
 def _query_mandate(operation_id: str, name: str, validator: str) -> str | None:
     """ASST-LIST-5 (SHOULD): a list limit outside 1–100 or an order other than asc/desc gets 400."""
     if operation_id != "listAssistants":
@@ -176,6 +181,8 @@ def request_violations(
             for error in validator_for(schemas["body"]).iter_errors(body):
                 path = list(error.absolute_path)
                 rid, statuses = _mandate(operation_id, path, str(error.validator))
+                if _content_parts(path, error.instance):
+                    rid = None  # CHAT-REQ-11 (MAY): OpenAI-style content parts may be accepted
                 where = "/".join(map(str, path)) or "body"
                 out.append(RequestViolation(where, error.message[:160], rid, statuses, str(error.validator)))
     for name, value in (query or {}).items():

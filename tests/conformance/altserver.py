@@ -381,6 +381,16 @@ def _optional_str(body: dict[str, Any], name: str) -> None:
         raise bad_request(f"{name} must be a string.", param=name)
 
 
+def _text_parts(content: Any) -> bool:
+    return (
+        isinstance(content, list)
+        and bool(content)
+        and all(
+            isinstance(p, dict) and p.get("type") == "text" and isinstance(p.get("text"), str) for p in content
+        )
+    )
+
+
 CHAT_FIELDS = {"assistant_id", "messages", "model", "temperature", "max_tokens", "stream", "stream_options"}
 
 
@@ -403,6 +413,9 @@ async def chat_completions(request: web.Request) -> web.StreamResponse:
     for message in messages:
         if "content_unchecked" in faults and isinstance(message, dict) and "content" in message:
             message["content"] = json.dumps(message["content"])
+        if isinstance(message, dict) and _text_parts(message.get("content")):
+            # CHAT-REQ-11 (MAY): unlike the mock, accept OpenAI text parts, as the OpenAI API does.
+            message["content"] = "".join(part["text"] for part in message["content"])
         if not isinstance(message, dict) or not isinstance(message.get("content"), str):
             raise bad_request("Each message needs a string content.", param="messages")
         if message.get("role") not in ("user", "assistant", "system") and "roles_unchecked" not in faults:

@@ -75,6 +75,7 @@ def test_alt_server_conforms_despite_different_choices(alt_servers: AltServers) 
         "rejects" in why["CHAT-REQ-6"] and "rejects" in why["CHAT-REQ-7"] and "rejects" in why["CHAT-REQ-8"]
     )
     assert "asst- form" in why["CHAT-REQ-9"]
+    assert "accepts them" in why["CHAT-REQ-11"]  # OpenAI text parts (the mock rejects them)
     assert "400" in why["ERR-SIZE-1"]
     assert "do not count" in why["RATE-COUNT-1"]
     assert report.verdict("NATIVE-1").verdict is VerdictKind.INFO  # no /v1/chat: informational only

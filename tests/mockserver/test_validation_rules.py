@@ -79,3 +79,10 @@ def test_CHAT_LEN_1_integral_float_max_tokens_is_an_integer(http: httpx2.Client)
     assert response.status_code == 200
     assert response.json()["choices"][0]["finish_reason"] == "length"
     assert response.json()["usage"]["completion_tokens"] == 1
+
+
+def test_CHAT_REQ_11_content_parts_are_rejected(http: httpx2.Client) -> None:
+    parts = [{"type": "text", "text": "What is our refund policy?"}]
+    response = http.post(CHAT, json={**chat_body(), "messages": [{"role": "user", "content": parts}]})
+    assert response.status_code == 400
+    assert (error_of(response)["type"], error_of(response)["param"]) == ("invalid_request_error", "messages")

@@ -385,9 +385,8 @@ def _text_parts(content: Any) -> bool:
     return (
         isinstance(content, list)
         and bool(content)
-        and all(
-            isinstance(p, dict) and p.get("type") == "text" and isinstance(p.get("text"), str) for p in content
-        )
+        and all(isinstance(p, dict) and p.get("type") == "text" for p in content)
+        and all(isinstance(p.get("text"), str) for p in content)
     )
 
 

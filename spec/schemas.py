@@ -18,11 +18,10 @@ from urllib.request import url2pathname
 
 from jsonschema import Draft202012Validator
 from jsonschema.exceptions import ValidationError
+from ragen_spec import SPEC_PATH, load_spec
 from referencing import Registry, Resource
 from referencing.exceptions import NoSuchResource
 from referencing.jsonschema import DRAFT202012
-
-from ragen_spec import SPEC_PATH, load_spec
 
 __all__ = [
     "DOCUMENT_URI",

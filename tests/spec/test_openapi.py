@@ -20,7 +20,6 @@ from openai.types.chat import ChatCompletion, ChatCompletionChunk
 from openai.types.shared import ErrorObject
 from openapi_spec_validator import validate
 from openapi_spec_validator.validation.exceptions import OpenAPIValidationError
-
 from ragen_spec import SPEC_PATH, load_spec, requirements
 from ragen_spec.schemas import media_schema, operations, sse_event_errors, validator_for
 
@@ -66,7 +65,9 @@ def _response_examples() -> list[tuple[str, str, str, str, dict[str, Any], Any]]
                 key, schema = media_schema(op, status, media_type)
                 for name, example in (media.get("examples") or {}).items():
                     value = _resolve(example)["value"]
-                    found.append((op["operationId"], status, media_type, name, {"key": key, "schema": schema}, value))
+                    found.append(
+                        (op["operationId"], status, media_type, name, {"key": key, "schema": schema}, value)
+                    )
     return found
 
 
@@ -120,7 +121,9 @@ def test_requirements_have_unique_well_formed_ids_and_levels() -> None:
         assert ID_PATTERN.match(req["id"]), req["id"]
         assert req["level"] in LEVELS, req
         if req["level"] == "MAY":
-            assert req.get("mock") and req.get("conformant"), f"{req['id']}: a silent point states both choices"
+            assert req.get("mock") and req.get("conformant"), (
+                f"{req['id']}: a silent point states both choices"
+            )
 
 
 def test_each_requirement_is_one_sentence() -> None:
@@ -148,7 +151,9 @@ def test_every_operation_has_request_and_response_examples() -> None:
             assert media.get("examples"), f"{method} {path} {ok} {media_type}"
 
 
-@pytest.mark.parametrize("op", [op for _p, _m, op in operations() if "requestBody" in op], ids=lambda op: op["operationId"])
+@pytest.mark.parametrize(
+    "op", [op for _p, _m, op in operations() if "requestBody" in op], ids=lambda op: op["operationId"]
+)
 def test_request_examples_validate_against_request_schema(op: dict[str, Any]) -> None:
     media = op["requestBody"]["content"]["application/json"]
     for name, example in media["examples"].items():
@@ -158,7 +163,7 @@ def test_request_examples_validate_against_request_schema(op: dict[str, Any]) ->
 
 @pytest.mark.parametrize("entry", EXAMPLES, ids=EXAMPLE_IDS)
 def test_response_examples_validate_against_their_schema(entry: tuple[Any, ...]) -> None:
-    _op, _status, media_type, _name, schema, value = entry
+    _op, _status, _media_type, _name, schema, value = entry
     if schema["key"] == "itemSchema":
         assert sse_event_errors(value, schema["schema"]) == []
     else:
@@ -172,7 +177,9 @@ def test_a_broken_example_fails_validation() -> None:
     broken["object"] = "chat.completions"
     assert len(list(validator_for(completion[4]["schema"]).iter_errors(broken))) == 2
     stream_item = next(e for e in EXAMPLES if e[2] == "text/event-stream" and e[3] == "role_chunk")
-    assert sse_event_errors({"data": stream_item[5]["data"].replace('"index":0', '"index":"0"')}, stream_item[4]["schema"])
+    assert sse_event_errors(
+        {"data": stream_item[5]["data"].replace('"index":0', '"index":"0"')}, stream_item[4]["schema"]
+    )
 
 
 @pytest.mark.parametrize("entry", EXAMPLES, ids=EXAMPLE_IDS)
@@ -226,7 +233,9 @@ def test_response_examples_validate_against_openai_official_schemas(
         if name not in REFERENCE_SCHEMAS:
             continue
         schema = {"$ref": f"#/components/schemas/{REFERENCE_SCHEMAS[name]}", **openai_reference}
-        errors = [f"{list(e.absolute_path)}: {e.message}" for e in Draft202012Validator(schema).iter_errors(payload)]
+        errors = [
+            f"{list(e.absolute_path)}: {e.message}" for e in Draft202012Validator(schema).iter_errors(payload)
+        ]
         assert errors == []
 
 

@@ -31,7 +31,10 @@ def test_wheel_ships_the_spec_and_it_loads_without_a_checkout(tmp_path: Path) ->
     probe = "import ragen_spec; print(ragen_spec.SPEC_PATH); print(len(ragen_spec.requirements()))"
     out = subprocess.run(
         [sys.executable, "-I", "-c", f"import sys; sys.path.insert(0, {str(target)!r}); {probe}"],
-        cwd=tmp_path, capture_output=True, text=True, check=True,
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        check=True,
     ).stdout.split()
     assert out[0].startswith(str(target)), out
     assert int(out[1]) > 50

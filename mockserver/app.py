@@ -118,7 +118,9 @@ def create_app(settings: Settings | None = None, *, spec: dict[str, Any] | None 
 
     app.router.add_routes(_wrapped(inspect.routes, wrap))
     if inspect.STATIC_DIR.is_dir():
-        app.router.add_get("/__mock/static/{filename:.+}", wrap(static_handler(inspect.STATIC_DIR)))
+        static = wrap(static_handler(inspect.STATIC_DIR))
+        app.router.add_get("/__mock/static", static)  # the directory itself: 403, as add_static
+        app.router.add_get("/__mock/static/{filename:.*}", static)
     add_fallback(app, wrap)
 
     async def on_shutdown(app: web.Application) -> None:

@@ -17,7 +17,7 @@ __all__ = ["static_handler"]
 
 
 def static_handler(directory: Path) -> Handler:
-    """For a route with a ``{filename}`` part."""
+    """For a route with a ``{filename}`` part (none: the directory itself)."""
     root = directory.resolve()
 
     def locate(filename: str) -> web.StreamResponse:
@@ -33,7 +33,7 @@ def static_handler(directory: Path) -> Handler:
         return web.FileResponse(path)
 
     async def static(request: web.Request) -> web.StreamResponse:
-        filename = request.match_info["filename"]
+        filename = request.match_info.get("filename", "")
         return await asyncio.get_running_loop().run_in_executor(None, locate, filename)
 
     return static

@@ -49,7 +49,11 @@ else:
         return orjson.loads(raw)
 
     def dumps(value: Any) -> bytes:
-        return orjson.dumps(value)
+        try:
+            return orjson.dumps(value)
+        except orjson.JSONEncodeError:
+            # A lone surrogate a client sent (a valid JSON escape, not UTF-8): echo it back escaped.
+            return json.dumps(value, separators=(",", ":")).encode()
 
     def dumps_str(value: Any) -> str:
-        return orjson.dumps(value).decode()
+        return dumps(value).decode()

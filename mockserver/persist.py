@@ -30,6 +30,15 @@ CREATE TABLE IF NOT EXISTS threads (
 """
 
 
+def _text(value: str | None) -> bytes | None:
+    """Client text as UTF-8 bytes; ``surrogatepass`` keeps lone surrogates (valid JSON escapes) intact."""
+    return None if value is None else value.encode("utf-8", "surrogatepass")
+
+
+def _str(value: bytes | str | None) -> str | None:
+    return value.decode("utf-8", "surrogatepass") if isinstance(value, bytes) else value
+
+
 class SqlitePersistence:
     def __init__(self, path: str | Path) -> None:
         self.path = str(path)
@@ -43,7 +52,7 @@ class SqlitePersistence:
         if self._db.execute("SELECT 1 FROM meta WHERE name = 'seeded'").fetchone() is None:
             return None
         assistants = [
-            AssistantRecord(*row)
+            AssistantRecord(row[0], row[1], _str(row[2]), _str(row[3]), row[4], row[5])
             for row in self._db.execute(
                 "SELECT id, org_id, name, instructions, created_at, seq FROM assistants ORDER BY seq"
             )
@@ -60,9 +69,9 @@ class SqlitePersistence:
                     key=row[2],
                     created_at=row[3],
                     request_id=row[4],
-                    instructions=row[5],
+                    instructions=_str(row[5]),
                     messages=json.loads(row[6]),
-                    answer=row[7],
+                    answer=_str(row[7]) or "",
                 )
             )
             self._n = max(self._n, row[8])
@@ -84,7 +93,14 @@ class SqlitePersistence:
         return (
             "INSERT OR REPLACE INTO assistants (id, org_id, name, instructions, created_at, seq) "
             "VALUES (?, ?, ?, ?, ?, ?)",
-            (record.id, record.org_id, record.name, record.instructions, record.created_at, record.seq),
+            (
+                record.id,
+                record.org_id,
+                _text(record.name),
+                _text(record.instructions),
+                record.created_at,
+                record.seq,
+            ),
         )
 
     def replace_all(self, assistants: list[AssistantRecord], threads: list[Thread]) -> None:
@@ -117,9 +133,9 @@ class SqlitePersistence:
                         thread.key,
                         thread.created_at,
                         thread.request_id,
-                        thread.instructions,
+                        _text(thread.instructions),
                         json.dumps(thread.messages),
-                        thread.answer,
+                        _text(thread.answer),
                         self._n,
                     ),
                 )

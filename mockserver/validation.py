@@ -99,8 +99,12 @@ class BodyValidator:
         self._precise = source.precise(schema)
 
     def check(self, body: Any) -> None:
-        if self._fast.is_valid(body):
-            return
+        try:
+            if self._fast.is_valid(body):
+                return
+        except UnicodeEncodeError:
+            pass  # a lone surrogate the Rust validator cannot take; the precise one decides
+
         error = best_match(self._precise.iter_errors(body))
         if error is not None:
             raise _as_request_error(error, location="body")

@@ -234,3 +234,14 @@ def test_validate_responses_flags_what_the_spec_forbids() -> None:
         httpx2.Client(base_url=shipped.url, headers={"Authorization": "Bearer rg-demo-key"}) as http,
     ):
         assert VIOLATION_HEADER not in http.get("/v1/assistants").headers
+
+
+def test_state_file_keeps_lone_surrogates_intact(tmp_path: Path) -> None:
+    state = str(tmp_path / "state.sqlite3")
+    raw = b'{"name": "a\\udc00b", "instructions": "\\ud800"}'
+    headers = {"Authorization": "Bearer rg-demo-key", "Content-Type": "application/json"}
+    with BackgroundServer(lambda: create_app(Settings(state=state))) as server:
+        created = httpx2.post(server.url + "/v1/assistants", content=raw, headers=headers).json()
+    with BackgroundServer(lambda: create_app(Settings(state=state))) as server:
+        again = httpx2.get(server.url + f"/v1/assistants/{created['id']}", headers=headers).json()
+    assert (again["name"], again["instructions"]) == ("a\udc00b", "\ud800")

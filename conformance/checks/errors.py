@@ -56,3 +56,35 @@ def oversized_body(ctx: Context) -> None:
         ctx.note(
             "ERR-SIZE-1", f"a 1.5 MiB body got {ex.status} {brief(ex)}: none of the conformant choices", ex
         )
+
+
+# Valid JSON that is awkward to handle: lone UTF-16 surrogate escapes (not encodable as UTF-8), a
+# huge integer, deep nesting. The mock once answered the first with a 500 (found by the fuzzer).
+_AWKWARD_JSON = [
+    ("a lone surrogate in the name", b'{"name": "\\ud800"}'),
+    ("a lone surrogate as a field name", b'{"name": "probe", "\\udc00": 1}'),
+    ("a 400-digit number", b'{"name": "probe", "temperature": 1' + b"0" * 400 + b"}"),
+    ("deeply nested metadata", b'{"name": "probe", "metadata": ' + b'{"a": ' * 200 + b"1" + b"}" * 201),
+]
+
+
+@check("ERR-5XX-1", group="errors")
+def awkward_json_is_not_a_server_error(ctx: Context) -> None:
+    """Valid but awkward JSON is answered (or rejected) without a 5xx; every response is checked for that."""
+    for what, data in _AWKWARD_JSON:
+        ctx.check_time()
+        ex = ctx.request("POST", "/v1/assistants", data=data, headers={"Content-Type": "application/json"})
+        created = ex.json() if ex.status in (200, 201) else None
+        if isinstance(created, dict) and created.get("id"):
+            ctx.created.append(str(created["id"]))
+        ctx.expect(ex.status < 500, "ERR-5XX-1", f"create with {what}: answered {ex.status}", ex)
+    if ctx.target.assistant_id:
+        ex = ctx.request(
+            "POST",
+            "/v1/chat/completions",
+            data=b'{"assistant_id": "\\ud800", "messages": [{"role": "user", "content": "hi"}]}',
+            headers={"Content-Type": "application/json"},
+        )
+        ctx.expect(
+            ex.status < 500, "ERR-5XX-1", f"a chat request naming assistant '\\ud800': {ex.status}", ex
+        )

@@ -87,6 +87,7 @@ FAULTS = {
     "list_limit_unchecked": "a list limit outside 1-100 is clamped instead of rejected",
     "context_code_wrong": "a prompt over the context gets 400 with code 'prompt_too_long'",
     "validation_422": "out-of-range values get 422 (type 'validation_error') instead of 400",
+    "surrogate_crash": "a name that is not encodable as UTF-8 (a lone surrogate escape) crashes with a 500",
 }
 
 KB = [
@@ -607,6 +608,8 @@ async def create_assistant(request: web.Request) -> web.Response:
     faults, state = _faults(request), request.app[STATE]
     body = await read_json(request)
     _validate_assistant(body, create=True, faults=faults)
+    if "surrogate_crash" in faults and isinstance(body.get("name"), str):
+        body["name"].encode("utf-8")  # UnicodeEncodeError -> aiohttp's plain 500
     obj = _assistant(
         state,
         request[KEY].org,

@@ -37,6 +37,7 @@ CASES: list[tuple[str, tuple[str, ...], str, VerdictKind]] = [
     ("inconsistent_chunk_ids", ("streaming",), "CHAT-STREAM-2", FAIL),
     ("role_not_first", ("streaming",), "CHAT-STREAM-3", FAIL),
     ("crash_on_bad_json", ("errors",), "ERR-5XX-1", FAIL),
+    ("surrogate_crash", ("errors",), "ERR-5XX-1", FAIL),
     ("no_length_finish", ("chat",), "CHAT-LEN-1", FAIL),
     ("bad_usage_sum", ("chat",), "CHAT-USAGE-1", FAIL),
     ("model_echo", ("chat",), "CHAT-REQ-4", FAIL),

@@ -67,7 +67,7 @@ def ask(client: OpenAI, question: str, **extra: Any) -> Any:
     )
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")  # playwright's sync API holds an event loop in the main thread
 def browser() -> Iterator[Browser]:
     if not CHROMIUM.exists():
         pytest.skip(f"{CHROMIUM} is absent: run .ci/install-browser (apt-get install chromium)")

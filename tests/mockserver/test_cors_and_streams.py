@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import time
 
 import aiohttp
@@ -77,7 +78,9 @@ def test_client_disconnect_mid_stream_leaves_no_task() -> None:
 
                 await asyncio.gather(*(one() for _ in range(20)))
 
-        asyncio.run(abandon())
+        # A thread of its own: the test must not depend on the main thread having no running loop.
+        with concurrent.futures.ThreadPoolExecutor(1) as pool:
+            pool.submit(asyncio.run, abandon()).result(timeout=30)
         deadline = time.monotonic() + 1.5
         while httpx2.get(slow.url + "/__mock/stats").json()["active_streams"] and time.monotonic() < deadline:
             time.sleep(0.05)

@@ -8,7 +8,7 @@ requirement ids must exist in the spec's ``x-requirements``; tests assert it.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -17,8 +17,10 @@ if TYPE_CHECKING:
 
 __all__ = [
     "CHECKS",
+    "RAGEN",
     "RESPONSE_CHECKS",
     "Check",
+    "Registry",
     "ResponseCheck",
     "check",
     "covered_requirements",
@@ -54,28 +56,46 @@ class ResponseCheck:
         return (self.func.__doc__ or self.name).strip().splitlines()[0]
 
 
-CHECKS: dict[str, Check] = {}
-RESPONSE_CHECKS: dict[str, ResponseCheck] = {}
+@dataclass
+class Registry:
+    """One profile's catalogue: its probes and response checks, by name, and their decorators.
+
+    ``groups``, when given, are the only groups a probe may name (a typo fails at import).
+    """
+
+    groups: tuple[str, ...] | None = None
+    checks: dict[str, Check] = field(default_factory=dict)
+    response_checks: dict[str, ResponseCheck] = field(default_factory=dict)
+
+    def check(
+        self, *requirements: str, group: str, needs: tuple[str, ...] = ()
+    ) -> Callable[[ProbeFn], ProbeFn]:
+        def register(func: ProbeFn) -> ProbeFn:
+            if func.__name__ in self.checks:
+                raise ValueError(f"duplicate check {func.__name__}")
+            if self.groups is not None and group not in self.groups:
+                raise ValueError(f"unknown group {group!r} for check {func.__name__}")
+            self.checks[func.__name__] = Check(func.__name__, func, tuple(requirements), group, tuple(needs))
+            return func
+
+        return register
+
+    def response_check(self, *requirements: str) -> Callable[[ResponseFn], ResponseFn]:
+        """Register ``f(ctx, exchange) -> applied``: returns whether the exchange was in scope."""
+
+        def register(func: ResponseFn) -> ResponseFn:
+            self.response_checks[func.__name__] = ResponseCheck(func.__name__, func, tuple(requirements))
+            return func
+
+        return register
 
 
-def check(*requirements: str, group: str, needs: tuple[str, ...] = ()) -> Callable[[ProbeFn], ProbeFn]:
-    def register(func: ProbeFn) -> ProbeFn:
-        if func.__name__ in CHECKS:
-            raise ValueError(f"duplicate check {func.__name__}")
-        CHECKS[func.__name__] = Check(func.__name__, func, tuple(requirements), group, tuple(needs))
-        return func
-
-    return register
-
-
-def response_check(*requirements: str) -> Callable[[ResponseFn], ResponseFn]:
-    """Register ``f(ctx, exchange) -> applied``: returns whether the exchange was in scope."""
-
-    def register(func: ResponseFn) -> ResponseFn:
-        RESPONSE_CHECKS[func.__name__] = ResponseCheck(func.__name__, func, tuple(requirements))
-        return func
-
-    return register
+# The Ragen profile's catalogue (the openai-proxy profile keeps a Registry of its own).
+RAGEN = Registry()
+CHECKS = RAGEN.checks
+RESPONSE_CHECKS = RAGEN.response_checks
+check = RAGEN.check
+response_check = RAGEN.response_check
 
 
 def covered_requirements() -> dict[str, list[str]]:

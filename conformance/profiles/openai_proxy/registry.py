@@ -1,15 +1,14 @@
-"""The openai-proxy profile's registry: the catalogue's ``Check``/``ResponseCheck`` types, kept in
-dicts of their own so a Ragen run never runs a proxy check (and vice versa)."""
+"""The openai-proxy profile's registry: a catalogue ``Registry`` of its own, so a Ragen run never
+runs a proxy check (and vice versa)."""
 
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
 from typing import Any
 
 from ragen_spec import PROXY_SPEC_PATH
 
-from conformance.catalogue import Check, ProbeFn, ResponseCheck, ResponseFn
+from conformance.catalogue import Registry
 from conformance.client import Exchange
 from conformance.context import Context, brief
 from conformance.errors import Skip
@@ -18,6 +17,7 @@ __all__ = [
     "CHECKS",
     "GROUPS",
     "MODEL_ENV",
+    "REGISTRY",
     "RESPONSE_CHECKS",
     "SPEC",
     "check",
@@ -30,26 +30,11 @@ SPEC = PROXY_SPEC_PATH
 GROUPS = ("models", "schema", "chat", "streaming", "errors", "auth")
 MODEL_ENV = "RAGEN_PROXY_MODEL"  # the model the probes ask; default: the first of GET /v1/models
 
-CHECKS: dict[str, Check] = {}
-RESPONSE_CHECKS: dict[str, ResponseCheck] = {}
-
-
-def check(*requirements: str, group: str) -> Callable[[ProbeFn], ProbeFn]:
-    def register(func: ProbeFn) -> ProbeFn:
-        if func.__name__ in CHECKS or group not in GROUPS:
-            raise ValueError(f"duplicate check or unknown group: {func.__name__} ({group})")
-        CHECKS[func.__name__] = Check(func.__name__, func, tuple(requirements), group)
-        return func
-
-    return register
-
-
-def response_check(*requirements: str) -> Callable[[ResponseFn], ResponseFn]:
-    def register(func: ResponseFn) -> ResponseFn:
-        RESPONSE_CHECKS[func.__name__] = ResponseCheck(func.__name__, func, tuple(requirements))
-        return func
-
-    return register
+REGISTRY = Registry(GROUPS)
+CHECKS = REGISTRY.checks
+RESPONSE_CHECKS = REGISTRY.response_checks
+check = REGISTRY.check
+response_check = REGISTRY.response_check
 
 
 def model(ctx: Context) -> str:

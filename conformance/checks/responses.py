@@ -5,7 +5,6 @@ from __future__ import annotations
 import functools
 import json
 import re
-import time
 from typing import Any
 
 from jsonschema import Draft202012Validator
@@ -13,6 +12,13 @@ from ragen_spec.schemas import validator_for
 
 from conformance.catalogue import response_check
 from conformance.client import Exchange
+from conformance.common import (
+    expect_completion_identity,
+    expect_request_id,
+    expect_retry_after,
+    expect_usage_adds_up,
+    validation_problems,
+)
 from conformance.context import Context
 
 __all__ = ["ERROR_TYPES", "chat_stream_problems", "schema_errors"]
@@ -36,8 +42,7 @@ def _validator(name: str) -> Draft202012Validator:
 
 def schema_errors(instance: Any, name: str) -> list[str]:
     """Violations of ``#/components/schemas/<name>``, as short readable lines."""
-    errors = sorted(_validator(name).iter_errors(instance), key=lambda e: list(e.absolute_path))
-    return [f"{'/'.join(map(str, e.absolute_path)) or '<root>'}: {e.message[:200]}" for e in errors[:3]]
+    return validation_problems(_validator(name), instance)
 
 
 def _is_spec_operation(exchange: Exchange) -> bool:
@@ -103,12 +108,7 @@ def has_request_id(ctx: Context, exchange: Exchange) -> bool:
     """Every response carries a non-empty x-request-id."""
     if not _is_spec_operation(exchange):
         return False
-    ctx.expect(
-        bool(exchange.headers.get("x-request-id", "").strip()),
-        "HDR-REQID-1",
-        "no x-request-id header",
-        exchange,
-    )
+    expect_request_id(ctx, exchange, "HDR-REQID-1")
     return True
 
 
@@ -143,13 +143,7 @@ def retry_after_on_429(ctx: Context, exchange: Exchange) -> bool:
     """A 429 carries Retry-After in whole seconds."""
     if exchange.status != 429:
         return False
-    value = exchange.headers.get("retry-after")
-    ctx.expect(
-        value is not None and value.strip().isdigit(),
-        "RATE-RETRY-1",
-        f"429 with Retry-After {value!r}, expected whole seconds",
-        exchange,
-    )
+    expect_retry_after(ctx, exchange, "RATE-RETRY-1")
     return True
 
 
@@ -170,21 +164,13 @@ def _note_model(ctx: Context, model: Any, exchange: Exchange) -> None:
 
 
 def _check_usage(ctx: Context, usage: Any, request: dict[str, Any], exchange: Exchange) -> None:
-    if not isinstance(usage, dict):
-        return
-    p, c, t = (usage.get(k) for k in ("prompt_tokens", "completion_tokens", "total_tokens"))
-    if isinstance(p, int) and isinstance(c, int) and isinstance(t, int):
+    counts = expect_usage_adds_up(ctx, usage, "CHAT-USAGE-1", exchange)
+    max_tokens = request.get("max_tokens")
+    if counts is not None and isinstance(max_tokens, int) and not isinstance(max_tokens, bool):
+        c = counts[1]
         ctx.expect(
-            t == p + c,
-            "CHAT-USAGE-1",
-            f"total_tokens {t} != prompt_tokens {p} + completion_tokens {c}",
-            exchange,
+            c <= max_tokens, "CHAT-LEN-1", f"completion_tokens {c} > max_tokens {max_tokens}", exchange
         )
-        max_tokens = request.get("max_tokens")
-        if isinstance(max_tokens, int) and not isinstance(max_tokens, bool):
-            ctx.expect(
-                c <= max_tokens, "CHAT-LEN-1", f"completion_tokens {c} > max_tokens {max_tokens}", exchange
-            )
 
 
 @response_check("CHAT-RESP-1", "CHAT-RESP-2", "CHAT-RESP-3", "CHAT-USAGE-1", "CHAT-LEN-1", "CHAT-REQ-4")
@@ -225,15 +211,7 @@ def chat_completion_object(ctx: Context, exchange: Exchange) -> bool:
                 exchange,
             )
             break
-    ctx.expect(
-        str(body["id"]).startswith("chatcmpl-"), "CHAT-RESP-2", f"id {body['id']!r} lacks chatcmpl-", exchange
-    )
-    ctx.expect(
-        abs(body["created"] - time.time()) < 86400,
-        "CHAT-RESP-2",
-        f"created {body['created']} is not within a day of now",
-        exchange,
-    )
+    expect_completion_identity(ctx, body, "CHAT-RESP-2", exchange)
     _check_usage(ctx, body.get("usage"), request, exchange)
     _note_model(ctx, body.get("model"), exchange)
     return True

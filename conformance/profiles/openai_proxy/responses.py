@@ -7,13 +7,19 @@ from __future__ import annotations
 
 import functools
 import json
-import time
 from typing import Any
 
 from jsonschema import Draft202012Validator
 from ragen_spec.schemas import media_schema, operations, validator_for
 
 from conformance.client import Exchange
+from conformance.common import (
+    expect_completion_identity,
+    expect_request_id,
+    expect_retry_after,
+    expect_usage_adds_up,
+    validation_problems,
+)
 from conformance.context import Context
 from conformance.profiles.openai_proxy.registry import SPEC, response_check
 
@@ -52,11 +58,6 @@ def _validator(operation_id: str, status: str, media_type: str) -> Draft202012Va
 @functools.cache
 def _schema_validator(ref: str) -> Draft202012Validator:
     return validator_for(ref, document=SPEC)
-
-
-def _errors(validator: Draft202012Validator, instance: Any) -> list[str]:
-    found = sorted(validator.iter_errors(instance), key=lambda e: list(e.absolute_path))
-    return [f"{'/'.join(map(str, e.absolute_path)) or '<root>'}: {e.message[:200]}" for e in found[:3]]
 
 
 def _is_api(exchange: Exchange) -> bool:
@@ -100,7 +101,7 @@ def proxy_error_envelope(ctx: Context, exchange: Exchange) -> bool:
     ):
         return True
     body = exchange.json()
-    problems = _errors(_schema_validator("openapi.yaml#/components/schemas/ErrorResponse"), body)
+    problems = validation_problems(_schema_validator("openapi.yaml#/components/schemas/ErrorResponse"), body)
     if problems:
         ctx.fail(
             "PROXY-ERR-ENV-1", f"{exchange.status} body is not the envelope: {'; '.join(problems)}", exchange
@@ -123,12 +124,7 @@ def proxy_request_id(ctx: Context, exchange: Exchange) -> bool:
     """Every response carries a non-empty x-request-id."""
     if not _is_api(exchange):
         return False
-    ctx.expect(
-        bool(exchange.headers.get("x-request-id", "").strip()),
-        "PROXY-HDR-REQID-1",
-        "no x-request-id header",
-        exchange,
-    )
+    expect_request_id(ctx, exchange, "PROXY-HDR-REQID-1")
     return True
 
 
@@ -137,27 +133,8 @@ def proxy_retry_after(ctx: Context, exchange: Exchange) -> bool:
     """A 429 or 503 carries Retry-After in whole seconds."""
     if exchange.status not in (429, 503) or not _is_api(exchange):
         return False
-    value = exchange.headers.get("retry-after")
-    ctx.expect(
-        value is not None and value.strip().isdigit(),
-        "PROXY-RATE-1",
-        f"{exchange.status} with Retry-After {value!r}, expected whole seconds",
-        exchange,
-    )
+    expect_retry_after(ctx, exchange, "PROXY-RATE-1")
     return True
-
-
-def _check_usage(ctx: Context, usage: Any, request: dict[str, Any], exchange: Exchange) -> None:
-    if not isinstance(usage, dict):
-        return
-    p, c, t = (usage.get(k) for k in ("prompt_tokens", "completion_tokens", "total_tokens"))
-    if isinstance(p, int) and isinstance(c, int) and isinstance(t, int):
-        ctx.expect(
-            t == p + c,
-            "PROXY-USAGE-1",
-            f"total_tokens {t} != prompt_tokens {p} + completion_tokens {c}",
-            exchange,
-        )
 
 
 @response_check("PROXY-RESP-1", "PROXY-RESP-2", "PROXY-USAGE-1", "PROXY-FINISH-1")
@@ -177,7 +154,7 @@ def proxy_completion_object(ctx: Context, exchange: Exchange) -> bool:
         return True
     body = exchange.json()
     finish: list[tuple[str, str]] = []
-    problems = _errors(
+    problems = validation_problems(
         _validator("createChatCompletion", "200", "application/json"), _known_finish(body, finish)
     )
     for requirement, message in finish[:1]:
@@ -185,19 +162,8 @@ def proxy_completion_object(ctx: Context, exchange: Exchange) -> bool:
     if problems:
         ctx.fail("PROXY-RESP-1", "not a chat.completion: " + "; ".join(problems), exchange)
         return True
-    ctx.expect(
-        str(body["id"]).startswith("chatcmpl-"),
-        "PROXY-RESP-2",
-        f"id {body['id']!r} lacks chatcmpl-",
-        exchange,
-    )
-    ctx.expect(
-        abs(body["created"] - time.time()) < 86400,
-        "PROXY-RESP-2",
-        f"created {body['created']} is not within a day of now",
-        exchange,
-    )
-    _check_usage(ctx, body.get("usage"), request, exchange)
+    expect_completion_identity(ctx, body, "PROXY-RESP-2", exchange)
+    expect_usage_adds_up(ctx, body.get("usage"), "PROXY-USAGE-1", exchange)
     return True
 
 
@@ -236,7 +202,7 @@ def stream_problems(exchange: Exchange) -> list[tuple[str, str]]:
             )
     validator = _schema_validator("openapi.yaml#/components/schemas/ChatCompletionChunk")
     for payload in payloads:
-        errors = _errors(validator, _known_finish(payload, problems))
+        errors = validation_problems(validator, _known_finish(payload, problems))
         if errors:
             problems.append(
                 (
@@ -343,7 +309,9 @@ def proxy_stream_error_event(ctx: Context, exchange: Exchange) -> bool:
     failed = [p for p in payloads if isinstance(p, dict) and "error" in p]
     if not failed:
         return False
-    problems = _errors(_schema_validator("openapi.yaml#/components/schemas/ErrorResponse"), failed[0])
+    problems = validation_problems(
+        _schema_validator("openapi.yaml#/components/schemas/ErrorResponse"), failed[0]
+    )
     ctx.expect(
         not problems,
         "PROXY-STREAM-5",

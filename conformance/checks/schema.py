@@ -45,6 +45,7 @@ from schemathesis.specs.openapi.checks import (
 
 from conformance.catalogue import check
 from conformance.client import Exchange
+from conformance.common import example_settings
 from conformance.context import Context, brief
 from conformance.errors import HarnessError, Skip, TargetUnreachable, UnsendableRequest
 
@@ -518,14 +519,7 @@ class SchemaRun:
     def run_operation(self, operation: Any, mode: GenerationMode) -> None:
         ctx = self.ctx
 
-        @settings(
-            max_examples=max(1, ctx.config.max_examples),
-            database=None,
-            deadline=None,
-            phases=[Phase.explicit, Phase.generate],
-            derandomize=ctx.config.seed is not None,
-            suppress_health_check=list(HealthCheck),
-        )
+        @example_settings(ctx)
         @given(operation.as_strategy(generation_mode=mode))
         def test(case: Any) -> None:
             left = ctx.time_left()

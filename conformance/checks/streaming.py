@@ -9,11 +9,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from hypothesis import HealthCheck, Phase, given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
 from conformance.catalogue import check
 from conformance.checks.responses import STREAM_IDS
+from conformance.common import example_settings
 from conformance.context import Context
 from conformance.errors import Skip
 
@@ -71,14 +72,7 @@ def stream_generated_requests(ctx: Context) -> None:
         ex = ctx.chat(body)
         ctx.expect_status(ex, {200}, "CHAT-STREAM-1", "a valid streaming request")
 
-    @settings(
-        max_examples=max(1, ctx.config.max_examples),
-        database=None,
-        deadline=None,
-        phases=[Phase.explicit, Phase.generate],
-        derandomize=ctx.config.seed is not None,
-        suppress_health_check=list(HealthCheck),
-    )
+    @example_settings(ctx)
     @given(stream_requests(ctx.assistant_id))
     def run(body: dict[str, Any]) -> None:
         if ctx.time_left() is not None and ctx.time_left() <= 0:  # type: ignore[operator]

@@ -16,7 +16,7 @@ import functools
 from typing import Any
 
 import schemathesis
-from hypothesis import HealthCheck, Phase, given, settings
+from hypothesis import given
 from jsonschema import Draft202012Validator
 from jsonschema.exceptions import best_match
 from ragen_spec.bundle import load_bundled
@@ -31,6 +31,7 @@ from schemathesis.specs.openapi.checks import (
 )
 
 from conformance.client import Exchange
+from conformance.common import example_settings
 from conformance.context import Context, brief
 from conformance.profiles.openai_proxy.registry import SPEC, check, model
 
@@ -135,14 +136,7 @@ class _Run:
     def run_operation(self, operation: Any, mode: GenerationMode) -> None:
         ctx = self.ctx
 
-        @settings(
-            max_examples=max(1, ctx.config.max_examples),
-            database=None,
-            deadline=None,
-            phases=[Phase.explicit, Phase.generate],
-            derandomize=ctx.config.seed is not None,
-            suppress_health_check=list(HealthCheck),
-        )
+        @example_settings(ctx)
         @given(operation.as_strategy(generation_mode=mode))
         def test(case: Any) -> None:
             left = ctx.time_left()

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 
 from aiohttp import web
@@ -14,6 +16,7 @@ from mockserver.faults import Faults
 from mockserver.journal import Journal
 from mockserver.ratelimit import TierLimiter, VirtualClock
 from mockserver.settings import Settings
+from mockserver.sse import ClientGone, EventStream
 from mockserver.state import AssistantRecord, Store
 
 __all__ = ["STATE", "MockState"]
@@ -31,6 +34,27 @@ class MockState:
     faults: Faults
     active_streams: int = 0
     _knowledge: dict[tuple[str, str | None], Knowledge] = field(default_factory=dict)
+
+    @contextlib.asynccontextmanager
+    async def streaming(
+        self, request: web.Request, *, named_events: bool = False
+    ) -> AsyncIterator[EventStream]:
+        """This request's SSE stream, paced and faulted per the settings and counted in
+        ``active_streams``; a client that leaves ends it quietly (no task outlives it)."""
+        stream = EventStream(
+            request,
+            delay_s=self.settings.stream_delay_ms / 1000,
+            faults=self.faults,
+            named_events=named_events,
+        )
+        self.active_streams += 1
+        try:
+            async with stream:
+                yield stream
+        except ClientGone:
+            pass
+        finally:
+            self.active_streams -= 1
 
     def knowledge(self, record: AssistantRecord) -> Knowledge:
         cache_key = (record.id, record.name)

@@ -10,9 +10,8 @@ Why a wrapper per route and not an aiohttp middleware: with any middleware aioht
 own (``_fix_request_current_app``), and each is a coroutine behind a handler wrapper; together
 they cost several microseconds per request. ``mockserver.app`` therefore wraps every handler
 (the API's, the inspection API's, the static files', and a catch-all route answering 404/405),
-so nothing reaches a client without the stages. ``pipeline_middleware`` is the same as a
-middleware, and the per-stage middlewares (``journal_middleware`` …) still exist for apps that
-compose them differently (the proxy profile).
+so nothing reaches a client without the stages. The per-stage middlewares
+(``journal_middleware`` …) still exist for apps that compose them differently (the proxy profile).
 """
 
 from __future__ import annotations
@@ -20,14 +19,14 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from aiohttp import web
-from aiohttp.typedefs import Handler, Middleware
+from aiohttp.typedefs import Handler
 
 from mockserver.cors import CorsPolicy, preflight
 from mockserver.errors import error_response
 from mockserver.faults import Faults, apply_faults, faults_pending
 from mockserver.journal import Decorate, Journal
 
-__all__ = ["Wrap", "pipeline", "pipeline_middleware"]
+__all__ = ["Wrap", "pipeline"]
 
 Stage = Callable[[web.Request], None]
 Check = Callable[[web.Request, web.StreamResponse], None]
@@ -68,24 +67,3 @@ def pipeline(
         return staged
 
     return wrap
-
-
-def pipeline_middleware(
-    *,
-    journal: Journal,
-    decorate: Decorate,
-    cors: CorsPolicy,
-    faults: Faults,
-    rate_limit: Stage | None = None,
-    check: Check | None = None,
-) -> Middleware:
-    """The same stages as one aiohttp middleware."""
-    wrap = pipeline(
-        journal=journal, decorate=decorate, cors=cors, faults=faults, rate_limit=rate_limit, check=check
-    )
-
-    @web.middleware
-    async def middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
-        return await wrap(handler)(request)
-
-    return middleware

@@ -13,11 +13,11 @@ from typing import Any
 
 from aiohttp import web
 
+from mockserver.context import MockState
 from mockserver.errors import NotFoundError
 from mockserver.operations import Call
 from mockserver.proxy.completions import Completion, complete
 from mockserver.proxy.config import ProxyConfig
-from mockserver.sse import ClientGone, EventStream
 
 __all__ = ["CONFIG", "HANDLERS", "complete"]
 
@@ -85,30 +85,23 @@ async def _stream(
     request: web.Request, call: Call, completion: Completion, head: dict[str, Any], include_usage: bool
 ) -> web.StreamResponse:
     """One choice per chunk, choices interleaved piece by piece as OpenAI streams ``n`` > 1."""
-    state = call.state
-    stream = EventStream(request, delay_s=state.settings.stream_delay_ms / 1000, faults=state.faults)
-    state.active_streams += 1
-    try:
-        async with stream:
+    state: MockState = call.state
+    async with state.streaming(request) as stream:
+        for choice in completion.choices:
+            role = {"role": "assistant", "content": ""}
+            await stream.send(_chunk(head, _delta(choice.index, role), include_usage), paced=False)
+        longest = max((len(c.parts) for c in completion.choices), default=0)
+        for position in range(longest):
             for choice in completion.choices:
-                role = {"role": "assistant", "content": ""}
-                await stream.send(_chunk(head, _delta(choice.index, role), include_usage), paced=False)
-            longest = max((len(c.parts) for c in completion.choices), default=0)
-            for position in range(longest):
-                for choice in completion.choices:
-                    if position < len(choice.parts):
-                        delta = {"content": choice.parts[position]}
-                        await stream.send(_chunk(head, _delta(choice.index, delta), include_usage))
-            for choice in completion.choices:
-                finish = _delta(choice.index, {}, choice.finish_reason)
-                await stream.send(_chunk(head, finish, include_usage), paced=False)
-            if include_usage:
-                await stream.send(_chunk(head, [], True, completion.usage), paced=False)
-            await stream.done()
-    except ClientGone:
-        pass
-    finally:
-        state.active_streams -= 1
+                if position < len(choice.parts):
+                    delta = {"content": choice.parts[position]}
+                    await stream.send(_chunk(head, _delta(choice.index, delta), include_usage))
+        for choice in completion.choices:
+            finish = _delta(choice.index, {}, choice.finish_reason)
+            await stream.send(_chunk(head, finish, include_usage), paced=False)
+        if include_usage:
+            await stream.send(_chunk(head, [], True, completion.usage), paced=False)
+        await stream.done()
     return stream.response
 
 

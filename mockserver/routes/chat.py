@@ -15,7 +15,6 @@ from mockserver.context import MockState
 from mockserver.errors import InvalidRequestError
 from mockserver.keys import REQUEST_ID
 from mockserver.operations import Call
-from mockserver.sse import ClientGone, EventStream
 from mockserver.state import AssistantRecord, Thread
 
 __all__ = ["HANDLERS"]
@@ -173,39 +172,32 @@ async def _stream_completion(
         f'"model":{jsonio.dumps_str(model)},"system_fingerprint":null,"choices":['
     )
     tail = '],"usage":null}' if include_usage else "]}"  # CHAT-USAGE-STREAM-1/3
-    stream = EventStream(request, delay_s=state.settings.stream_delay_ms / 1000, faults=state.faults)
-    state.active_streams += 1
-    try:
-        async with stream:
+    async with state.streaming(request) as stream:
+        await stream.send(
+            head
+            + '{"index":0,"delta":{"role":"assistant","content":""},"finish_reason":null,"logprobs":null}'
+            + tail,
+            paced=False,
+        )
+        for part in reply.parts:
             await stream.send(
                 head
-                + '{"index":0,"delta":{"role":"assistant","content":""},"finish_reason":null,"logprobs":null}'
-                + tail,
-                paced=False,
+                + '{"index":0,"delta":{"content":'
+                + jsonio.dumps_str(part)
+                + '},"finish_reason":null,"logprobs":null}'
+                + tail
             )
-            for part in reply.parts:
-                await stream.send(
-                    head
-                    + '{"index":0,"delta":{"content":'
-                    + jsonio.dumps_str(part)
-                    + '},"finish_reason":null,"logprobs":null}'
-                    + tail
-                )
-            await stream.send(
-                head
-                + '{"index":0,"delta":{},"finish_reason":"'
-                + reply.finish_reason
-                + '","logprobs":null}'
-                + tail,
-                paced=False,
-            )
-            if include_usage:  # CHAT-USAGE-STREAM-2: choices empty, right before [DONE]
-                await stream.send(head + '],"usage":' + jsonio.dumps_str(reply.usage) + "}", paced=False)
-            await stream.done()
-    except ClientGone:
-        pass
-    finally:
-        state.active_streams -= 1
+        await stream.send(
+            head
+            + '{"index":0,"delta":{},"finish_reason":"'
+            + reply.finish_reason
+            + '","logprobs":null}'
+            + tail,
+            paced=False,
+        )
+        if include_usage:  # CHAT-USAGE-STREAM-2: choices empty, right before [DONE]
+            await stream.send(head + '],"usage":' + jsonio.dumps_str(reply.usage) + "}", paced=False)
+        await stream.done()
     return stream.response
 
 
@@ -236,20 +228,11 @@ async def create_native_chat(request: web.Request, call: Call) -> web.StreamResp
     }
     if not body.get("stream"):
         return _json(result)
-    stream = EventStream(
-        request, delay_s=state.settings.stream_delay_ms / 1000, faults=state.faults, named_events=True
-    )
-    state.active_streams += 1
-    try:
-        async with stream:
-            for part in reply.parts:
-                await stream.send(jsonio.dumps_str({"content": part}), event="delta")
-            await stream.send(jsonio.dumps_str(result), event="done", paced=False)
-            await stream.close()
-    except ClientGone:
-        pass
-    finally:
-        state.active_streams -= 1
+    async with state.streaming(request, named_events=True) as stream:
+        for part in reply.parts:
+            await stream.send(jsonio.dumps_str({"content": part}), event="delta")
+        await stream.send(jsonio.dumps_str(result), event="done", paced=False)
+        await stream.close()
     return stream.response
 
 

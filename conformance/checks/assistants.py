@@ -26,6 +26,17 @@ def _get(ctx: Context, assistant_id: str, **kwargs: Any) -> Exchange:
     return ctx.request("GET", f"/v1/assistants/{assistant_id}", **kwargs)
 
 
+def _modify(
+    ctx: Context, method: str, path: str, sent: dict[str, Any], requirement: str, what: str
+) -> tuple[Exchange, dict[str, Any]]:
+    """A modify that must answer 200 with the assistant; anything else stops the check."""
+    ex = ctx.request(method, path, json_body=sent)
+    body = ex.json() if ex.status == 200 else None
+    if not isinstance(body, dict):
+        raise Failure(requirement, f"{what} got {ex.status} {brief(ex)}", exchange=ex)
+    return ex, body
+
+
 @check("ASST-CREATE-2", "ASST-CREATE-3", "ASST-OBJ-1", group="assistants")
 def assistant_round_trip(ctx: Context) -> None:
     """A created assistant returns its name and instructions, and a retrieve returns the same object."""
@@ -148,10 +159,7 @@ def assistant_modify(ctx: Context) -> None:
         "ASST-MODIFY-1", "Conformance modify", instructions="Original instructions."
     )
     path = f"/v1/assistants/{created['id']}"
-    ex = ctx.request("POST", path, json_body={"name": "Renamed by POST"})
-    body = ex.json() if ex.status == 200 else None
-    if not isinstance(body, dict):
-        raise Failure("ASST-MODIFY-1", f"POST modify got {ex.status} {brief(ex)}", exchange=ex)
+    ex, body = _modify(ctx, "POST", path, {"name": "Renamed by POST"}, "ASST-MODIFY-1", "POST modify")
     ctx.expect(
         body.get("name") == "Renamed by POST", "ASST-MODIFY-1", f"POST left name {body.get('name')!r}", ex
     )
@@ -161,10 +169,9 @@ def assistant_modify(ctx: Context) -> None:
         f"POST {{name}} changed instructions to {body.get('instructions')!r}",
         ex,
     )
-    ex = ctx.request("PATCH", path, json_body={"instructions": "Patched instructions."})
-    body = ex.json() if ex.status == 200 else None
-    if not isinstance(body, dict):
-        raise Failure("ASST-MODIFY-1", f"PATCH modify got {ex.status} {brief(ex)}", exchange=ex)
+    ex, body = _modify(
+        ctx, "PATCH", path, {"instructions": "Patched instructions."}, "ASST-MODIFY-1", "PATCH modify"
+    )
     ctx.expect(
         body.get("instructions") == "Patched instructions.",
         "ASST-MODIFY-1",
@@ -177,10 +184,7 @@ def assistant_modify(ctx: Context) -> None:
         f"PATCH {{instructions}} changed name to {body.get('name')!r}",
         ex,
     )
-    ex = ctx.request("POST", path, json_body={"instructions": ""})
-    body = ex.json() if ex.status == 200 else None
-    if not isinstance(body, dict):
-        raise Failure("ASST-MODIFY-2", f'instructions: "" got {ex.status} {brief(ex)}', exchange=ex)
+    ex, body = _modify(ctx, "POST", path, {"instructions": ""}, "ASST-MODIFY-2", 'instructions: ""')
     cleared = body.get("instructions")
     ctx.expect(cleared in (None, ""), "ASST-MODIFY-2", f'instructions: "" left {cleared!r}', ex)
     got = _get(ctx, str(created["id"]))

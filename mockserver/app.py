@@ -91,7 +91,8 @@ def create_app(settings: Settings | None = None, *, spec: dict[str, Any] | None 
             limits = request.get(RATE_HEADERS)
             if limits is not None:
                 headers.update(limits)
-        add_cors_headers(policy, request, response)
+        if "Origin" in request.headers:  # browsers only; most callers are not
+            add_cors_headers(policy, request, response)
 
     wrap = pipeline(
         journal=state.journal,

@@ -97,18 +97,22 @@ def bind(
             entry.org_id = caller.org_id
         body: dict[str, Any] = {}
         if body_validator is not None:
-            length = request.content_length
-            if length is not None and length > max_bytes:
-                raise RequestTooLargeError(max_bytes)
-            try:
+            try:  # aiohttp stops reading past client_max_size (a little over max_bytes)
                 raw = await request.read()
             except web.HTTPRequestEntityTooLarge:
                 raise RequestTooLargeError(max_bytes) from None
+            if len(raw) > max_bytes:
+                raise RequestTooLargeError(max_bytes)
             request[BODY_BYTES] = raw
             if entry is not None:
                 entry.req_body = raw
             if raw or operation.body_required:
-                body = parse_json_body(raw, request.content_type, request.charset, max_bytes=max_bytes)
+                # The usual header is exactly "application/json": no need to parse it.
+                if request.headers.get("Content-Type") == "application/json":
+                    content_type, charset = "application/json", None
+                else:
+                    content_type, charset = request.content_type, request.charset
+                body = parse_json_body(raw, content_type, charset, max_bytes=max_bytes)
                 body_validator.check(body)
         query = query_validator.parse(request.query) if query_validator is not None else {}
         return await handler(request, Call(caller, body, query, state))

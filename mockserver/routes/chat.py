@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
 import os
-import random
 import time
 from typing import Any, NamedTuple
 
@@ -22,13 +22,14 @@ __all__ = ["HANDLERS"]
 CONTEXT_TOKENS = 32000  # CHAT-LEN-2: the mock's context window, in estimated tokens
 
 
-# Ids need to be unique, not secret: a seeded generator instead of a getrandom() call per
-# request (a system call cost several microseconds here, a tenth of a request's budget).
-_random = random.Random(os.urandom(16))
+# Ids need to be unique, not secret: a random part per process and a counter. (A getrandom()
+# call or a 96-bit random number per request cost a noticeable share of a request's budget.)
+_UNIQUE = os.urandom(6).hex()
+_serial = itertools.count(1)
 
 
 def _id(prefix: str) -> str:
-    return f"{prefix}{_random.getrandbits(96):024x}"
+    return prefix + _UNIQUE + str(next(_serial))
 
 
 class Reply(NamedTuple):
@@ -85,8 +86,6 @@ def _save_thread(
     request: web.Request, call: Call, record: AssistantRecord, reply: Reply, messages: list[dict[str, str]]
 ) -> None:
     """DEBUG-1: a debug key's conversation becomes a thread of its assistant."""
-    if not call.caller.debug:
-        return
     call.state.store.add_thread(
         Thread(
             id=_id("thread_"),
@@ -142,7 +141,8 @@ async def create_chat_completion(request: web.Request, call: Call) -> web.Stream
     # JSON Schema's "integer" admits 1.0; the spec validated it, so it is a whole number.
     max_tokens = None if body.get("max_tokens") is None else int(body["max_tokens"])
     reply = _reply(state, record, messages, max_tokens=max_tokens)
-    _save_thread(request, call, record, reply, messages)
+    if call.caller.debug:
+        _save_thread(request, call, record, reply, messages)
     model = state.store.model_of(record.org_id)  # CHAT-REQ-4: whatever `model` was sent
     completion_id = _id("chatcmpl-")
     created = int(time.time())
@@ -218,7 +218,8 @@ async def create_native_chat(request: web.Request, call: Call) -> web.StreamResp
     reply = _reply(
         state, record, messages, max_tokens=None, extra_context=f"Page context:\n{page}" if page else None
     )
-    _save_thread(request, call, record, reply, messages)
+    if call.caller.debug:
+        _save_thread(request, call, record, reply, messages)
     result = {
         "id": _id("chat-"),
         "object": "ragen.chat",

@@ -61,7 +61,8 @@ class KeyRing:
         scopes = {scope for k in keys for scope in k.scopes}
         # scope -> {"Bearer <key>": caller}: the callers that header may pass as, without parsing.
         self.ready = {
-            scope: {f"Bearer {k.key}": c for k, c in callers if k.active and scope in k.scopes} for scope in scopes
+            scope: {f"Bearer {k.key}": c for k, c in callers if k.active and scope in k.scopes}
+            for scope in scopes
         }
 
     def authenticate(self, header: str | None, scope: str) -> Caller:

@@ -24,8 +24,8 @@ from mockserver.cors import CorsPolicy, add_cors_headers
 from mockserver.demo import demo_config
 from mockserver.fallback import add_fallback
 from mockserver.faults import Faults
-from mockserver.journal import Journal
-from mockserver.keys import RATE_HEADERS, REQUEST_ID
+from mockserver.journal import Journal, entry_of
+from mockserver.keys import RATE_HEADERS
 from mockserver.operations import bind, operations_from_spec
 from mockserver.pipeline import Wrap, pipeline
 from mockserver.ratelimit import TierLimiter, VirtualClock, admission
@@ -86,7 +86,7 @@ def create_app(settings: Settings | None = None, *, spec: dict[str, Any] | None 
     def decorate(request: web.BaseRequest, response: web.StreamResponse) -> None:
         """The headers every response carries, set before it is prepared (streams included)."""
         headers = response.headers
-        headers["x-request-id"] = request[REQUEST_ID]
+        headers["x-request-id"] = entry_of(request).id
         if settings.rate_limits:  # no rate headers without limits: skip the (missing-key) lookup
             limits = request.get(RATE_HEADERS)
             if limits is not None:

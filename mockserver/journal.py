@@ -1,10 +1,11 @@
 """The request journal: a bounded ring of completed exchanges, searchable and streamable.
 
 ``Journal.begin`` / ``Journal.end`` (run by ``mockserver.pipeline``, or ``journal_middleware``)
-give every request its ``x-request-id`` and keep references only (headers, body bytes, stream
-pieces); entries are turned into JSON when someone asks, and into access-log lines in batches
-(``mockserver.accesslog``), so recording costs the hot path little. Inspection (``/__mock/``)
-and ``/healthz`` are not journaled.
+give every request its ``Entry``, the one object the stages hand each other about a request (its
+``x-request-id``, the caller, the body bytes, the common headers): one ``request[ENTRY]`` instead
+of a key each. Entries keep references only (headers, body bytes, stream pieces); they are turned
+into JSON when someone asks, and into access-log lines in batches (``mockserver.accesslog``), so
+recording costs the hot path little. Inspection (``/__mock/``) and ``/healthz`` are not journaled.
 """
 
 from __future__ import annotations
@@ -21,11 +22,12 @@ from typing import Any
 from aiohttp import web
 from aiohttp.typedefs import Handler, Middleware
 
+from mockserver import jsonio
 from mockserver.accesslog import AccessLog
 from mockserver.auth import mask
-from mockserver.keys import DECORATE, ENTRY, REQUEST_ID
+from mockserver.keys import ENTRY
 
-__all__ = ["Entry", "Journal", "journal_middleware"]
+__all__ = ["Entry", "Journal", "entry_of", "journal_middleware"]
 
 JOURNAL_SIZE = 1000
 BODY_SHOWN = 64 * 1024
@@ -39,6 +41,7 @@ _WALL_AT_PERF_0 = time.time() - time.perf_counter()
 class Entry:
     __slots__ = (
         "client",
+        "decorate",
         "duration_ms",
         "id",
         "key",
@@ -52,11 +55,16 @@ class Entry:
         "start",
         "status",
         "stream",
+        "tracked",
         "url",
     )
 
-    def __init__(self, rid: str, request: web.Request) -> None:
+    def __init__(self, rid: str, request: web.Request, decorate: Decorate | None, *, tracked: bool) -> None:
         self.id = rid
+        self.tracked = tracked  # False: inspection and /healthz, never added to the journal
+        # the common headers (x-request-id, CORS, rate limits) for a response the handler
+        # prepares itself (streams); returned responses get them in Journal.end
+        self.decorate = decorate
         self.start = time.perf_counter()
         self.method = request.method
         self.path = request.path
@@ -89,18 +97,17 @@ class Entry:
             body = response.body
             self.resp_body = body if isinstance(body, bytes) else None
 
-    def log_line(self) -> dict[str, Any]:
-        """The access log's fields: no body, no headers, the key masked."""
-        return {
-            "request_id": self.id,
-            "method": self.method,
-            "path": self.path,
-            "status": self.status,
-            "duration_ms": round(self.duration_ms, 2),
-            "client": self.client,
-            "key": self.key,
-            "org_id": self.org_id,
-        }
+    def log_line(self) -> str:
+        """The access log's line: no body, no headers, the key masked. All but the id and the
+        duration repeat from request to request, so that part is rendered once per combination."""
+        fixed = (self.method, self.path, self.status, self.client, self.key, self.org_id)
+        middle = _LOG_MIDDLES.get(fixed)
+        if middle is None:
+            if len(_LOG_MIDDLES) >= 1024:
+                _LOG_MIDDLES.clear()
+            names = ("method", "path", "status", "client", "key", "org_id")
+            middle = _LOG_MIDDLES[fixed] = jsonio.dumps_str(dict(zip(names, fixed, strict=True)))[1:-1]
+        return f'{{"request_id":"{self.id}",{middle},"duration_ms":{round(self.duration_ms, 2)}}}'
 
     def elapsed_ms(self) -> float:
         return (time.perf_counter() - self.start) * 1000
@@ -129,6 +136,15 @@ class Entry:
                 "stream": None if self.stream is None else [{"t_ms": t, "data": d} for t, d in self.stream],
             },
         }
+
+
+_LOG_MIDDLES: dict[tuple[Any, ...], str] = {}
+
+
+def entry_of(request: web.BaseRequest) -> Entry:
+    """The request's entry (``Journal.begin`` gave it one before any handler ran)."""
+    entry: Entry = request[ENTRY]
+    return entry
 
 
 def _headers(headers: Any) -> dict[str, str]:
@@ -172,29 +188,18 @@ class Journal:
                     continue  # a slow reader loses entries rather than growing memory
                 queue.put_nowait(rendered)
 
-    def begin(self, request: web.Request, decorate: Decorate | None = None) -> Entry | None:
-        """Give ``request`` its id (and ``decorate``); its entry, or None for an untracked path."""
-        rid = self.next_id()
-        request[REQUEST_ID] = rid
-        if decorate is not None:
-            request[DECORATE] = decorate
+    def begin(self, request: web.Request, decorate: Decorate | None = None) -> Entry:
+        """Give ``request`` its entry (and so its id and ``decorate``)."""
         path = request.path
-        if path.startswith("/__mock") or path == "/healthz":  # inspection is not journaled
-            return None
-        entry = request[ENTRY] = Entry(rid, request)
+        tracked = not (path.startswith("/__mock") or path == "/healthz")  # inspection is not journaled
+        entry = request[ENTRY] = Entry(self.next_id(), request, decorate, tracked=tracked)
         return entry
 
-    def end(
-        self,
-        request: web.Request,
-        entry: Entry | None,
-        response: web.StreamResponse,
-        decorate: Decorate | None = None,
-    ) -> None:
+    def end(self, request: web.Request, entry: Entry, response: web.StreamResponse) -> None:
         """The common headers (unless a stream already sent them), then the entry and its log line."""
-        if decorate is not None and not response.prepared:
-            decorate(request, response)
-        if entry is None:
+        if entry.decorate is not None and not response.prepared:
+            entry.decorate(request, response)
+        if not entry.tracked:
             return
         entry.finish(response)
         self.add(entry)
@@ -257,7 +262,7 @@ def journal_middleware(journal: Journal, decorate: Decorate | None = None) -> Mi
     async def middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
         entry = journal.begin(request, decorate)
         response = await handler(request)
-        journal.end(request, entry, response, decorate)
+        journal.end(request, entry, response)
         return response
 
     return middleware

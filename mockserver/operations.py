@@ -15,7 +15,7 @@ from aiohttp import web
 
 from mockserver.auth import Caller
 from mockserver.errors import RequestTooLargeError
-from mockserver.keys import BODY_BYTES, ENTRY
+from mockserver.journal import entry_of
 from mockserver.validation import BodyValidator, QueryValidator, SchemaSource, parse_json_body
 
 __all__ = ["Call", "Operation", "OperationHandler", "operations_from_spec"]
@@ -91,10 +91,9 @@ def bind(
 
     async def endpoint(request: web.Request) -> web.StreamResponse:
         caller = keyring.authenticate(request.headers.get("Authorization"), scope)
-        entry = request.get(ENTRY)
-        if entry is not None:
-            entry.key = caller.masked
-            entry.org_id = caller.org_id
+        entry = entry_of(request)
+        entry.key = caller.masked
+        entry.org_id = caller.org_id
         body: dict[str, Any] = {}
         if body_validator is not None:
             try:  # aiohttp stops reading past client_max_size (a little over max_bytes)
@@ -103,9 +102,7 @@ def bind(
                 raise RequestTooLargeError(max_bytes) from None
             if len(raw) > max_bytes:
                 raise RequestTooLargeError(max_bytes)
-            request[BODY_BYTES] = raw
-            if entry is not None:
-                entry.req_body = raw
+            entry.req_body = raw
             if raw or operation.body_required:
                 # The usual header is exactly "application/json": no need to parse it.
                 if request.headers.get("Content-Type") == "application/json":

@@ -60,7 +60,7 @@ def pipeline(
                     response = error_response(request, exc)
                 if check is not None:
                     check(request, response)
-            journal.end(request, entry, response, decorate)
+            journal.end(request, entry, response)
             return response
 
         staged.__name__ = getattr(handler, "__name__", staged.__name__)

@@ -16,8 +16,8 @@ from aiohttp import web
 
 from mockserver.errors import envelope
 from mockserver.faults import STREAM_KINDS, Fault, Faults
-from mockserver.journal import Entry
-from mockserver.keys import BODY_BYTES, DECORATE, ENTRY, STREAM_FAULT
+from mockserver.journal import Entry, entry_of
+from mockserver.keys import STREAM_FAULT
 
 __all__ = ["ClientGone", "EventStream"]
 
@@ -41,10 +41,10 @@ class EventStream:
         self.request = request
         self.named = named_events  # native streams name every event, errors included
         self.delay_s = delay_s
-        self.entry: Entry | None = request.get(ENTRY)
+        self.entry: Entry = entry_of(request)
         self.fault: Fault | None = request.get(STREAM_FAULT)
         if self.fault is None and faults is not None and faults.armed:
-            self.fault = faults.take(STREAM_KINDS, request.method, request.path, request.get(BODY_BYTES))
+            self.fault = faults.take(STREAM_KINDS, request.method, request.path, self.entry.req_body)
         self.response = web.StreamResponse(
             status=200,
             headers={
@@ -57,9 +57,8 @@ class EventStream:
         self.closed = False
 
     async def __aenter__(self) -> EventStream:
-        decorate = self.request.get(DECORATE)
-        if decorate is not None:
-            decorate(self.request, self.response)
+        if self.entry.decorate is not None:
+            self.entry.decorate(self.request, self.response)
         await self.response.prepare(self.request)
         return self
 
@@ -99,8 +98,7 @@ class EventStream:
             await self.response.write(frame.encode())
         except ConnectionError:
             raise ClientGone from None
-        if self.entry is not None:
-            self.entry.add_chunk(data if event is None else f"event: {event}\n{data}")
+        self.entry.add_chunk(data if event is None else f"event: {event}\n{data}")
 
     async def send(self, data: str, *, event: str | None = None, paced: bool = True) -> None:
         """One event; ``paced`` events wait the per-chunk delay first."""
@@ -127,8 +125,7 @@ class EventStream:
             raise ClientGone
         # cut_stream: drop the connection without a terminator.
         self.closed = True
-        if self.entry is not None:
-            self.entry.add_chunk("<connection cut by fault>")
+        self.entry.add_chunk("<connection cut by fault>")
         transport = self.request.transport
         if transport is not None:
             transport.abort()

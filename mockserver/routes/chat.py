@@ -13,7 +13,7 @@ from mockserver import jsonio
 from mockserver.answers import compose, estimate_tokens
 from mockserver.context import MockState
 from mockserver.errors import InvalidRequestError
-from mockserver.keys import REQUEST_ID
+from mockserver.journal import entry_of
 from mockserver.operations import Call
 from mockserver.state import AssistantRecord, Thread
 
@@ -92,7 +92,7 @@ def _save_thread(
             assistant_id=record.id,
             key=call.caller.masked,
             created_at=int(time.time()),
-            request_id=request.get(REQUEST_ID, ""),
+            request_id=entry_of(request).id,
             instructions=reply.instructions,
             messages=[{"role": m["role"], "content": m["content"]} for m in messages],
             answer=reply.content,

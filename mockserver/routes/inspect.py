@@ -13,7 +13,7 @@ from mockserver.auth import mask
 from mockserver.context import STATE, MockState
 from mockserver.errors import InvalidRequestError, NotFoundError
 from mockserver.faults import FaultError, parse_fault
-from mockserver.keys import DECORATE
+from mockserver.journal import entry_of
 
 __all__ = ["STATIC_DIR", "routes"]
 
@@ -113,7 +113,7 @@ async def journal_stream(request: web.Request) -> web.StreamResponse:
     response = web.StreamResponse(
         headers={"Content-Type": "text/event-stream; charset=utf-8", "Cache-Control": "no-cache"}
     )
-    decorate = request.get(DECORATE)
+    decorate = entry_of(request).decorate
     if decorate is not None:
         decorate(request, response)
     await response.prepare(request)

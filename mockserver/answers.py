@@ -12,10 +12,11 @@ from __future__ import annotations
 import math
 import re
 from dataclasses import dataclass
+from typing import NamedTuple
 
 from mockserver.config import AssistantSeed, Snippet
 
-__all__ = ["Answer", "Knowledge", "compose", "estimate_tokens", "pieces"]
+__all__ = ["Answer", "Knowledge", "Prompt", "compose", "estimate_tokens", "pieces"]
 
 MEMO_SIZE = 4096
 _WORD = re.compile(r"[a-z0-9]+")
@@ -147,18 +148,31 @@ class Knowledge:
         return f"I could not find an answer to that in the knowledge base of {self.name}."
 
 
-def compose(instructions: str | None, messages: list[dict[str, str]]) -> tuple[str | None, str | None]:
-    """(effective instructions, active question) for a chat (CHAT-CONV-1, CHAT-CONV-2).
+class Prompt(NamedTuple):
+    instructions: str | None  # the effective instructions
+    question: str | None  # the active question
+    tokens: int  # the estimate of the whole prompt: instructions and every message (CHAT-LEN-2)
 
-    System messages come after the assistant's own instructions; the last user message is the
-    question, everything before it history.
+
+def compose(
+    instructions: str | None, messages: list[dict[str, str]], *, extra_context: str | None = None
+) -> Prompt:
+    """What the model is asked, for a chat (CHAT-CONV-1, CHAT-CONV-2).
+
+    System messages come after the assistant's own instructions (and ``extra_context`` after
+    them); the last user message is the question, everything before it history.
     """
     parts = [instructions] if instructions else []
     question = None
+    tokens = 0
     for message in messages:  # one plain loop: this runs on every chat request
-        role = message["role"]
+        role, content = message["role"], message["content"]
+        tokens += estimate_tokens(content)
         if role == "user":
-            question = message["content"]
-        elif role == "system" and message["content"]:
-            parts.append(message["content"])
-    return ("\n\n".join(parts) or None), question
+            question = content
+        elif role == "system" and content:
+            parts.append(content)
+    if extra_context:
+        parts.append(extra_context)
+    effective = "\n\n".join(parts) or None
+    return Prompt(effective, question, tokens + estimate_tokens(effective or ""))

@@ -24,7 +24,7 @@ from mockserver.cors import CorsPolicy, add_cors_headers
 from mockserver.demo import demo_config
 from mockserver.fallback import add_fallback
 from mockserver.faults import Faults
-from mockserver.journal import Journal, entry_of
+from mockserver.journal import Journal
 from mockserver.keys import RATE_HEADERS
 from mockserver.operations import bind, operations_from_spec
 from mockserver.pipeline import Wrap, pipeline
@@ -84,13 +84,12 @@ def create_app(settings: Settings | None = None, *, spec: dict[str, Any] | None 
     source = SchemaSource(spec)
 
     def decorate(request: web.BaseRequest, response: web.StreamResponse) -> None:
-        """The headers every response carries, set before it is prepared (streams included)."""
-        headers = response.headers
-        headers["x-request-id"] = entry_of(request).id
+        """Rate-limit and CORS headers, set before a response is prepared (streams included);
+        the journal's entry adds x-request-id (``Entry.stamp``)."""
         if settings.rate_limits:  # no rate headers without limits: skip the (missing-key) lookup
             limits = request.get(RATE_HEADERS)
             if limits is not None:
-                headers.update(limits)
+                response.headers.update(limits)
         if "Origin" in request.headers:  # browsers only; most callers are not
             add_cors_headers(policy, request, response)
 

@@ -48,6 +48,7 @@ class Entry:
         "method",
         "org_id",
         "path",
+        "query",
         "req_body",
         "req_headers",
         "resp_body",
@@ -56,19 +57,18 @@ class Entry:
         "status",
         "stream",
         "tracked",
-        "url",
     )
 
     def __init__(self, rid: str, request: web.Request, decorate: Decorate | None, *, tracked: bool) -> None:
         self.id = rid
         self.tracked = tracked  # False: inspection and /healthz, never added to the journal
-        # the common headers (x-request-id, CORS, rate limits) for a response the handler
-        # prepares itself (streams); returned responses get them in Journal.end
-        self.decorate = decorate
+        self.decorate = decorate  # the app's other common headers (CORS, rate limits): see stamp
         self.start = time.perf_counter()
         self.method = request.method
         self.path = request.path
-        self.url = request.rel_url  # the query string is read from it only when shown
+        # a str, not the URL object: what an entry holds is freed a thousand requests later,
+        # out of the CPU's caches, so every object kept costs
+        self.query = request.raw_path.partition("?")[2]  # as sent (percent-encoded)
         self.client = request.remote
         self.req_headers: Any = request.headers
         self.req_body: bytes | None = None
@@ -80,17 +80,20 @@ class Entry:
         self.resp_body: bytes | None = None
         self.stream: list[tuple[float, str]] | None = None
 
+    def stamp(self, request: web.BaseRequest, response: web.StreamResponse) -> None:
+        """The headers every response carries (``x-request-id`` and the app's ``decorate``), set
+        before it is prepared: ``Journal.end`` stamps returned responses, streams stamp their own."""
+        response.headers["x-request-id"] = self.id
+        if self.decorate is not None:
+            self.decorate(request, response)
+
     @property
     def time(self) -> float:
         return _WALL_AT_PERF_0 + self.start
 
-    @property
-    def query(self) -> str:
-        return self.url.query_string
-
     def finish(self, response: web.StreamResponse) -> None:
         """Keep references to what was sent; rendered only when someone reads the journal."""
-        self.duration_ms = self.elapsed_ms()
+        self.duration_ms = (time.perf_counter() - self.start) * 1000
         self.status = response.status
         self.resp_headers = response.headers
         if isinstance(response, web.Response):
@@ -179,14 +182,13 @@ class Journal:
         counter = itertools.count(1)
         self.next_id: Callable[[], str] = lambda: f"req_{prefix}{next(counter):010d}"
 
-    def add(self, entry: Entry) -> None:
-        self.entries.append(entry)
-        if self.subscribers:
-            rendered = entry.to_json()
-            for queue in list(self.subscribers):
-                if queue.full():
-                    continue  # a slow reader loses entries rather than growing memory
-                queue.put_nowait(rendered)
+    def publish(self, entry: Entry) -> None:
+        """Hand ``entry`` to the live readers (``/__mock/journal/stream``)."""
+        rendered = entry.to_json()
+        for queue in list(self.subscribers):
+            if queue.full():
+                continue  # a slow reader loses entries rather than growing memory
+            queue.put_nowait(rendered)
 
     def begin(self, request: web.Request, decorate: Decorate | None = None) -> Entry:
         """Give ``request`` its entry (and so its id and ``decorate``)."""
@@ -197,12 +199,14 @@ class Journal:
 
     def end(self, request: web.Request, entry: Entry, response: web.StreamResponse) -> None:
         """The common headers (unless a stream already sent them), then the entry and its log line."""
-        if entry.decorate is not None and not response.prepared:
-            entry.decorate(request, response)
+        if not response.prepared:
+            entry.stamp(request, response)
         if not entry.tracked:
             return
         entry.finish(response)
-        self.add(entry)
+        self.entries.append(entry)
+        if self.subscribers:
+            self.publish(entry)
         if self.access.enabled():
             self.access.add(entry)
 

@@ -57,8 +57,7 @@ class EventStream:
         self.closed = False
 
     async def __aenter__(self) -> EventStream:
-        if self.entry.decorate is not None:
-            self.entry.decorate(self.request, self.response)
+        self.entry.stamp(self.request, self.response)
         await self.response.prepare(self.request)
         return self
 

@@ -22,7 +22,7 @@ from mockserver.context import STATE, MockState
 from mockserver.cors import CorsPolicy, add_cors_headers, cors_middleware
 from mockserver.errors import error_middleware
 from mockserver.faults import Faults, faults_middleware
-from mockserver.journal import Journal, entry_of, journal_middleware
+from mockserver.journal import Journal, journal_middleware
 from mockserver.operations import bind, operations_from_spec
 from mockserver.proxy.config import PROXY_ORG, ProxyConfig, load_proxy_config
 from mockserver.proxy.errors import proxy_errors_middleware
@@ -59,8 +59,7 @@ def create_proxy_app(
     policy = CorsPolicy(settings.cors_origins)
 
     def decorate(request: web.BaseRequest, response: web.StreamResponse) -> None:
-        """x-request-id and CORS on every response, streams included (as mockserver.app does)."""
-        response.headers["x-request-id"] = entry_of(request).id
+        """CORS on every response, streams included (the journal's entry adds x-request-id)."""
         add_cors_headers(policy, request, response)
 
     middlewares: list[Any] = [

@@ -10,7 +10,7 @@ from typing import Any, NamedTuple
 from aiohttp import web
 
 from mockserver import jsonio
-from mockserver.answers import compose, estimate_tokens
+from mockserver.answers import compose
 from mockserver.context import MockState
 from mockserver.errors import InvalidRequestError
 from mockserver.journal import entry_of
@@ -62,24 +62,19 @@ def _reply(
     max_tokens: int | None,
     extra_context: str | None = None,
 ) -> Reply:
-    instructions, question = compose(record.instructions, messages)
-    if extra_context:
-        instructions = f"{instructions}\n\n{extra_context}" if instructions else extra_context
-    prompt_tokens = estimate_tokens(instructions or "") + sum(
-        [estimate_tokens(m["content"]) for m in messages]
-    )
-    if prompt_tokens > CONTEXT_TOKENS:
+    prompt = compose(record.instructions, messages, extra_context=extra_context)
+    if prompt.tokens > CONTEXT_TOKENS:
         raise InvalidRequestError(
             f"This model's maximum context length is {CONTEXT_TOKENS} tokens; the prompt has about "
-            f"{prompt_tokens}.",
+            f"{prompt.tokens}.",
             code="context_length_exceeded",
             param="messages",
         )
-    parts = state.knowledge(record).answer_pieces(question)[1]
+    parts = state.knowledge(record).answer_pieces(prompt.question)[1]
     finish = "stop"
     if max_tokens is not None and len(parts) > max_tokens:
         parts, finish = parts[:max_tokens], "length"
-    return Reply(parts, finish, prompt_tokens, instructions)
+    return Reply(parts, finish, prompt.tokens, prompt.instructions)
 
 
 def _save_thread(

@@ -113,9 +113,7 @@ async def journal_stream(request: web.Request) -> web.StreamResponse:
     response = web.StreamResponse(
         headers={"Content-Type": "text/event-stream; charset=utf-8", "Cache-Control": "no-cache"}
     )
-    decorate = entry_of(request).decorate
-    if decorate is not None:
-        decorate(request, response)
+    entry_of(request).stamp(request, response)
     await response.prepare(request)
     queue = state.journal.subscribe()
     try:

@@ -38,7 +38,9 @@ class AccessLog:
         return self.logger.isEnabledFor(logging.INFO)
 
     def add(self, item: Loggable) -> None:
-        """Queue one finished exchange; rendered at the next flush."""
+        """Queue one finished exchange, rendered at the next flush; nothing when disabled."""
+        if not self.logger.isEnabledFor(logging.INFO):
+            return
         self.pending.append(item)
         if len(self.pending) >= MAX_LINES:
             self.flush()

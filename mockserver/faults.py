@@ -23,6 +23,7 @@ from aiohttp import web
 from aiohttp.typedefs import Handler, Middleware
 
 from mockserver.errors import InvalidRequestError, RateLimitError, ServerError
+from mockserver.journal import entry_of
 from mockserver.keys import STREAM_FAULT
 
 __all__ = [
@@ -156,13 +157,10 @@ class Faults:
         return None
 
 
-def _is_mock_path(path: str) -> bool:
-    return path.startswith("/__mock") or path == "/healthz"
-
-
-def faults_pending(faults: Faults, request: web.BaseRequest) -> bool:
-    """Whether ``request`` may meet a fault at all (the common answer, no, costs two lookups)."""
-    return bool(faults.armed or FAULT_HEADER in request.headers) and not _is_mock_path(request.path)
+def faults_pending(faults: Faults, request: web.BaseRequest, *, tracked: bool) -> bool:
+    """Whether ``request`` may meet a fault at all (the common answer, no, costs two lookups).
+    Untracked requests (inspection, ``/healthz``: ``Entry.tracked``) never do."""
+    return tracked and bool(faults.armed or FAULT_HEADER in request.headers)
 
 
 async def apply_faults(faults: Faults, request: web.BaseRequest) -> None:
@@ -202,7 +200,7 @@ async def apply_faults(faults: Faults, request: web.BaseRequest) -> None:
 def faults_middleware(faults: Faults) -> Middleware:
     @web.middleware
     async def middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
-        if faults_pending(faults, request):
+        if faults_pending(faults, request, tracked=entry_of(request).tracked):
             await apply_faults(faults, request)
         return await handler(request)
 

@@ -207,8 +207,7 @@ class Journal:
         self.entries.append(entry)
         if self.subscribers:
             self.publish(entry)
-        if self.access.enabled():
-            self.access.add(entry)
+        self.access.add(entry)
 
     def find(self, request_id: str) -> Entry | None:
         return next((e for e in reversed(self.entries) if e.id == request_id), None)

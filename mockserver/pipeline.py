@@ -48,10 +48,13 @@ def pipeline(
     def wrap(handler: Handler) -> Handler:
         async def staged(request: web.Request) -> web.StreamResponse:
             entry = journal.begin(request, decorate)
-            response: web.StreamResponse | None = preflight(cors, request)
+            # most requests are not preflights: skip the call
+            response: web.StreamResponse | None = (
+                preflight(cors, request) if request.method == "OPTIONS" else None
+            )
             if response is None:
                 try:
-                    if faults_pending(faults, request):
+                    if faults_pending(faults, request, tracked=entry.tracked):
                         await apply_faults(faults, request)
                     if rate_limit is not None:
                         rate_limit(request)

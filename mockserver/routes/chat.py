@@ -36,13 +36,10 @@ class Reply(NamedTuple):
     """The answer to one request, computed once for JSON and SSE alike (CHAT-STREAM-8)."""
 
     parts: tuple[str, ...]
+    content: str  # the parts joined
     finish_reason: str
     prompt_tokens: int
     instructions: str | None
-
-    @property
-    def content(self) -> str:
-        return "".join(self.parts)
 
     @property
     def usage(self) -> dict[str, int]:
@@ -70,11 +67,11 @@ def _reply(
             code="context_length_exceeded",
             param="messages",
         )
-    parts = state.knowledge(record).answer_pieces(prompt.question)[1]
-    finish = "stop"
+    answer, parts = state.knowledge(record).answer_pieces(prompt.question)
     if max_tokens is not None and len(parts) > max_tokens:
-        parts, finish = parts[:max_tokens], "length"
-    return Reply(parts, finish, prompt.tokens, prompt.instructions)
+        parts = parts[:max_tokens]
+        return Reply(parts, "".join(parts), "length", prompt.tokens, prompt.instructions)
+    return Reply(parts, answer.text, "stop", prompt.tokens, prompt.instructions)
 
 
 def _save_thread(
@@ -95,13 +92,14 @@ def _save_thread(
     )
 
 
-_REST_MEMO: dict[tuple[str, Reply], bytes] = {}
+_REST_MEMO: dict[tuple[str, str, str, int, int], bytes] = {}
 
 
 def _completion_rest(model: str, reply: Reply) -> bytes:
     """A chat.completion's JSON after ``created`` (model, choices, usage): the same for the same
-    reply, so rendered once; only the id and the time differ per request."""
-    key = (model, reply)
+    reply, so rendered once; only the id and the time differ per request. (The key leaves out
+    the parts: hashing a tuple of them on every request would cost more than it saves.)"""
+    key = (model, reply.content, reply.finish_reason, reply.prompt_tokens, len(reply.parts))
     rest = _REST_MEMO.get(key)
     if rest is None:
         if len(_REST_MEMO) >= 1024:

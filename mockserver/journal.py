@@ -48,7 +48,6 @@ class Entry:
         "method",
         "org_id",
         "path",
-        "query",
         "req_body",
         "req_headers",
         "resp_body",
@@ -57,18 +56,19 @@ class Entry:
         "status",
         "stream",
         "tracked",
+        "url",
     )
 
-    def __init__(self, rid: str, request: web.Request, decorate: Decorate | None, *, tracked: bool) -> None:
+    def __init__(
+        self, rid: str, request: web.Request, path: str, tracked: bool, decorate: Decorate | None
+    ) -> None:
         self.id = rid
         self.tracked = tracked  # False: inspection and /healthz, never added to the journal
         self.decorate = decorate  # the app's other common headers (CORS, rate limits): see stamp
         self.start = time.perf_counter()
         self.method = request.method
-        self.path = request.path
-        # a str, not the URL object: what an entry holds is freed a thousand requests later,
-        # out of the CPU's caches, so every object kept costs
-        self.query = request.raw_path.partition("?")[2]  # as sent (percent-encoded)
+        self.path = path
+        self.url = request.rel_url  # the query string is read from it only when shown
         self.client = request.remote
         self.req_headers: Any = request.headers
         self.req_body: bytes | None = None
@@ -86,6 +86,10 @@ class Entry:
         response.headers["x-request-id"] = self.id
         if self.decorate is not None:
             self.decorate(request, response)
+
+    @property
+    def query(self) -> str:
+        return self.url.query_string
 
     @property
     def time(self) -> float:
@@ -110,7 +114,7 @@ class Entry:
                 _LOG_MIDDLES.clear()
             names = ("method", "path", "status", "client", "key", "org_id")
             middle = _LOG_MIDDLES[fixed] = jsonio.dumps_str(dict(zip(names, fixed, strict=True)))[1:-1]
-        return f'{{"request_id":"{self.id}",{middle},"duration_ms":{round(self.duration_ms, 2)}}}'
+        return f'{{"request_id":"{self.id}",{middle},"duration_ms":{self.duration_ms:.2f}}}'
 
     def elapsed_ms(self) -> float:
         return (time.perf_counter() - self.start) * 1000
@@ -178,9 +182,8 @@ class Journal:
         self.entries: deque[Entry] = deque(maxlen=size)
         self.subscribers: set[asyncio.Queue[dict[str, Any] | None]] = set()
         self.access = AccessLog()
-        prefix = os.urandom(4).hex()
-        counter = itertools.count(1)
-        self.next_id: Callable[[], str] = lambda: f"req_{prefix}{next(counter):010d}"
+        self._id_prefix = os.urandom(4).hex()  # unique across restarts, ordered within one
+        self._serial = itertools.count(1)
 
     def publish(self, entry: Entry) -> None:
         """Hand ``entry`` to the live readers (``/__mock/journal/stream``)."""
@@ -194,7 +197,8 @@ class Journal:
         """Give ``request`` its entry (and so its id and ``decorate``)."""
         path = request.path
         tracked = not (path.startswith("/__mock") or path == "/healthz")  # inspection is not journaled
-        entry = request[ENTRY] = Entry(self.next_id(), request, decorate, tracked=tracked)
+        rid = f"req_{self._id_prefix}{next(self._serial):010d}"
+        entry = request[ENTRY] = Entry(rid, request, path, tracked, decorate)
         return entry
 
     def end(self, request: web.Request, entry: Entry, response: web.StreamResponse) -> None:

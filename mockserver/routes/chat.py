@@ -5,7 +5,8 @@ from __future__ import annotations
 import itertools
 import os
 import time
-from typing import Any, NamedTuple
+from dataclasses import dataclass
+from typing import Any
 
 from aiohttp import web
 
@@ -32,7 +33,8 @@ def _id(prefix: str) -> str:
     return prefix + _UNIQUE + str(next(_serial))
 
 
-class Reply(NamedTuple):
+@dataclass(slots=True)  # not a NamedTuple: see answers.Prompt
+class Reply:
     """The answer to one request, computed once for JSON and SSE alike (CHAT-STREAM-8)."""
 
     parts: tuple[str, ...]

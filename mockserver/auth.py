@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from mockserver.config import KeySpec
 from mockserver.errors import AuthenticationError, PermissionDeniedError
@@ -40,18 +40,15 @@ class Caller:
 
     spec: KeySpec
     masked: str
+    # copies of the spec's fields, not properties: read on every request
+    org_id: str = field(init=False)
+    assistant_id: str | None = field(init=False)
+    debug: bool = field(init=False)
 
-    @property
-    def org_id(self) -> str:
-        return self.spec.org_id
-
-    @property
-    def assistant_id(self) -> str | None:
-        return self.spec.assistant_id
-
-    @property
-    def debug(self) -> bool:
-        return self.spec.debug
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "org_id", self.spec.org_id)
+        object.__setattr__(self, "assistant_id", self.spec.assistant_id)
+        object.__setattr__(self, "debug", self.spec.debug)
 
 
 class KeyRing:

@@ -173,10 +173,10 @@ def parse_json_body(raw: bytes, content_type: str, charset: str | None, *, max_b
             f"Unsupported content type {content_type!r}; send the body as 'application/json'.",
             code="unsupported_content_type",
         )
-    if len(raw) > max_bytes:
-        raise RequestTooLargeError(max_bytes)
     if not raw:
         raise InvalidRequestError("The request body is empty; send a JSON object.", code="invalid_json")
+    if len(raw) > max_bytes:
+        raise RequestTooLargeError(max_bytes)
     if charset is not None and charset.lower().replace("-", "") != "utf8":
         raise InvalidRequestError(f"Unsupported charset {charset!r}; send UTF-8.", code="invalid_encoding")
     try:

@@ -5,7 +5,7 @@ answering the request. Finished journal entries are queued instead (a reference,
 rendered), and every ``FLUSH_S`` (or ``MAX_LINES`` entries, and when the journal closes) they
 become lines handed to the ``ragen_mock.access`` logger as one record, so the output is the
 same lines a moment later. A handler that prefixes records (a timestamp) will
-prefix each burst, not each line. Disabled, as with ``--log-level WARNING``, it costs one check.
+prefix each burst, not each line. Disabled (``--log-level WARNING``), the bursts are dropped unrendered.
 """
 
 from __future__ import annotations
@@ -38,9 +38,8 @@ class AccessLog:
         return self.logger.isEnabledFor(logging.INFO)
 
     def add(self, item: Loggable) -> None:
-        """Queue one finished exchange, rendered at the next flush; nothing when disabled."""
-        if not self.logger.isEnabledFor(logging.INFO):
-            return
+        """Queue one finished exchange, rendered at the next flush (which drops the lines when
+        the logger is disabled: asking once per burst, not once per request)."""
         self.pending.append(item)
         if len(self.pending) >= MAX_LINES:
             self.flush()
@@ -53,4 +52,5 @@ class AccessLog:
             self._timer = None
         if self.pending:
             items, self.pending = self.pending, []
-            self.logger.info("\n".join([item.log_line() for item in items]))
+            if self.enabled():
+                self.logger.info("\n".join([item.log_line() for item in items]))

@@ -241,7 +241,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--duration", type=float, default=4.0, help="seconds per throughput phase (default 4)"
     )
-    parser.add_argument("--rounds", type=int, default=3, help="alternating mock/bare phases (default 3)")
+    parser.add_argument("--rounds", type=int, default=5, help="alternating mock/bare phases (default 5)")
     parser.add_argument("--concurrency", type=int, default=32, help="connections for the throughput phases")
     parser.add_argument("--tool", choices=["auto", "wrk", "aiohttp"], default="auto", help="load generator")
     parser.add_argument("--streams", type=int, default=1000, help="concurrent SSE streams (default 1000)")

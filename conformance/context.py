@@ -88,9 +88,13 @@ class Context:
     def time_left(self) -> float | None:
         return None if self.deadline is None else self.deadline - time.monotonic()
 
-    def check_time(self) -> None:
+    def out_of_time(self) -> bool:
+        """Whether ``--max-time`` has run out (never, without one)."""
         left = self.time_left()
-        if left is not None and left <= 0:
+        return left is not None and left <= 0
+
+    def check_time(self) -> None:
+        if self.out_of_time():
             raise Skip("time limit reached (--max-time)")
 
     # -- evidence ----------------------------------------------------------------------------------

@@ -97,7 +97,7 @@ class Entry:
 
     def finish(self, response: web.StreamResponse) -> None:
         """Keep references to what was sent; rendered only when someone reads the journal."""
-        self.duration_ms = (time.perf_counter() - self.start) * 1000
+        self.duration_ms = self.elapsed_ms()
         self.status = response.status
         self.resp_headers = response.headers
         if isinstance(response, web.Response):

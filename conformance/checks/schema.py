@@ -511,8 +511,7 @@ class SchemaRun:
         ordered += buckets.get((1, ""), []) + buckets.get((2, ""), [])
         cases = ordered
         for case in cases[: max(1, ctx.config.max_examples) * 5]:
-            left = ctx.time_left()
-            if left is not None and left <= 0:
+            if ctx.out_of_time():
                 return
             self.send(case)
 
@@ -522,10 +521,8 @@ class SchemaRun:
         @example_settings(ctx)
         @given(operation.as_strategy(generation_mode=mode))
         def test(case: Any) -> None:
-            left = ctx.time_left()
-            if left is not None and left <= 0:
-                return
-            self.send(case)
+            if not ctx.out_of_time():
+                self.send(case)
 
         test()
 
@@ -547,8 +544,7 @@ class SchemaRun:
 
         from schemathesis.generation.stateful import run_state_machine_as_test
 
-        left = ctx.time_left()
-        if left is not None and left <= 0:
+        if ctx.out_of_time():
             return
         try:
             run_state_machine_as_test(

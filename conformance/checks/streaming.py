@@ -75,7 +75,7 @@ def stream_generated_requests(ctx: Context) -> None:
     @example_settings(ctx)
     @given(stream_requests(ctx.assistant_id))
     def run(body: dict[str, Any]) -> None:
-        if ctx.time_left() is not None and ctx.time_left() <= 0:  # type: ignore[operator]
+        if ctx.out_of_time():
             return
         ex = ctx.chat(body)
         sent.append(ex.status)

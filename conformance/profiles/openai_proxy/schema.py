@@ -139,8 +139,7 @@ class _Run:
         @example_settings(ctx)
         @given(operation.as_strategy(generation_mode=mode))
         def test(case: Any) -> None:
-            left = ctx.time_left()
-            if left is None or left > 0:
+            if not ctx.out_of_time():
                 self.send(case, mode)
 
         test()

@@ -14,13 +14,12 @@ from collections.abc import Sequence
 from dataclasses import fields
 from typing import Any
 
-from aiohttp import web
-
 from mockserver import demo
 from mockserver.app import create_app, load_mock_config
 from mockserver.auth import mask
 from mockserver.config import ConfigError
 from mockserver.proxy import create_proxy_app, proxy_banner
+from mockserver.serving import serve
 from mockserver.settings import Settings, SettingsError, parse_value
 
 __all__ = ["main"]
@@ -131,10 +130,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     url = f"http://{settings.host}:{settings.port}"
     if not args.quiet:
         print((proxy_banner if proxy else _banner)(settings, url), flush=True)
-    # run_app turns SIGINT/SIGTERM into a graceful shutdown: open streams get shutdown_timeout to end.
-    web.run_app(
-        app, host=settings.host, port=settings.port, access_log=None, shutdown_timeout=5.0, print=None
-    )
+    # SIGINT/SIGTERM end it gracefully: open streams get shutdown_timeout to end.
+    serve(app, host=settings.host, port=settings.port, shutdown_timeout=5.0)
     return 0
 
 

@@ -13,6 +13,8 @@ from types import TracebackType
 
 from aiohttp import web
 
+from mockserver.serving import MockRunner
+
 __all__ = ["BackgroundServer"]
 
 
@@ -37,7 +39,7 @@ class BackgroundServer:
         self._shutdown_timeout = shutdown_timeout
         self._loop = asyncio.new_event_loop()
         self._thread = threading.Thread(target=self._loop.run_forever, name="ragen-server", daemon=True)
-        self._runner: web.AppRunner | None = None
+        self._runner: MockRunner | None = None
         self.app: web.Application | None = None
 
     @property
@@ -51,7 +53,7 @@ class BackgroundServer:
 
     async def _start(self) -> None:
         self.app = self._app if isinstance(self._app, web.Application) else self._app()
-        self._runner = web.AppRunner(self.app, shutdown_timeout=self._shutdown_timeout, access_log=None)
+        self._runner = MockRunner(self.app, shutdown_timeout=self._shutdown_timeout, access_log=None)
         await self._runner.setup()
         site = web.TCPSite(self._runner, self.host, self.port)
         await site.start()

@@ -107,8 +107,10 @@ def test_expect_100_continue_still_gets_its_interim_response(client: httpx2.Clie
 
 
 def test_an_app_with_middleware_runs_it_on_every_request(seen: Seen) -> None:
-    with BackgroundServer(lambda: _app(seen, with_middleware=True)) as server:
-        with httpx2.Client(base_url=server.url) as http:
-            for _ in range(3):
-                assert http.get("/items").status_code == 200
+    with (
+        BackgroundServer(lambda: _app(seen, with_middleware=True)) as server,
+        httpx2.Client(base_url=server.url) as http,
+    ):
+        for _ in range(3):
+            assert http.get("/items").status_code == 200
     assert seen.middleware_calls == 3

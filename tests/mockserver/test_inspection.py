@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import json
+import logging
 import threading
 import time
 
 import httpx2
+import pytest
 
 from mockserver import demo
 from mockserver.app import create_app
@@ -152,3 +154,33 @@ def test_dashboard_page_and_static_files(server: BackgroundServer) -> None:
             served = httpx2.get(f"{server.url}/__mock/static/{path.name}")
             assert served.status_code == 200 and served.content == path.read_bytes()
     assert httpx2.get(server.url + "/__mock/static/../app.py").status_code == 404
+
+
+def test_access_log_has_one_ascii_json_line_per_request(caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.INFO, logger="ragen_mock.access")
+    with BackgroundServer(lambda: create_app(Settings(rate_limits=False))) as background:
+        http = checked_client(background.url)
+        sent = [http.post("/v1/chat/completions", json=chat_body()), http.get("/v1/assistants/asst-nope")]
+        http.get("/healthz")  # not an API exchange: no line
+        http.close()
+    # the server's shutdown flushed the last burst
+    lines = [line for record in caplog.records for line in record.getMessage().splitlines()]
+    assert all(line.isascii() for line in lines)  # the mask's "…" is escaped
+    logged = [json.loads(line) for line in lines]
+    assert [(e["request_id"], e["status"], e["path"]) for e in logged] == [
+        (r.headers["x-request-id"], r.status_code, r.url.path) for r in sent
+    ]
+    for entry in logged:
+        assert set(entry) == {
+            "request_id",
+            "method",
+            "path",
+            "status",
+            "client",
+            "key",
+            "org_id",
+            "duration_ms",
+        }
+        assert entry["key"] == "rg-d…-key" and entry["org_id"] == demo.DEMO_ORG
+        assert entry["client"] == "127.0.0.1" and entry["duration_ms"] >= 0
+    assert demo.KEY not in caplog.text

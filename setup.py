@@ -3,7 +3,7 @@
 from setuptools import find_packages, setup
 
 setup(
-    packages=find_packages(include=["mockserver*", "conformance*", "loadtests*"]) + ["ragen_spec"],
+    packages=[*find_packages(include=["mockserver*", "conformance*", "loadtests*"]), "ragen_spec"],
     package_dir={"ragen_spec": "spec"},
     package_data={"ragen_spec": ["*.yaml"], "mockserver": ["**/*.yaml", "static/*"], "loadtests": ["*.py"]},
 )

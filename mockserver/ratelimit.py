@@ -80,10 +80,9 @@ class SlidingWindow:
             hits = self._log[client] = deque()
         self._expire(hits, now)
         if len(hits) >= self.limit:
-            retry = hits[0] + self.window - now
-            return Decision(False, self.limit, 0, hits[-1] + self.window - now, retry)
+            return Decision(False, self.limit, 0, self._left(hits[-1], now), self._left(hits[0], now))
         hits.append(now)
-        return Decision(True, self.limit, self.limit - len(hits), hits[-1] + self.window - now, 0.0)
+        return Decision(True, self.limit, self.limit - len(hits), self.window, 0.0)
 
     def state(self, client: str) -> tuple[int, float]:
         """(used, seconds until fully restored) without counting a request."""
@@ -92,7 +91,12 @@ class SlidingWindow:
         if not hits:
             return 0, 0.0
         self._expire(hits, now)
-        return len(hits), (hits[-1] + self.window - now) if hits else 0.0
+        return len(hits), self._left(hits[-1], now) if hits else 0.0
+
+    def _left(self, hit: float, now: float) -> float:
+        # Subtract the elapsed time rather than add the window: ``(now + 60) - now`` can be
+        # 60.00000000000001, which a ceiling turns into a whole extra second.
+        return self.window - (now - hit)
 
     def clients(self) -> list[str]:
         return list(self._log)
@@ -143,13 +147,18 @@ class TierLimiter:
                 window.reset(client)
 
 
+def _ceil(value: float) -> int:
+    """Round up, but not for float noise: 60.00000000000001 seconds is 60 seconds."""
+    return math.ceil(value - 1e-9)
+
+
 def duration(seconds: float) -> str:
     """OpenAI's duration form: ``6s``, ``1m0s``, ``250ms``."""
     if seconds <= 0:
         return "0s"
     if seconds < 1:
-        return f"{max(math.ceil(seconds * 1000), 1)}ms"
-    whole = math.ceil(seconds)
+        return f"{max(_ceil(seconds * 1000), 1)}ms"
+    whole = _ceil(seconds)
     minutes, secs = divmod(whole, 60)
     return f"{minutes}m{secs}s" if minutes else f"{secs}s"
 
@@ -177,7 +186,7 @@ def admission(
         headers = headers_for(decision)
         request[RATE_HEADERS] = headers
         if not decision.allowed:
-            wait = max(math.ceil(decision.retry_after_s), 1)
+            wait = max(_ceil(decision.retry_after_s), 1)
             extra = {"Retry-After": str(wait)} if retry_after else {}
             window = limiter.windows[tier]
             raise RateLimitError(

@@ -182,8 +182,25 @@ def test_sliding_window_with_a_fake_clock() -> None:
     assert not window.hit("a").allowed
 
 
+def test_fresh_window_resets_in_exactly_the_window_whatever_the_clock_reads() -> None:
+    # (now + 60) - now is 60.00000000000001 at this clock value: it once made the header "1m1s".
+    now = [4.285714285714286]
+    window = SlidingWindow(10, 60.0, lambda: now[0])
+    assert duration(window.hit("a").reset_s) == "1m0s"
+    assert duration(window.state("a")[1]) == "1m0s"
+
+
 @pytest.mark.parametrize(
-    ("seconds", "text"), [(0, "0s"), (0.25, "250ms"), (6, "6s"), (5.2, "6s"), (60, "1m0s"), (61.5, "1m2s")]
+    ("seconds", "text"),
+    [
+        (0, "0s"),
+        (0.25, "250ms"),
+        (6, "6s"),
+        (5.2, "6s"),
+        (60, "1m0s"),
+        (60.00000000000001, "1m0s"),  # float noise from clock arithmetic is not an extra second
+        (61.5, "1m2s"),
+    ],
 )
 def test_reset_header_duration_form(seconds: float, text: str) -> None:
     assert duration(seconds) == text

@@ -54,7 +54,8 @@ def _list_checks(profile: Profile) -> None:
 @click.option("--only", help=f"Comma-separated check groups to run ({', '.join(GROUPS)})")
 @click.option("--skip", "skip_groups", help="Comma-separated check groups to leave out")
 @click.option("--strict", is_flag=True, default=None, help="SHOULD warnings fail the run too")
-@click.option("--seed", type=int, help="Make generation deterministic")
+@click.option("--seed", help="Seed of generated inputs (default: a fixed seed, so every run of the same "
+              "server gets the same verdicts; 'random' explores with a new one, printed in the report)")
 @click.option("--junit", type=click.Path(dir_okay=False), help="Write JUnit XML here")
 @click.option("--json", "json_file", type=click.Path(dir_okay=False), help="Write the JSON report here")
 @click.option("--against-mock", is_flag=True, help="Start the bundled mock in-process and test it")
@@ -80,30 +81,30 @@ def main(**options: Any) -> None:
     sys.exit(code)
 
 
-def _flags(options: dict[str, Any]) -> dict[str, Any]:
+def _flags(options: dict[str, Any], known_groups: tuple[str, ...] = GROUPS) -> dict[str, Any]:
     names = ("base_url", "api_key", "assistant_id", "assistant_bound", "second_org_key", "deactivated_key",
              "chat_only_key", "pace", "rate_limits", "timeout", "max_examples", "max_time", "strict", "seed")
     flags = {k: options.get(k) for k in names}
     tiers = {t: options[f"{t}_tier"] for t in ("chat", "assistants") if options.get(f"{t}_tier")}
     if tiers:
         flags["tiers"] = tiers
-    groups = [g.strip() for g in (options.get("only") or ",".join(GROUPS)).split(",") if g.strip()]
+    groups = [g.strip() for g in (options.get("only") or ",".join(known_groups)).split(",") if g.strip()]
     skipped = {g.strip() for g in (options.get("skip_groups") or "").split(",") if g.strip()}
-    unknown = (set(groups) | skipped) - set(GROUPS)
+    unknown = (set(groups) | skipped) - set(known_groups)
     if unknown:
-        raise HarnessError(f"unknown check groups {sorted(unknown)}; known: {', '.join(GROUPS)}")
+        raise HarnessError(f"unknown check groups {sorted(unknown)}; known: {', '.join(known_groups)}")
     if options.get("only") or skipped:
         flags["groups"] = [g for g in groups if g not in skipped]
     return flags
 
 
 def _run(options: dict[str, Any]) -> int:
-    flags = _flags(options)
+    profile = get_profile(options.get("profile") or "ragen")
+    flags = _flags(options, profile.groups)
     env = configuration.from_env()
     config_file = options.get("config_file") or os.environ.get("RAGEN_CONFIG")
     file_layer = configuration.from_file(config_file) if config_file else {}
     progress = None if options.get("quiet") else ProgressPrinter()
-    profile = get_profile(options.get("profile") or "ragen")
     if options.get("against_mock"):
         from conformance.mock import mock_config, proxy_mock_config
 

@@ -6,8 +6,10 @@ Each profile keeps its own ids, scope and tables; only the judging of one fact l
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
+import hypothesis
 from hypothesis import HealthCheck, Phase, settings
 
 if TYPE_CHECKING:
@@ -32,16 +34,25 @@ def validation_problems(validator: Draft202012Validator, instance: Any) -> list[
     return [f"{'/'.join(map(str, e.absolute_path)) or '<root>'}: {e.message[:200]}" for e in found[:3]]
 
 
-def example_settings(ctx: Context) -> settings:
-    """Hypothesis settings of a generated-input loop: the run's example budget and seed, no database."""
-    return settings(
+def example_settings(ctx: Context) -> Callable[[Callable[..., None]], Callable[..., None]]:
+    """Hypothesis settings of a generated-input loop: the run's example budget and seed, no database.
+
+    The seed makes generation repeatable: the same server gets the same requests, hence the same
+    verdicts, on every run."""
+    loop_settings = settings(
         max_examples=max(1, ctx.config.max_examples),
         database=None,
         deadline=None,
         phases=[Phase.explicit, Phase.generate],
-        derandomize=ctx.config.seed is not None,
+        derandomize=False,
         suppress_health_check=list(HealthCheck),
     )
+
+    def apply(test: Callable[..., None]) -> Callable[..., None]:
+        test = loop_settings(test)
+        return test if ctx.config.seed is None else hypothesis.seed(ctx.config.seed)(test)
+
+    return apply
 
 
 def expect_request_id(ctx: Context, exchange: Exchange, requirement: str) -> None:

@@ -7,6 +7,7 @@ Every source produces the same flat mapping (keys = the field names below), merg
 from __future__ import annotations
 
 import os
+import random
 import re
 import tomllib
 from collections.abc import Mapping
@@ -23,6 +24,8 @@ __all__ = ["ENV_PREFIX", "GROUPS", "RunConfig", "Target", "Tier", "load", "parse
 ENV_PREFIX = "RAGEN_"
 # The check groups, in the order a run executes them (rate limits last: they spend the budget).
 GROUPS = ("schema", "chat", "streaming", "errors", "auth", "assistants", "native", "sdk", "ratelimit")
+# The openai-proxy profile's own group (the others it shares with GROUPS).
+PROXY_GROUPS = {"models"}
 
 
 @dataclass(frozen=True)
@@ -50,6 +53,10 @@ def parse_tier(text: str | Mapping[str, Any] | Tier) -> Tier:
         raise HarnessError(f"bad tier {text!r}: limit and window must be positive")
     return Tier(int(match.group(1)), window)
 
+
+# Generation is seeded and derandomized by default: the same server gets the same verdicts on every
+# run. ``--seed random`` (None) explores.
+DEFAULT_SEED = 20260101
 
 DEFAULT_TIERS = {"chat": Tier(10, 60.0), "assistants": Tier(20, 60.0)}
 
@@ -95,13 +102,16 @@ class RunConfig:
     max_time: float | None = None
     strict: bool = False
     groups: tuple[str, ...] = GROUPS
-    seed: int | None = None
+    seed: int | None = DEFAULT_SEED
     spec_path: Path | None = None
+    # A run that could not check an observable MUST (missing key, assistant id, time) exits 2
+    # unless the user accepts that explicitly.
+    allow_incomplete: bool = False
 
 
 _TARGET_FIELDS = {f.name for f in fields(Target)}
-_RUN_FIELDS = {"max_examples", "max_time", "strict", "groups", "seed"}
-_BOOLS = {"assistant_bound", "pace", "strict", "rate_limits"}
+_RUN_FIELDS = {"max_examples", "max_time", "strict", "groups", "seed", "allow_incomplete"}
+_BOOLS = {"assistant_bound", "pace", "strict", "rate_limits", "allow_incomplete"}
 _FLOATS = {"timeout", "max_time"}
 _INTS = {"max_examples", "seed"}
 
@@ -144,6 +154,8 @@ def from_env(environ: Mapping[str, str] | None = None) -> dict[str, Any]:
 
 
 def _coerce(name: str, value: Any) -> Any:
+    if name == "seed" and isinstance(value, str) and value.strip().lower() == "random":
+        return random.SystemRandom().randrange(1, 2**31)  # printed in the report, so it can be replayed
     try:
         if name in _BOOLS and isinstance(value, str):
             if value.lower() not in {"1", "0", "true", "false", "yes", "no", "on", "off"}:
@@ -158,9 +170,10 @@ def _coerce(name: str, value: Any) -> Any:
     if name == "groups":
         items = value.split(",") if isinstance(value, str) else list(value)
         groups = tuple(g.strip() for g in items if g.strip())
-        unknown = set(groups) - set(GROUPS)
+        known = set(GROUPS) | PROXY_GROUPS
+        unknown = set(groups) - known
         if unknown:
-            raise HarnessError(f"unknown check groups {sorted(unknown)}; known: {', '.join(GROUPS)}")
+            raise HarnessError(f"unknown check groups {sorted(unknown)}; known: {', '.join(sorted(known))}")
         return groups
     return value
 

@@ -41,6 +41,10 @@ class Evidence:
                 return
             self.findings.append(finding)
 
+    def discard_passes(self) -> None:
+        with self._lock:
+            self.passes.clear()
+
     def failed(self, requirement: str, check: str | None = None) -> bool:
         return any(
             f.requirement == requirement and f.kind is Kind.FAIL and (check is None or f.check == check)
@@ -67,8 +71,8 @@ class Context:
         self.check_name = ""
         self.created: list[str] = []  # assistants this run created (deleted at the end)
         self.facts: dict[str, Any] = {}  # shared discoveries (the deployment's model, ...)
-        # Requirement ids that got a fail/skip/note since the last reset (the runner turns the
-        # untouched ids of a completed check into passes).
+        # Requirement ids that got a fail/skip/note since the last reset. A rule passes only where a
+        # check observed it (``expect`` that held, or ``passed``): an untouched id is "not observed".
         self.touched: set[str] = set()
         # While set, failures are recorded against this requirement instead (our own endpoint's
         # problems stay informational, see checks/schema.py).
@@ -82,7 +86,7 @@ class Context:
     @property
     def assistant_id(self) -> str:
         if not self.target.assistant_id:
-            raise Skip("no assistant id configured (--assistant-id / RAGEN_ASSISTANT_ID)")
+            raise Skip("no assistant id configured (--assistant-id / RAGEN_ASSISTANT_ID)", missing_input=True)
         return self.target.assistant_id
 
     def time_left(self) -> float | None:
@@ -95,7 +99,7 @@ class Context:
 
     def check_time(self) -> None:
         if self.out_of_time():
-            raise Skip("time limit reached (--max-time)")
+            raise Skip("time limit reached (--max-time)", missing_input=True)
 
     # -- evidence ----------------------------------------------------------------------------------
     def _finding(
@@ -137,16 +141,22 @@ class Context:
         """What the server chose on a MAY point, or an informational observation."""
         self.evidence.add(self._finding(requirement, Kind.NOTE, message, exchange))
 
-    def skip(self, requirement: str, reason: str) -> None:
-        self.evidence.add(self._finding(requirement, Kind.SKIP, reason, None))
+    def skip(self, requirement: str, reason: str, *, missing_input: bool = False) -> None:
+        finding = self._finding(requirement, Kind.SKIP, reason, None)
+        finding.incomplete = missing_input
+        self.evidence.add(finding)
 
     def passed(self, requirement: str) -> None:
-        self.evidence.add(Finding(requirement, Kind.PASS, "", self.check_name))
+        """``requirement`` was observed and held (only an observation may pass a rule)."""
+        if self.redirect is None or self.redirect == requirement:
+            self.evidence.add(Finding(requirement, Kind.PASS, "", self.check_name))
 
     def expect(
         self, condition: bool, requirement: str, message: str, exchange: Exchange | None = None
     ) -> bool:
-        if not condition:
+        if condition:
+            self.passed(requirement)
+        else:
             self.fail(requirement, message, exchange)
         return condition
 

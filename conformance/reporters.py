@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import TextIO
 from xml.etree import ElementTree as ET
 
-from conformance.results import Kind, Report, VerdictKind
+from conformance.results import Kind, Report, Verdict, VerdictKind
 from conformance.runner import Progress
 
 __all__ = ["ProgressPrinter", "terminal", "write_json", "write_junit"]
@@ -20,8 +20,15 @@ _MARK = {
     VerdictKind.WARN: "warn",
     VerdictKind.INFO: "info",
     VerdictKind.SKIP: "skip",
+    VerdictKind.UNOBSERVED: "n/obs",
     VerdictKind.ERROR: "ERROR",
 }
+# Rows only this vendor's document states: a server can be OpenAI-compatible and still fail them.
+VENDOR_LABEL = "[vendor table]"
+
+
+def _level(verdict: Verdict) -> str:
+    return f"{verdict.level}*" if verdict.vendor_specific else verdict.level
 
 
 def _one_line(text: str, width: int) -> str:
@@ -39,21 +46,21 @@ def terminal(
     print(f"ragen-conformance against {report.base_url}", file=out)
     print(f"{'REQUIREMENT':<{idw}}  {'LEVEL':<6}  {'VERDICT':<7}  REASON", file=out)
     for v in report.verdicts:
-        if not verbose and v.verdict is VerdictKind.SKIP and "not observable" in v.reason:
-            reason = v.reason
-        else:
-            reason = v.reason
         print(
-            f"{v.requirement:<{idw}}  {v.level:<6}  {_MARK[v.verdict]:<7}  {_one_line(reason, reason_w)}",
+            f"{v.requirement:<{idw}}  {_level(v):<6}  {_MARK[v.verdict]:<7}  {_one_line(v.reason, reason_w)}",
             file=out,
         )
+    if any(v.vendor_specific for v in report.verdicts):
+        print(f"\n* {VENDOR_LABEL}: a row only this vendor's document states, not an OpenAI convention",
+              file=out)
     problems = [
         v for v in report.verdicts if v.verdict in (VerdictKind.FAIL, VerdictKind.WARN, VerdictKind.ERROR)
     ]
     if problems:
         print("\nDetails and reproductions:", file=out)
     for v in problems:
-        print(f"\n{_MARK[v.verdict]} {v.requirement} ({v.level}): {v.text}", file=out)
+        label = f" {VENDOR_LABEL}" if v.vendor_specific else ""
+        print(f"\n{_MARK[v.verdict]} {v.requirement} ({v.level}){label}: {v.text}", file=out)
         for f in v.findings:
             if f.kind not in (Kind.FAIL, Kind.ERROR):
                 continue
@@ -63,15 +70,25 @@ def terminal(
                 print(f"    reproduce: {f.reproduction}", file=out)
     for error in report.harness_errors:
         print(f"\nerror: {error}", file=out)
+    if report.incomplete:
+        ids = ", ".join(v.requirement for v in report.incomplete)
+        allowed = " (allowed by --allow-incomplete)" if report.allow_incomplete else ""
+        print(f"\nincomplete{allowed}: MUST rules not checked for a missing input: {ids}", file=out)
     counts = ", ".join(f"{report.count(k)} {k.value}" for k in VerdictKind if report.count(k))
-    verdict = {0: "CONFORMANT", 1: "VIOLATIONS", 2: "ERROR"}[report.exit_code]
+    verdict = {0: "CONFORMANT", 1: "VIOLATIONS", 2: "INCOMPLETE" if _only_incomplete(report) else "ERROR"}[
+        report.exit_code
+    ]
     strict = " (strict: warnings fail)" if report.strict else ""
     tiers = ", ".join(f"{t} {n}" for t, n in sorted(report.requests_by_tier.items()) if t != "-")
     print(
         f"\n{verdict}{strict}: {counts}; {report.requests} requests ({tiers}) in {report.duration:.1f}s"
-        f" (paced {report.paced_seconds:.1f}s)",
+        f" (paced {report.paced_seconds:.1f}s); seed {report.seed if report.seed is not None else 'none'}",
         file=out,
     )
+
+
+def _only_incomplete(report: Report) -> bool:
+    return not report.harness_errors and not report.count(VerdictKind.ERROR) and bool(report.incomplete)
 
 
 def write_json(report: Report, path: str | Path) -> None:
@@ -85,11 +102,12 @@ def write_junit(report: Report, path: str | Path) -> None:
         tests=str(len(report.verdicts)),
         failures=str(len(report.violations)),
         errors=str(report.count(VerdictKind.ERROR)),
-        skipped=str(report.count(VerdictKind.SKIP)),
+        skipped=str(report.count(VerdictKind.SKIP) + report.count(VerdictKind.UNOBSERVED)),
         time=f"{report.duration:.3f}",
     )
     for v in report.verdicts:
-        case = ET.SubElement(suite, "testcase", classname=f"ragen.{v.level}", name=v.requirement)
+        scope = ".vendor" if v.vendor_specific else ""
+        case = ET.SubElement(suite, "testcase", classname=f"ragen.{v.level}{scope}", name=v.requirement)
         details = "\n".join(
             f"{f.check} [{f.operation}]: {f.message}"
             + (f"\nreproduce: {f.reproduction}" if f.reproduction else "")
@@ -102,8 +120,9 @@ def write_junit(report: Report, path: str | Path) -> None:
             ).text = details
         elif v.verdict is VerdictKind.ERROR:
             ET.SubElement(case, "error", message=v.reason[:500]).text = details
-        elif v.verdict is VerdictKind.SKIP:
-            ET.SubElement(case, "skipped", message=v.reason[:500])
+        elif v.verdict in (VerdictKind.SKIP, VerdictKind.UNOBSERVED):
+            prefix = "not observed: " if v.verdict is VerdictKind.UNOBSERVED else ""
+            ET.SubElement(case, "skipped", message=(prefix + v.reason)[:500])
         else:
             ET.SubElement(case, "system-out").text = f"{v.verdict.value}: {v.reason}\n{details}".strip()
     for error in report.harness_errors:

@@ -24,7 +24,8 @@ class VerdictKind(StrEnum):
     FAIL = "fail"
     WARN = "warn"
     INFO = "info"
-    SKIP = "skip"
+    SKIP = "skip"  # deliberately not checked: not selected, rate limits off, not observable
+    UNOBSERVED = "not observed"  # no check saw it; the reason says why (missing input, not applicable, ...)
     ERROR = "error"
 
 
@@ -37,6 +38,8 @@ class Finding:
     operation: str | None = None
     reproduction: str | None = None
     exchange: dict[str, Any] | None = None
+    # For a SKIP: the run lacked an input (a key, an assistant id, time) an observable rule needed.
+    incomplete: bool = False
 
 
 @dataclass
@@ -58,6 +61,10 @@ class Verdict:
     reason: str
     checks: list[str] = field(default_factory=list)
     findings: list[Finding] = field(default_factory=list)
+    # Where a MUST rests on a row only this vendor's document states (not an OpenAI convention).
+    vendor_specific: bool = False
+    # A MUST left unchecked for a missing input: the run cannot call the server conformant.
+    incomplete: bool = False
 
     @property
     def failures(self) -> list[Finding]:
@@ -76,6 +83,9 @@ class Report:
     harness_errors: list[str] = field(default_factory=list)
     # Requests per rate tier ("-" = untiered), to size --max-examples for a paced real server.
     requests_by_tier: dict[str, int] = field(default_factory=dict)
+    allow_incomplete: bool = False
+    seed: int | None = None
+    profile: str = "ragen"
 
     def count(self, kind: VerdictKind) -> int:
         return sum(1 for v in self.verdicts if v.verdict is kind)
@@ -86,11 +96,18 @@ class Report:
         return [v for v in self.verdicts if v.verdict in bad]
 
     @property
+    def incomplete(self) -> list[Verdict]:
+        """Observable MUSTs this run could not check for lack of an input (see ``--allow-incomplete``)."""
+        return [v for v in self.verdicts if v.incomplete]
+
+    @property
     def exit_code(self) -> int:
-        """0 conformant, 1 violations, 2 the harness could not decide (errors)."""
+        """0 conformant, 1 violations, 2 the harness could not decide (errors, or MUSTs left unchecked)."""
         if self.violations:
             return 1
         if self.harness_errors or self.count(VerdictKind.ERROR):
+            return 2
+        if self.incomplete and not self.allow_incomplete:
             return 2
         return 0
 
@@ -100,6 +117,8 @@ class Report:
     def as_dict(self) -> dict[str, Any]:
         return {
             "base_url": self.base_url,
+            "profile": self.profile,
+            "seed": self.seed,
             "exit_code": self.exit_code,
             "strict": self.strict,
             "duration_s": round(self.duration, 3),
@@ -108,6 +127,7 @@ class Report:
             "paced_seconds": round(self.paced_seconds, 3),
             "summary": {k.value: self.count(k) for k in VerdictKind},
             "harness_errors": self.harness_errors,
+            "incomplete": [v.requirement for v in self.incomplete],
             "requirements": [
                 {
                     **{k: v for k, v in asdict(verdict).items() if k != "findings"},

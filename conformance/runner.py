@@ -38,7 +38,9 @@ class Progress:
 def selected_checks(config: RunConfig, profile: Profile | None = None) -> list[Check]:
     profile = profile or get_profile("ragen")
     # --only/--skip name the Ragen groups; another profile runs all of its own.
-    groups = config.groups if profile.groups == GROUPS else profile.groups
+    groups = config.groups if profile.groups == GROUPS else [
+        g for g in profile.groups if g in config.groups or config.groups == GROUPS
+    ]
     order = {g: i for i, g in enumerate(profile.groups)}
     chosen = [c for c in profile.checks.values() if c.group in groups]
     return sorted(chosen, key=lambda c: order[c.group])
@@ -65,6 +67,15 @@ def _dispatch(ctx: Context, response_checks: Mapping[str, ResponseCheck]) -> Cal
             ctx.check_name, ctx.touched = saved_name, saved_touched
 
     return on_exchange
+
+
+def _still_answers(ctx: Context) -> bool:
+    """Whether the target still answers HTTP at all (any status) after a dropped connection."""
+    try:
+        ctx.request("GET", "/v1/assistants", params={"limit": 1})
+    except HarnessError:
+        return False
+    return True
 
 
 def _preflight(ctx: Context) -> None:
@@ -118,6 +129,7 @@ def run(
     except (HarnessError, Skip) as exc:
         unreachable = str(exc)
         harness_errors.append(unreachable)
+        evidence.discard_passes()  # a rejected key's 401 observed nothing about the server's rules
 
     for check in checks:
         index += 1
@@ -133,24 +145,27 @@ def run(
             if check.group == "ratelimit" and not cctx.target.rate_limits:
                 raise Skip("the target runs with rate limits off (rate_limits = false)")
             if missing:
-                raise Skip(f"needs {', '.join(missing)} (--{missing[0].replace('_', '-')})")
+                raise Skip(f"needs {', '.join(missing)} (--{missing[0].replace('_', '-')})",
+                           missing_input=True)
             cctx.check_time()
             check.func(cctx)
-            for rid in check.requirements:
-                if rid not in cctx.touched:
-                    cctx.passed(rid)
         except Failure as failure:
             cctx.record_failure(failure)
             status, message = "failed", str(failure)
         except Skip as skip:
             for rid in check.requirements:
                 if rid not in cctx.touched:
-                    cctx.skip(rid, skip.reason)
+                    cctx.skip(rid, skip.reason, missing_input=skip.missing_input)
             status, message = "skipped", skip.reason
         except TargetUnreachable as exc:
-            unreachable = f"the target stopped answering: {exc}"
-            harness_errors.append(unreachable)
-            status, message = "error", unreachable
+            # One dropped connection is this check's problem; the run stops only if the target no
+            # longer answers at all.
+            status, message = "error", f"the target dropped a request of this check: {exc}"
+            for rid in check.requirements:
+                evidence.add(Finding(rid, Kind.ERROR, f"{check.name}: {message}", check.name))
+            if not _still_answers(ctx):
+                unreachable = f"the target stopped answering: {exc}"
+                harness_errors.append(unreachable)
         except Exception as exc:  # a harness bug must not pass as conformance
             detail = "".join(traceback.format_exception_only(type(exc), exc)).strip()
             for rid in check.requirements:
@@ -167,12 +182,15 @@ def run(
     client.close()
     if rl_ctx is not ctx:
         rl_ctx.client.close()
-    verdicts = _verdicts(evidence, profile)
+    ran = {r.name for r in runs if r.status != "skipped" or "rate limits off" not in r.message}
+    ran |= set(profile.response_checks)
+    verdicts = _verdicts(evidence, profile, ran)
     paced = client.pacer.waited + (rl_ctx.client.pacer.waited if rl_ctx is not ctx else 0.0)
     by_tier = client.exchanges_by_tier + (rl_ctx.client.exchanges_by_tier if rl_ctx is not ctx else Counter())
     return Report(config.target.base_url, verdicts, runs, requests(), time.monotonic() - started,
                   strict=config.strict, paced_seconds=paced, harness_errors=harness_errors,
-                  requests_by_tier=dict(by_tier))
+                  requests_by_tier=dict(by_tier), seed=config.seed, profile=profile.name,
+                  allow_incomplete=config.allow_incomplete)
 
 
 def _cleanup(ctx: Context) -> None:
@@ -193,7 +211,9 @@ def _first(findings: list[Finding]) -> str:
     return f"{where}{f.message}{more}"
 
 
-def _verdicts(evidence: Evidence, profile: Profile) -> list[Verdict]:
+def _verdicts(evidence: Evidence, profile: Profile, ran: set[str]) -> list[Verdict]:
+    """One verdict per requirement. A rule passes only when a check observed it holding; a rule no
+    check observed says why ("not observed"), and is *incomplete* when a missing input caused it."""
     covered = profile.covered()
     out = []
     for rid, req in profile.requirements().items():
@@ -204,6 +224,7 @@ def _verdicts(evidence: Evidence, profile: Profile) -> list[Verdict]:
         skips = [f for f in findings if f.kind is Kind.SKIP]
         errors = [f for f in findings if f.kind is Kind.ERROR]
         passes = evidence.passes.get(rid, set())
+        incomplete = False
         if req.get("observable") is False and not fails:
             verdict, reason = VerdictKind.SKIP, "not observable by a black-box client (the mock proves it " \
                                                 "through its inspection API)"
@@ -214,18 +235,30 @@ def _verdicts(evidence: Evidence, profile: Profile) -> list[Verdict]:
             verdict, reason = VerdictKind.ERROR, _first(errors)
         elif level == "MAY" and notes:
             verdict, reason = VerdictKind.INFO, "; ".join(dict.fromkeys(n.message for n in notes))
-        elif notes and not passes:
-            verdict = VerdictKind.PASS if level in ("SHOULD", "MUST") else VerdictKind.INFO
-            reason = "; ".join(dict.fromkeys(n.message for n in notes))
         elif passes:
-            verdict = VerdictKind.INFO if level == "MAY" else VerdictKind.PASS
-            reason = "checked by " + ", ".join(sorted(passes))
+            verdict = VerdictKind.INFO if level in ("MAY", "OURS") else VerdictKind.PASS
+            reason = "observed by " + ", ".join(sorted(passes))
             if notes:
                 reason = "; ".join(dict.fromkeys(n.message for n in notes)) + f" ({reason})"
-        elif skips:
+        elif skips and all(not s.incomplete and _deliberate(s.message) for s in skips):
             verdict, reason = VerdictKind.SKIP, skips[0].message
-        else:
+        elif not ran & set(covered.get(rid, [])):
             verdict = VerdictKind.SKIP
-            reason = "not exercised in this run" if rid in covered else "no check covers it"
-        out.append(Verdict(rid, level, req["text"], verdict, reason, sorted(covered.get(rid, [])), findings))
+            reason = "not selected (--only/--skip)" if rid in covered else "no check covers it"
+        else:
+            verdict = VerdictKind.UNOBSERVED
+            reasons = [s.message for s in skips] + [n.message for n in notes]
+            reason = "; ".join(dict.fromkeys(reasons)) or "no response this run received showed it"
+            incomplete = level == "MUST" and any(s.incomplete for s in skips)
+        vendor = bool(req.get("vendor_specific")) or req.get("scope") == "vendor"
+        out.append(Verdict(rid, level, req["text"], verdict, reason, sorted(covered.get(rid, [])), findings,
+                           vendor_specific=vendor, incomplete=incomplete))
     return out
+
+
+# Skips the user asked for (they are not "not observed": nothing was meant to observe them).
+_DELIBERATE = ("rate limits off", "not selected", "assistant_bound = false", "ragen-load proves it")
+
+
+def _deliberate(reason: str) -> bool:
+    return any(marker in reason for marker in _DELIBERATE)

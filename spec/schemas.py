@@ -18,7 +18,7 @@ from urllib.request import url2pathname
 
 from jsonschema import Draft202012Validator
 from jsonschema.exceptions import ValidationError
-from ragen_spec import SPEC_PATH, load_spec
+from ragen_spec import SPEC_PATH, _load, load_spec
 from referencing import Registry, Resource
 from referencing.exceptions import NoSuchResource
 from referencing.jsonschema import DRAFT202012
@@ -28,6 +28,7 @@ __all__ = [
     "ValidationError",
     "media_schema",
     "operations",
+    "resolve",
     "sse_event_errors",
     "validator_for",
 ]
@@ -102,15 +103,19 @@ def _resolve_in(node: dict[str, Any], document: Path | None) -> tuple[dict[str, 
         file, pointer = urldefrag(node["$ref"])
         if file:
             document = _document_at(file, document)
-        target: Any = load_spec(document)
+        target: Any = _load(document or SPEC_PATH)  # read only: no copy
         for part in pointer.removeprefix("/").split("/"):
             target = target[part]
         node = target
     return node, document
 
 
-def _resolve(node: dict[str, Any], document: Path | None = None) -> dict[str, Any]:
+def resolve(node: dict[str, Any], document: Path | None = None) -> dict[str, Any]:
+    """``node`` with its ``$ref`` chain followed (also into sibling documents). Do not mutate."""
     return _resolve_in(node, document)[0]
+
+
+_resolve = resolve  # the name older callers import
 
 
 def media_schema(

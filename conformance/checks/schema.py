@@ -13,6 +13,7 @@ stream_options without stream, bad cursors, context length, self-delete) and 413
 
 from __future__ import annotations
 
+import copy
 import functools
 import uuid
 from collections.abc import Iterator
@@ -22,7 +23,7 @@ from typing import Any
 
 import schemathesis
 from hypothesis import HealthCheck, Phase, given, settings
-from ragen_spec import SPEC_PATH, load_spec
+from ragen_spec import SPEC_PATH, load_spec, mandates
 from ragen_spec.schemas import validator_for
 from schemathesis import GenerationMode
 from schemathesis.checks import not_a_server_error
@@ -107,48 +108,6 @@ class RequestViolation:
     kind: str = ""  # the JSON Schema keyword broken (type, minimum, required, ...)
 
 
-def _mandate(operation_id: str, path: list[Any], validator: str) -> tuple[str | None, frozenset[int]]:
-    head = path[0] if path else None
-    reject = frozenset({400, 413})
-    if operation_id == "createChatCompletion":
-        if head is None and validator == "required":
-            return "CHAT-REQ-1", reject
-        if head == "assistant_id":
-            return "CHAT-REQ-1", frozenset({400, 404, 413})
-        if head == "messages" and len(path) == 1:
-            return "CHAT-REQ-1", reject
-        if head == "messages" and len(path) >= 3 and path[2] == "role":
-            return "CHAT-REQ-3", reject
-        # messages/<i> itself (not an object, or without role/content), or its content.
-        if head == "messages" and (len(path) == 2 or (len(path) >= 3 and path[2] == "content")):
-            return "CHAT-REQ-10", reject
-        if head in ("stream", "stream_options"):
-            return "CHAT-REQ-10", reject
-        if head in ("temperature", "max_tokens"):
-            return "CHAT-REQ-2", reject
-    if operation_id == "createAssistant" and (
-        (head is None and validator == "required") or head in ("name", "temperature")
-    ):
-        return "ASST-CREATE-1", reject
-    if operation_id in ("modifyAssistant", "patchAssistant") and head in ("name", "temperature"):
-        return "ASST-MODIFY-4", reject
-    return None, reject
-
-
-def _content_parts(path: list[Any], instance: Any) -> bool:
-    """A message ``content`` given as a list (OpenAI content parts): accepting it is conformant."""
-    return len(path) >= 3 and path[0] == "messages" and path[2] == "content" and isinstance(instance, list)
-
-
-def _query_mandate(operation_id: str, name: str, validator: str) -> str | None:
-    """ASST-LIST-5 (SHOULD): a list limit outside 1–100 or an order other than asc/desc gets 400."""
-    if operation_id != "listAssistants":
-        return None
-    if (name == "limit" and validator in ("minimum", "maximum")) or name == "order":
-        return "ASST-LIST-5"
-    return None
-
-
 @functools.cache
 def _request_schemas() -> dict[str, dict[str, Any]]:
     out: dict[str, dict[str, Any]] = {}
@@ -156,7 +115,7 @@ def _request_schemas() -> dict[str, dict[str, Any]]:
         for method, op in item.items():
             if isinstance(op, dict) and "operationId" in op:
                 body = op.get("requestBody", {}).get("content", {}).get("application/json", {}).get("schema")
-                params = {p["name"]: p["schema"] for p in op.get("parameters", []) if p.get("in") == "query"}
+                params = {p["name"]: p for p in op.get("parameters", []) if p.get("in") == "query"}
                 out[op["operationId"]] = {"body": body, "query": params, "method": method}
     return out
 
@@ -168,32 +127,36 @@ def request_violations(
     media_type: str | None = "application/json",
     has_body: bool = True,
 ) -> list[RequestViolation]:
-    """What makes a request invalid under the spec, each with the requirement demanding rejection (if any)."""
+    """What makes a request invalid under the spec, each with the requirement (read from the spec's
+    ``x-*-rejected-by`` annotations, see ``ragen_spec.mandates``) demanding its rejection, if any."""
     schemas = _request_schemas().get(operation_id, {})
     out: list[RequestViolation] = []
-    if schemas.get("body") is not None:
+    root = schemas.get("body")
+    if root is not None:
         if media_type is not None and "json" not in media_type:
-            out.append(RequestViolation("body", f"sent as {media_type}", "ERR-BODY-1"))
+            # Parsing JSON sent under another content type is the server's choice.
+            out.append(RequestViolation("body", f"sent as {media_type}", None))
         elif not has_body:
-            out.append(RequestViolation("body", "no body", "ERR-BODY-1"))
+            body = {}  # judged as an empty object: create misses its required fields, modify changes nothing
         elif not isinstance(body, dict):
             out.append(RequestViolation("body", f"a JSON {type(body).__name__}, not an object", "ERR-BODY-1"))
-        else:
-            for error in validator_for(schemas["body"]).iter_errors(body):
+        if isinstance(body, dict) and (media_type is None or "json" in media_type):
+            for error in validator_for(root).iter_errors(body):
                 path = list(error.absolute_path)
-                rid, statuses = _mandate(operation_id, path, str(error.validator))
-                if _content_parts(path, error.instance):
-                    rid = None  # CHAT-REQ-11 (MAY): OpenAI-style content parts may be accepted
+                mandate = mandates.body_mandate(root, error)
                 where = "/".join(map(str, path)) or "body"
+                rid, statuses = (mandate.requirement, mandate.statuses) if mandate else (None, frozenset())
                 out.append(RequestViolation(where, error.message[:160], rid, statuses, str(error.validator)))
     for name, value in (query or {}).items():
-        schema = schemas.get("query", {}).get(name)
-        if schema is None:
+        parameter = schemas.get("query", {}).get(name)
+        if parameter is None:
             continue
+        mandate = mandates.parameter_mandate(parameter)
         # A bad cursor next to a bad limit may be answered first (ASST-LIST-4 allows 404).
         statuses = frozenset({400, 404}) if {"after", "before"} & set(query or {}) else frozenset({400})
+        schema = parameter["schema"]
         for error in validator_for(schema).iter_errors(_coerce_query(value, schema)):
-            rid = _query_mandate(operation_id, name, str(error.validator))
+            rid = mandate.requirement if mandate else None
             out.append(RequestViolation(name, error.message[:160], rid, statuses, str(error.validator)))
     return out
 
@@ -235,20 +198,19 @@ def _unknown_fields(body: Any, schema: dict[str, Any] | None) -> bool:
 
 def _tolerated(
     ctx: Context, operation_id: str, case: Any, exchange: Exchange, deleted: set[str | None]
-) -> str | None:
-    """Why a non-2xx answer to a valid request is still a correct server's choice (None = it is not)."""
+) -> tuple[str, str] | None:
+    """Which free choice (the MAY requirement and what the server chose) explains a non-2xx answer
+    to a request valid under the schema; None when the answer is not a rejection at all."""
     error = exchange.error or {}
     status = exchange.status
     body = case.body if isinstance(case.body, dict) else {}
     if status == 413:
-        return "body size limit (ERR-SIZE-1)"
-    if (
-        operation_id == "listAssistants"
-        and case.query
-        and ({"after", "before"} & set(case.query))
-        and status in (400, 404)
-    ):
-        return "unknown cursor (ASST-LIST-4)"
+        return "ERR-SIZE-1", "a body size limit"
+    if status == 429:
+        return "RATE-COUNT-1", "rate limited while fuzzing"
+    cursor = bool(case.query and {"after", "before"} & set(case.query))
+    if operation_id == "listAssistants" and cursor and status in (400, 404):
+        return "ASST-LIST-4", f"an unknown cursor gets {status}"
     if status == 404 and error.get("type") == "not_found_error":
         ids = [
             case.path_parameters.get("assistant_id") if case.path_parameters else None,
@@ -259,29 +221,28 @@ def _tolerated(
             "getAssistant",
             "deleteAssistant",
         ):
-            return "unknown assistant id"
+            return "REQ-EDGE-1", "an unknown assistant id gets 404"
         if operation_id == "createNativeChat" and "assistant_id" not in body:
-            return "no bound assistant"
-    if status != 400 or error.get("type") != "invalid_request_error":
+            return "REQ-EDGE-1", "no bound assistant"
+    if status != 400:
         return None
     if error.get("code") == "context_length_exceeded":
-        return "context length (CHAT-LEN-2)"
-    schemas = _request_schemas().get(operation_id, {})
-    if _unknown_fields(case.body, schemas.get("body")):
-        return "unknown fields rejected (CHAT-REQ-6 / ASST-REQ-1)"
-    if case.query and set(case.query) - set(schemas.get("query", {})):
-        return "unknown query parameters rejected"
+        return "CHAT-LEN-3", "a prompt over the context length"
     if operation_id == "createChatCompletion":
         messages = body.get("messages") or []
         if not any(isinstance(m, dict) and m.get("role") == "user" for m in messages):
-            return "no user message (CHAT-REQ-8)"
+            return "CHAT-REQ-8", "a conversation without a user message is rejected"
         if body.get("stream_options") is not None and body.get("stream") is not True:
-            return "stream_options without stream (CHAT-REQ-7)"
-    if operation_id == "listAssistants" and case.query and ({"after", "before"} & set(case.query)):
-        return "unknown cursor (ASST-LIST-4)"
+            return "CHAT-REQ-7", "stream_options without stream is rejected"
     if operation_id == "deleteAssistant":
-        return "self-delete protection (ASST-DEL-2)"
-    return None
+        return "ASST-DEL-2", "self-delete protection"
+    schemas = _request_schemas().get(operation_id, {})
+    if _unknown_fields(case.body, schemas.get("body")):
+        return "REQ-EDGE-1", "unknown fields are rejected"
+    if case.query and set(case.query) - set(schemas.get("query", {})):
+        return "REQ-EDGE-1", "unknown query parameters are rejected"
+    param = error.get("param")
+    return "REQ-EDGE-1", f"an edge value{f' of {param!r}' if param else ''} is rejected"
 
 
 def _map_failure(operation_id: str, exchange: Exchange, failure: Any) -> str | None:
@@ -300,11 +261,11 @@ def _map_failure(operation_id: str, exchange: Exchange, failure: Any) -> str | N
         return "HDR-RATE-1"
     if isinstance(failure, UndefinedContentType | MissingContentType | MalformedJson | JsonSchemaError):
         if is_error:
-            return "ERR-ENV-1"
+            return None  # the envelope of every error answer is judged by error_has_envelope itself
         if operation_id == "createChatCompletion" and "event-stream" in exchange.content_type:
             return "CHAT-STREAM-2"
         return RESPONSE_SCHEMA.get(operation_id, "ERR-ENV-1")
-    return PRIMARY.get(operation_id, "ERR-ENV-1")
+    return None if is_error else PRIMARY.get(operation_id, "ERR-5XX-1")
 
 
 @contextmanager
@@ -335,6 +296,7 @@ class SchemaRun:
         self.unsendable = 0
         self.stateful_error: str | None = None
         self.cases = 0
+        self.examples: list[Any] = []  # the cases built from the spec's own request examples
 
     def headers(self) -> dict[str, str]:
         return {"Authorization": f"Bearer {self.ctx.target.api_key}"}
@@ -407,23 +369,7 @@ class SchemaRun:
             (v for k, v in exchange.request_headers.items() if k.lower() == "authorization"), None
         )
         if sent_auth != self.headers()["Authorization"]:
-            # schemathesis's negative data may drop or mangle the credentials: an auth probe.
-            rid = (
-                "AUTH-1"
-                if sent_auth is None
-                else "AUTH-3"
-                if sent_auth.startswith("Bearer ") and len(sent_auth.split()) == 2
-                else "AUTH-2"
-            )
-            if exchange.status < 500:
-                ctx.expect_error(
-                    exchange,
-                    401,
-                    "authentication_error",
-                    rid,
-                    "a request with credentials "
-                    f"{'missing' if sent_auth is None else repr(exchange.redact(sent_auth))}",
-                )
+            self._judge_auth(exchange, sent_auth)
             return
         sent_type = next(
             (v for k, v in exchange.request_headers.items() if k.lower() == "content-type"), None
@@ -433,36 +379,83 @@ class SchemaRun:
             op_id, case.body, case.query, media, has_body=case.body is not NOT_SET
         )
         status = exchange.status
-        if not violations:
+        mandated = next((v for v in violations if v.requirement is not None), None)
+        if mandated is None:
             if 200 <= status < 300 or status >= 500:
                 return
-            reason = _tolerated(ctx, op_id, case, exchange, self.deleted)
-            if reason is None:
-                ctx.fail(
-                    PRIMARY.get(op_id, "ERR-TYPE-1"),
-                    f"a request valid under the spec's schema got {status} {brief(exchange)}",
-                    exchange,
-                )
+            self._judge_rejection(op_id, case, exchange, bool(violations))
             return
-        for violation in violations:
-            if violation.requirement is None:
-                continue
-            if 200 <= status < 300:
-                ctx.fail(
-                    violation.requirement,
-                    f"accepted invalid input ({violation.where}: {violation.message})",
-                    exchange,
-                )
-            elif status < 500 and status not in violation.statuses:
-                ctx.fail(
-                    violation.requirement,
-                    f"invalid input ({violation.where}: {violation.message}) got "
-                    f"{status}, expected {' or '.join(map(str, sorted(violation.statuses)))}",
-                    exchange,
-                )
-            else:
-                ctx.passed(violation.requirement)
-            break
+        if 200 <= status < 300:
+            ctx.fail(
+                mandated.requirement or "",
+                f"accepted invalid input ({mandated.where}: {mandated.message})",
+                exchange,
+            )
+        elif status < 500 and status not in mandated.statuses:
+            ctx.fail(
+                mandated.requirement or "",
+                f"invalid input ({mandated.where}: {mandated.message}) got "
+                f"{status}, expected {' or '.join(map(str, sorted(mandated.statuses)))}",
+                exchange,
+            )
+        elif status < 500:
+            ctx.passed(mandated.requirement or "")
+
+    def _judge_auth(self, exchange: Exchange, sent_auth: str | None) -> None:
+        """schemathesis's negative data may drop or mangle the credentials: an auth probe. Any check
+        order conforms (AUTH-ORDER-1): only a request *admitted* without valid credentials, or a 401
+        of the wrong type, breaks an auth rule."""
+        ctx = self.ctx
+        rid = (
+            "AUTH-1"
+            if sent_auth is None
+            else "AUTH-3"
+            if sent_auth.startswith("Bearer ") and len(sent_auth.split()) == 2
+            else "AUTH-2"
+        )
+        sent = "missing" if sent_auth is None else repr(exchange.redact(sent_auth))
+        what = f"a request with credentials {sent}"
+        if 200 <= exchange.status < 300:
+            ctx.fail(rid, f"{what} was admitted ({exchange.status})", exchange)
+        elif exchange.status == 401:
+            ctx.expect_error(exchange, 401, "authentication_error", rid, what)
+        elif exchange.status < 500:
+            ctx.note("AUTH-ORDER-1", f"{what} got {exchange.status} before authentication was judged")
+
+    def _judge_rejection(self, op_id: str, case: Any, exchange: Exchange, invalid: bool) -> None:
+        """A non-2xx answer to a request no requirement demands be rejected: the server's choice,
+        unless the request is one of the documents' own examples (documented acceptance)."""
+        ctx = self.ctx
+        if any(case is example for example in self.examples) and exchange.status not in (404, 413, 429):
+            ctx.fail(
+                PRIMARY.get(op_id, "ERR-5XX-1"),
+                f"the spec's own request example got {exchange.status} {brief(exchange)}",
+                exchange,
+            )
+            return
+        choice = _tolerated(ctx, op_id, case, exchange, self.deleted)
+        if choice is None:
+            return  # 401/403/405/...: other checks' business (ERR-ENV-1 judges the envelope)
+        rid, what = choice
+        if invalid:
+            what = f"{what} (input outside the schema that no requirement demands be rejected)"
+        ctx.note(rid, f"{what}: {exchange.status} {(exchange.error or {}).get('type', '')}".rstrip())
+
+    def run_examples(self, operation: Any) -> None:
+        """Send the spec's own request examples: a documented request must be accepted."""
+        raw = operation.definition.raw
+        content = raw.get("requestBody", {}).get("content", {}).get("application/json", {})
+        for example in (content.get("examples") or {}).values():
+            if self.ctx.out_of_time() or "value" not in example:
+                return
+            params = {"assistant_id": self.ctx.target.assistant_id or "asst-0"} if "{assistant_id}" in str(
+                operation.path
+            ) else None
+            case = operation.Case(
+                body=copy.deepcopy(example["value"]), media_type="application/json", path_parameters=params
+            )
+            self.examples.append(case)
+            self.send(case)
 
     def ensure_scratch(self) -> None:
         if self.scratch is None:
@@ -579,6 +572,7 @@ def schema_driven(ctx: Context) -> None:
         if not isinstance(result, Ok):
             raise Skip(f"the spec has an operation schemathesis cannot use: {result.err()}")
         operation = result.ok()
+        run.run_examples(operation)
         run.run_coverage(operation)
         for mode in (GenerationMode.POSITIVE, GenerationMode.NEGATIVE):
             ctx.check_time()

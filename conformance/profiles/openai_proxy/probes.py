@@ -276,13 +276,6 @@ def proxy_stop_cuts_the_answer(ctx: Context) -> None:
             exchange,
         ):
             continue
-        if text.startswith(content) and len(content) < len(text):  # a deterministic server: a real cut
-            ctx.expect(
-                choice.get("finish_reason") == "stop",
-                "PROXY-STOP-1",
-                f"stop {json.dumps(stop)} cut the answer; finish_reason is {choice.get('finish_reason')!r}",
-                exchange,
-            )
     stream = ctx.chat(body(ctx, LONG_QUESTION, max_tokens=60, stop=word, stream=True))
     if stream.status == 200:
         streamed = _stream_texts(stream).get(0, "")
@@ -296,19 +289,19 @@ def proxy_stop_cuts_the_answer(ctx: Context) -> None:
 
 @check("PROXY-LEN-1", group="chat")
 def proxy_max_tokens_cuts_with_length(ctx: Context) -> None:
-    """max_tokens: 2 cuts a longer answer with finish_reason "length" and at most 2 tokens per choice."""
-    full, _ = _answer(ctx, "PROXY-LEN-1", max_tokens=60)
-    usage: dict[str, Any] = full["usage"] if isinstance(full.get("usage"), dict) else {}
-    if not isinstance(usage.get("completion_tokens"), int) or usage["completion_tokens"] <= 2:
-        raise Skip(f"the answer is too short to cut ({usage.get('completion_tokens')} completion tokens)")
+    """max_tokens: 2 (n: 2) cuts each choice with "length", at most 2 tokens per choice; each choice
+    judged by itself (a multi-word "stop" under a 2-token limit is no answer that fit)."""
     cut, exchange = _answer(ctx, "PROXY-LEN-1", max_tokens=2, n=2)
-    reasons = [c.get("finish_reason") for c in cut["choices"] if isinstance(c, dict)]
-    ctx.expect(
-        bool(reasons) and all(r == "length" for r in reasons),
-        "PROXY-LEN-1",
-        f"max_tokens: 2 cut a {usage['completion_tokens']}-token answer but finish_reason is {reasons}",
-        exchange,
-    )
+    for choice in (c for c in cut["choices"] if isinstance(c, dict)):
+        reason, words = choice.get("finish_reason"), len(_content(choice).split())
+        if reason == "length":
+            ctx.passed("PROXY-LEN-1")
+        elif words > 2:
+            ctx.fail(
+                "PROXY-LEN-1",
+                f"max_tokens: 2 was answered with {words} words and finish_reason {reason!r}",
+                exchange,
+            )
     tokens = (cut.get("usage") or {}).get("completion_tokens")
     ctx.expect(
         not isinstance(tokens, int) or tokens <= 2 * 2,
@@ -343,25 +336,33 @@ def proxy_streams(ctx: Context) -> None:
 
 
 @check("PROXY-STREAM-2", group="streaming")
-def proxy_stream_matches_json(ctx: Context) -> None:
-    """For a deterministic server, the streamed text is the JSON answer (else: noted, not failed)."""
-    first, _ = _answer(ctx, "PROXY-STREAM-2", max_tokens=30)
-    again, _ = _answer(ctx, "PROXY-STREAM-2", max_tokens=30)
-    text = _content(first["choices"][0])
-    if text != _content(again["choices"][0]):
-        ctx.note(
-            "PROXY-STREAM-2", "answers vary between identical requests: stream and JSON not compared", None
-        )
-        return
-    stream = ctx.chat(body(ctx, LONG_QUESTION, max_tokens=30, stream=True))
-    if stream.status == 200 and not stream_problems(stream):
-        streamed = _stream_texts(stream).get(0, "")
+def proxy_stream_is_the_whole_answer(ctx: Context) -> None:
+    """A finished stream's concatenated content is an answer: non-empty when it ends with "stop" or
+    when its own usage counts completion tokens (judged within the one stream)."""
+    stream = ctx.chat(
+        body(ctx, LONG_QUESTION, max_tokens=30, stream=True, stream_options={"include_usage": True})
+    )
+    if stream.status != 200 or stream_problems(stream):
+        return  # proxy_stream_events reports a broken stream
+    text = _stream_texts(stream).get(0, "")
+    payloads = [p for p in (_json(e.data) for e in stream.stream.events) if isinstance(p, dict)]
+    choices = [c for p in payloads for c in p.get("choices") or [] if isinstance(c, dict)]
+    reasons = [c.get("finish_reason") for c in choices]
+    usage = next((p["usage"] for p in payloads if isinstance(p.get("usage"), dict)), {})
+    if "stop" in reasons or (usage.get("completion_tokens") or 0) > 0:
         ctx.expect(
-            streamed == text,
+            bool(text.strip()),
             "PROXY-STREAM-2",
-            f"streamed text {streamed[:80]!r} differs from the JSON answer {text[:80]!r}",
+            f"a finished stream carried no content (finish_reason {reasons[-1:]}, usage {usage})",
             stream,
         )
+
+
+def _json(data: str) -> Any:
+    try:
+        return json.loads(data)
+    except ValueError:
+        return None
 
 
 # -- errors and auth ---------------------------------------------------------------------------------

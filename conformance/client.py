@@ -333,6 +333,7 @@ class HttpClient:
         kwargs["stream"] = True
         kwargs.setdefault("allow_redirects", False)
         attempts = 0
+        reconnected = False
         while True:
             attempts += 1
             if self._is_raw:
@@ -343,7 +344,13 @@ class HttpClient:
             try:
                 response = session.super_request(method, url, **kwargs)
                 body, truncated, dropped = self._read_body(response, started)
-            except (requests.ConnectionError, requests.Timeout) as exc:
+            except requests.ConnectionError as exc:
+                # One dropped connection may be a stale keep-alive socket: retry once on a fresh one.
+                if not reconnected:
+                    reconnected = True
+                    continue
+                raise TargetUnreachable(f"{method} {url}: {exc}") from exc
+            except requests.Timeout as exc:
                 raise TargetUnreachable(f"{method} {url}: {exc}") from exc
             except requests.RequestException as exc:  # e.g. a generated URL requests cannot encode
                 raise UnsendableRequest(f"{method} {url}: {exc}") from exc

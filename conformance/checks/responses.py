@@ -366,7 +366,10 @@ STREAM_IDS = (
 )
 
 
-@response_check(*STREAM_IDS, "CHAT-USAGE-1", "CHAT-LEN-1")
+_CHAT_STREAM_IDS = (*STREAM_IDS, "CHAT-USAGE-1", "CHAT-LEN-1")
+
+
+@response_check(*_CHAT_STREAM_IDS)
 def chat_stream(ctx: Context, exchange: Exchange) -> bool:
     """A 200 to a streaming chat request is a well-formed chat.completion.chunk stream."""
     request = exchange.request_json
@@ -377,6 +380,12 @@ def chat_stream(ctx: Context, exchange: Exchange) -> bool:
     problems = chat_stream_problems(exchange)
     for rid, message in problems:
         ctx.fail(rid, message, exchange)
+    if exchange.content_type != "text/event-stream":
+        # Nothing about chunks was observed: no stream rule may pass on this answer.
+        for rid in _CHAT_STREAM_IDS:
+            if rid not in ctx.touched:
+                ctx.skip(rid, "stream: true was not answered with a stream")
+        return True
     include_usage = (
         isinstance(request.get("stream_options"), dict)
         and request["stream_options"].get("include_usage") is True

@@ -243,10 +243,12 @@ def chat_long_prompt(ctx: Context) -> None:
             continue
         if ex.status == 413:
             ctx.note("CHAT-LEN-3", f"rejects {what} by its body size (413) before judging its length")
+            ctx.skip("CHAT-LEN-2", f"the body-size limit answered {what} before its length was judged")
         elif ex.status == 400 and error.get("code") != "context_length_exceeded" and _size_rejected(
             ctx, ex, prompt
         ):
             ctx.note("CHAT-LEN-3", f"rejects {what} by its body size (400 {error.get('code')!r}, ERR-SIZE-1)")
+            ctx.skip("CHAT-LEN-2", f"the body-size limit answered {what} before its length was judged")
         elif ex.status == 400:
             ctx.note("CHAT-LEN-3", f"rejects {what} ({error.get('code')!r})")
             ctx.expect(

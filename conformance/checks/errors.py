@@ -10,16 +10,16 @@ from conformance.context import Context, brief
 INVALID = "invalid_request_error"
 
 
-@check("ERR-BODY-1", group="errors")
+@check("ERR-BODY-1", "REQ-EDGE-1", group="errors")
 def malformed_bodies_are_400(ctx: Context) -> None:
-    """Bodies that are not JSON, not a JSON object, or not sent as JSON get 400 invalid_request_error."""
+    """Bodies that are not JSON or not a JSON object get 400 invalid_request_error; report whether
+    JSON sent under another content type is parsed (the documents are silent)."""
     valid = json.dumps({"name": "conformance probe"})
     cases = [
         ("invalid JSON", b'{"name": ', "application/json"),
         ("a JSON array", b"[]", "application/json"),
         ("a JSON string", b'"name"', "application/json"),
         ("an empty body", b"", "application/json"),
-        ("JSON sent as text/plain", valid.encode(), "text/plain"),
     ]
     for what, data, content_type in cases:
         ctx.check_time()
@@ -27,6 +27,15 @@ def malformed_bodies_are_400(ctx: Context) -> None:
         if ex.status in (200, 201) and isinstance(ex.json(), dict):
             ctx.created.append(str(ex.json().get("id")))
         ctx.expect_error(ex, 400, INVALID, "ERR-BODY-1", f"create with {what}")
+    ctx.check_time()
+    ex = ctx.request("POST", "/v1/assistants", data=valid.encode(), headers={"Content-Type": "text/plain"})
+    if ex.status in (200, 201) and isinstance(ex.json(), dict):
+        ctx.created.append(str(ex.json().get("id")))
+        ctx.note("REQ-EDGE-1", f"JSON sent as text/plain is accepted ({ex.status})")
+    elif ex.status in (400, 415) and ex.error is not None:
+        ctx.note("REQ-EDGE-1", f"JSON sent as text/plain is rejected ({ex.status} {ex.error.get('type')})")
+    else:
+        ctx.note("REQ-EDGE-1", f"JSON sent as text/plain got {ex.status} {brief(ex)}", ex)
     if ctx.target.assistant_id:
         ex = ctx.request(
             "POST",

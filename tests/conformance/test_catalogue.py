@@ -44,7 +44,8 @@ def test_catalogue_groups_and_inputs_are_known() -> None:
 
 
 def test_verdicts_without_evidence_are_skips_never_passes() -> None:
-    verdicts = _verdicts(Evidence(), get_profile("ragen"))
-    assert {v.verdict for v in verdicts} == {VerdictKind.SKIP}
+    profile = get_profile("ragen")
+    verdicts = _verdicts(Evidence(), profile, set(profile.checks) | set(profile.response_checks))
+    assert {v.verdict for v in verdicts} == {VerdictKind.SKIP, VerdictKind.UNOBSERVED}
     unobservable = [v for v in verdicts if requirements()[v.requirement].get("observable") is False]
     assert unobservable and all("not observable" in v.reason for v in unobservable)

@@ -42,12 +42,14 @@ def catalogue_markdown(path: Path | None = None) -> str:
     ]
     if proxy:
         lines += [
-            f"Rows labelled {VENDOR_LABEL} are stated only by this proxy's document, where OpenAI's own API",
-            "answers otherwise: a server failing only those is OpenAI-compatible but not this vendor's table.",
+            f"Rows labelled {VENDOR_LABEL} are stated only by this proxy's document, where OpenAI's own",
+            "API answers otherwise: a server failing only those is OpenAI-compatible but not this vendor's",
+            "table.",
         ]
     lines += [
         "",
-        "| id | level | requirement | source (the document's words) | where the documents are silent: mock's choice / also conformant |",
+        "| id | level | requirement | source (the document's words) "
+        "| where the documents are silent: mock's choice / also conformant |",
         "|---|---|---|---|---|",
     ]
     for req in requirements(path).values():

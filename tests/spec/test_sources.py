@@ -108,4 +108,5 @@ def test_quote_pattern_handles_whitespace_and_cells_without_the_documents() -> N
     text = "StatustypeMeaning\n400invalid_request_errorMalformed body,   validation failure"
     assert quote_pattern("400 | invalid_request_error | Malformed body, validation failure").search(text)
     assert not quote_pattern("400 | invalid_request_error | Malformed JSON").search(text)
-    assert quote_pattern('Passing instructions: "" clears them.').search('Passing  instructions: ""\nclears them.')
+    spread = 'Passing  instructions: ""\nclears them.'
+    assert quote_pattern('Passing instructions: "" clears them.').search(spread)

@@ -257,7 +257,7 @@ def _verdicts(evidence: Evidence, profile: Profile, ran: set[str]) -> list[Verdi
 
 
 # Skips the user asked for (they are not "not observed": nothing was meant to observe them).
-_DELIBERATE = ("rate limits off", "not selected", "assistant_bound = false", "ragen-load proves it")
+_DELIBERATE = ("rate limits off", "not selected", "assistant_bound = false", "ragen-load")
 
 
 def _deliberate(reason: str) -> bool:

@@ -9,12 +9,16 @@ A request schema node (or a query parameter) may carry:
 - ``x-may-accept: {type: <json type>, requirement: <id>}`` — a value of that JSON type is invalid
   under the schema, but accepting it is conformant (a MAY point).
 
+A response schema node may carry ``x-requirement: <id>``: the rule a problem of that field breaks
+(otherwise the rule of the whole object).
+
 An invalid request no annotation names (unknown fields, edge values the documents never discuss)
 may be accepted or rejected: the gate reports the server's choice instead of failing it.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -22,7 +26,7 @@ from typing import Any
 from jsonschema.exceptions import ValidationError
 from ragen_spec.schemas import resolve
 
-__all__ = ["DEFAULT_STATUSES", "Mandate", "body_mandate", "parameter_mandate"]
+__all__ = ["DEFAULT_STATUSES", "Mandate", "body_mandate", "owning_requirement", "parameter_mandate"]
 
 DEFAULT_STATUSES = frozenset({400, 413})
 _JSON_TYPES = {dict: "object", list: "array", str: "string", bool: "boolean", type(None): "null"}
@@ -118,6 +122,25 @@ def parameter_mandate(parameter: dict[str, Any]) -> Mandate | None:
     """The requirement demanding the rejection of an invalid value of a query parameter."""
     requirement = parameter.get("x-invalid-rejected-by")
     return Mandate(requirement, _statuses(parameter)) if requirement else None
+
+
+def owning_requirement(root: dict[str, Any], error: ValidationError, default: str) -> str:
+    """The requirement a response-body problem breaks: the deepest ``x-requirement`` on the path to
+    the offending field (a missing required field included), else ``default``."""
+    error = _innermost(error)
+    path: list[str | int] = list(error.absolute_path)
+    if error.validator == "required":
+        missing = re.match(r"^'(.+)' is a required property$", error.message)
+        if missing:
+            path.append(missing.group(1))
+    owner, node = default, resolve(root)
+    for part in path:
+        step = _step(node, part)
+        if step is None:
+            break
+        node = step
+        owner = node.get("x-requirement", owner)
+    return str(owner)
 
 
 def annotated(document: dict[str, Any]) -> Iterator[tuple[str, str]]:

@@ -37,7 +37,7 @@ def _modify(
     return ex, body
 
 
-@check("ASST-CREATE-2", "ASST-CREATE-3", "ASST-OBJ-1", group="assistants")
+@check("ASST-CREATE-2", "ASST-CREATE-3", "ASST-OBJ-1", "ASST-OBJ-3", "ASST-REQ-3", group="assistants")
 def assistant_round_trip(ctx: Context) -> None:
     """A created assistant returns its name and instructions, and a retrieve returns the same object."""
     name, instructions = f"Conformance {uuid.uuid4().hex[:8]}", "Answer in one sentence."
@@ -63,6 +63,16 @@ def assistant_round_trip(ctx: Context) -> None:
         f"tools {created.get('tools')!r}, expected [{{'type': 'file_search'}}]",
         ex,
     )
+    obj, created_at = created.get("object"), created.get("created_at")
+    ctx.expect(
+        obj == "assistant" and isinstance(created_at, int) and not isinstance(created_at, bool),
+        "ASST-OBJ-3",
+        f"object {obj!r} and created_at {created_at!r}, expected 'assistant' and an integer",
+        ex,
+    )
+    empty = ctx.create_assistant({"name": ""})
+    verdict = "accepts" if empty.status in (200, 201) else f"rejects ({empty.status} {brief(empty)})"
+    ctx.note("ASST-REQ-3", f"{verdict} an empty name", empty)
     got = _get(ctx, str(created.get("id")))
     ctx.expect(
         got.status == 200 and got.json() == created,
@@ -130,10 +140,9 @@ def assistant_ignored_fields(ctx: Context) -> None:
         ctx.fail("ASST-OBJ-2", f"modify with ignored fields got {mod.status} {brief(mod)}", mod)
 
 
-@check("ASST-CREATE-1", "ASST-TEMP-1", "ERR-PARAM-1", group="assistants")
+@check("ASST-CREATE-1", "ASST-REQ-2", "ERR-PARAM-1", group="assistants")
 def assistant_create_validation(ctx: Context) -> None:
-    """Create without a string name gets 400 invalid_request_error; report how a temperature outside
-    0–2 is treated (the document: "accepted, ignored")."""
+    """Create without a string name gets 400; a temperature outside 0–2 may be rejected or ignored."""
     cases: list[tuple[str, dict[str, Any], str]] = [
         ("without name", {"instructions": "x"}, "name"),
         ("with name: 42", {"name": 42}, "name"),
@@ -143,18 +152,21 @@ def assistant_create_validation(ctx: Context) -> None:
         ctx.check_time()
         ex = ctx.create_assistant(body)
         ctx.expect_error(ex, 400, INVALID, "ASST-CREATE-1", f"create {what}", param=param)
-    ctx.check_time()
-    _temperature_choice(ctx, ctx.create_assistant({"name": "Conformance", "temperature": 3}), "create")
+    for temperature in (3, -1):
+        ctx.check_time()
+        ex = ctx.create_assistant({"name": "Conformance", "temperature": temperature})
+        _temperature_choice(ctx, ex, f"create with temperature: {temperature}")
 
 
 def _temperature_choice(ctx: Context, ex: Exchange, what: str) -> None:
+    """ASST-REQ-2: "temperature | 0–2 | No (accepted, ignored)" — rejecting and ignoring both conform."""
     error = ex.error or {}
     if ex.status in (200, 201):
-        ctx.note("ASST-TEMP-1", f"{what} with temperature: 3 is accepted ({ex.status})")
+        ctx.note("ASST-REQ-2", "an out-of-range temperature is accepted (and must be ignored: ASST-OBJ-2)")
     elif ex.status == 400 and error.get("type") == INVALID:
-        ctx.note("ASST-TEMP-1", f"{what} with temperature: 3 is rejected (400 {INVALID})")
+        ctx.note("ASST-REQ-2", "an out-of-range temperature is rejected (400 invalid_request_error)")
     else:
-        ctx.note("ASST-TEMP-1", f"{what} with temperature: 3 got {ex.status} {brief(ex)}", ex)
+        ctx.note("ASST-REQ-2", f"{what} got {ex.status} {brief(ex)}: none of the conformant choices", ex)
 
 
 @check("ASST-GET-1", group="assistants")
@@ -163,7 +175,7 @@ def assistant_unknown_is_404(ctx: Context) -> None:
     ctx.expect_error(_get(ctx, f"asst-{uuid.uuid4()}"), 404, "not_found_error", "ASST-GET-1", "an unknown id")
 
 
-@check("ASST-MODIFY-1", "ASST-MODIFY-2", "ASST-MODIFY-3", group="assistants")
+@check("ASST-MODIFY-1", "ASST-MODIFY-2", "ASST-MODIFY-3", "ASST-MODIFY-5", group="assistants")
 def assistant_modify(ctx: Context) -> None:
     """POST and PATCH modify alike, unsent fields keep their values, instructions "" clears."""
     created = ctx.created_assistant(
@@ -208,11 +220,20 @@ def assistant_modify(ctx: Context) -> None:
     )
     if cleared in (None, ""):
         ctx.note("ASST-MODIFY-3", f"cleared instructions read back as {cleared!r}")
+    bare = ctx.request("POST", path, data=b"", headers={"Content-Type": "application/json"})
+    error = bare.error or {}
+    if bare.status == 200:
+        ctx.note("ASST-MODIFY-5", "a modify without a body changes nothing (200)", bare)
+    elif bare.status == 400 and error.get("type") == "invalid_request_error":
+        ctx.note("ASST-MODIFY-5", "a modify without a body is rejected (400 invalid_request_error)", bare)
+    else:
+        ctx.note("ASST-MODIFY-5", f"a modify without a body got {bare.status} {brief(bare)}: none of the "
+                                  "conformant choices", bare)
 
 
-@check("ASST-MODIFY-4", "ASST-TEMP-1", "ERR-PARAM-1", group="assistants")
+@check("ASST-MODIFY-4", "ASST-REQ-2", "ASST-OBJ-2", "ERR-PARAM-1", group="assistants")
 def assistant_modify_validation(ctx: Context) -> None:
-    """Modify validates like create (a non-string name gets 400) and a refused modify changes nothing."""
+    """A non-string name gets 400 and changes nothing; an out-of-range temperature: ignored or 400."""
     created = ctx.created_assistant(
         "ASST-MODIFY-4", "Conformance modify validation", instructions="Keep these instructions."
     )
@@ -224,7 +245,7 @@ def assistant_modify_validation(ctx: Context) -> None:
         ("POST", {"name": 42}, "name"),
         ("PATCH", {"name": None}, "name"),
         # A valid field next to an invalid one: the whole request is refused, the instructions stay.
-        ("POST", {"name": 42, "instructions": "Changed by an invalid modify"}, "name"),
+        ("POST", {"instructions": "Changed by an invalid modify", "name": 42}, "name"),
     ]
     for method, body, param in cases:
         ctx.check_time()
@@ -244,8 +265,19 @@ def assistant_modify_validation(ctx: Context) -> None:
         + ", ".join(f"{k} {a!r} -> {b!r}" for k, (a, b) in list(changed.items())[:3]),
         after,
     )
-    ctx.check_time()
-    _temperature_choice(ctx, ctx.request("PATCH", path, json_body={"temperature": 5}), "modify")
+    for method, temperature in (("POST", 5), ("PATCH", -1)):
+        ctx.check_time()
+        ex = ctx.request(method, path, json_body={"temperature": temperature})
+        _temperature_choice(ctx, ex, f"{method} modify with temperature: {temperature}")
+        now = _get(ctx, str(created["id"]))
+        shown = now.json().get("temperature") if now.status == 200 and isinstance(now.json(), dict) else None
+        ctx.expect(
+            shown == old.get("temperature"),
+            "ASST-OBJ-2",
+            f"{method} modify with temperature: {temperature} ({ex.status}) left temperature {shown!r}, "
+            f"not the organization default {old.get('temperature')!r}",
+            now,
+        )
 
 
 @check("ASST-LIST-5", "ERR-PARAM-1", group="assistants")
@@ -282,39 +314,39 @@ def list_all(
     raise Skip(f"more than {_MAX_PAGES} pages")
 
 
-@check("ASST-LIST-1", "ASST-LIST-2", "ASST-LIST-3", "ASST-LIST-4", group="assistants")
+@check("ASST-LIST-1", "ASST-LIST-2", "ASST-LIST-3", "ASST-LIST-4", "ASST-LIST-6", group="assistants")
 def assistant_list_pagination(ctx: Context) -> None:
-    """The list is ordered as asked, bounded by limit, and paging visits every assistant once."""
+    """Paging with after visits every assistant once; order, limit and before as OpenAI's (ASST-LIST-6)."""
     for i in range(3):
         ctx.created_assistant("ASST-LIST-2", f"Conformance list {i}")
     default = _list(ctx, "ASST-LIST-1")
     ex = default["_exchange"]
     ctx.expect(
-        len(default["data"]) <= 20, "ASST-LIST-1", f"default page has {len(default['data'])} > 20 items", ex
+        len(default["data"]) <= 20, "ASST-LIST-6", f"default page has {len(default['data'])} > 20 items", ex
     )
     if default["data"]:
         ctx.expect(
             default.get("first_id") == default["data"][0]["id"]
             and default.get("last_id") == default["data"][-1]["id"],
-            "ASST-LIST-1",
+            "ASST-LIST-6",
             "first_id/last_id do not name the first/last item",
             ex,
         )
     full = list_all(ctx, "ASST-LIST-2")
     ids = [a["id"] for a in full]
-    for direction, items in (("desc", full), ("asc", list_all(ctx, "ASST-LIST-1", order="asc"))):
+    for direction, items in (("desc", full), ("asc", list_all(ctx, "ASST-LIST-6", order="asc"))):
         stamps = [a.get("created_at", 0) for a in items]
         ordered = stamps == sorted(stamps, reverse=direction == "desc")
         ctx.expect(
             ordered,
-            "ASST-LIST-1",
+            "ASST-LIST-6",
             f"order={direction} is not sorted by created_at: {stamps[:8]}",
             ctx.client.last,
         )
     if len(default["data"]) == min(20, len(ids)) and default["data"]:
         ctx.expect(
             [a["id"] for a in default["data"]] == ids[: len(default["data"])],
-            "ASST-LIST-1",
+            "ASST-LIST-6",
             "the default order is not desc",
             ex,
         )
@@ -327,7 +359,7 @@ def assistant_list_pagination(ctx: Context) -> None:
         page = _list(ctx, "ASST-LIST-2", **params)
         pex = page["_exchange"]
         ctx.expect(
-            len(page["data"]) <= size, "ASST-LIST-1", f"limit={size} returned {len(page['data'])} items", pex
+            len(page["data"]) <= size, "ASST-LIST-6", f"limit={size} returned {len(page['data'])} items", pex
         )
         seen.extend(a["id"] for a in page["data"])
         last_page = page
@@ -364,12 +396,12 @@ def assistant_list_pagination(ctx: Context) -> None:
                 f"an empty page has first_id {empty.get('first_id')!r} and last_id {empty.get('last_id')!r}",
             )
         # Back with before from the last item: everything before it, i.e. all but the last.
-        back = _list(ctx, "ASST-LIST-2", before=ids[-1], limit=100)
+        back = _list(ctx, "ASST-LIST-6", before=ids[-1], limit=100)
         back_ids = [a["id"] for a in back["data"]]
         if len(ids) <= 100:
             ctx.expect(
                 set(back_ids) == set(ids[:-1]),
-                "ASST-LIST-2",
+                "ASST-LIST-6",
                 f"before={ids[-1]} returned {len(back_ids)} items, expected {len(ids) - 1}",
                 back["_exchange"],
             )

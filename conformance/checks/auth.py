@@ -33,14 +33,14 @@ def missing_key_is_401(ctx: Context) -> None:
     _probe(ctx, "AUTH-1", "without Authorization", 401, "authentication_error", key=None)
 
 
-@check("AUTH-2", group="auth")
+@check("AUTH-2", "AUTH-6", group="auth")
 def malformed_authorization_is_401(ctx: Context) -> None:
-    """An Authorization header that is not `Bearer <key>` gets 401 authentication_error."""
+    """A header without a key (AUTH-2), or with the key not as `Bearer <key>` (AUTH-6), gets 401."""
     key = ctx.target.api_key
     for header in (f"Basic {key}", key, "Bearer", "Bearer "):
         _probe(
             ctx,
-            "AUTH-2",
+            "AUTH-6" if header in (f"Basic {key}", key) else "AUTH-2",
             f"with Authorization {header.replace(key, '<key>')!r}",
             401,
             "authentication_error",

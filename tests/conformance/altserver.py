@@ -82,6 +82,7 @@ FAULTS = {
     "no_logprobs": "choices omit logprobs and refusal",
     "content_unchecked": "a message content of any type is accepted (and stringified)",
     "stream_type_unchecked": 'a non-boolean stream ("yes") is accepted and answered as JSON',
+    "modify_unvalidated": "modify accepts and stores a temperature outside 0-2 (not ignored)",
     "list_limit_unchecked": "a list limit outside 1-100 is clamped instead of rejected",
     "context_code_wrong": "a prompt over the context gets 400 with code 'prompt_too_long'",
     "validation_422": "out-of-range values get 422 (type 'validation_error') instead of 400",
@@ -91,7 +92,6 @@ FAULTS = {
 # Other choices where the documents are silent: not faults, the gate must pass them.
 CHOICES = {
     "text_plain_accepted": "bodies are parsed as JSON whatever the content type",
-    "modify_unvalidated": "an assistant temperature outside 0-2 is accepted ('accepted, ignored')",
 }
 
 KB = [

@@ -62,8 +62,8 @@ PROXY_LAYER = {
     "PROXY-BODY-1": FAIL,  # a JSON array or string body: 500 (AttributeError in the auth code)
     "PROXY-5XX-1": FAIL,  # the same 500s
     "PROXY-ERR-ENV-1": FAIL,  # those 500s lack `code` and `param`
-    "PROXY-ERR-TYPE-1": FAIL,  # 401 type "auth_error"; unknown key 400 "no_db_connection"
-    "PROXY-AUTH-1": FAIL,  # no key: 401 but type "auth_error"
+    "PROXY-ERR-TYPE-1": FAIL,  # the document's own names (vendor_specific): 401 type "auth_error"
+    "PROXY-ERR-TYPE-2": FAIL,  # unknown key: 400 with type "no_db_connection", not invalid_request_error
     "PROXY-AUTH-2": FAIL,  # unknown key: 400 "No connected db." (no database: only the master key is known)
     "PROXY-REQ-2": FAIL,  # stream: "yes" answered 200 (dropped before the provider sees it)
     "PROXY-REQ-3": WARN,  # a message without role is sent on as role "assistant"

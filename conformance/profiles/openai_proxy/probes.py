@@ -112,7 +112,7 @@ def proxy_listed_models_answer(ctx: Context) -> None:
         )
 
 
-@check("PROXY-MODEL-1", "PROXY-MODEL-2", "PROXY-ERR-PARAM-1", group="models")
+@check("PROXY-MODEL-1", "PROXY-MODEL-2", "PROXY-MODEL-4", group="models")
 def proxy_unknown_model_is_404(ctx: Context) -> None:
     """A model that is neither configured nor an alias gets 404 model_not_found with param model."""
     unknown = f"no-such-model-{uuid.uuid4().hex[:8]}"
@@ -122,9 +122,15 @@ def proxy_unknown_model_is_404(ctx: Context) -> None:
         exchange = ctx.chat({"model": name, "messages": [{"role": "user", "content": "Hi"}]})
         what = f"an unknown model {name!r}"
         types = {"not_found_error", "invalid_request_error"}
-        if not expect_error(ctx, exchange, 404, types, "PROXY-MODEL-1", what, param="model"):
+        if not expect_error(ctx, exchange, 404, types, "PROXY-MODEL-1", what):
             continue
         error = exchange.error or {}
+        ctx.expect(  # the document's example; OpenAI answers param null
+            error.get("param") == "model",
+            "PROXY-MODEL-4",
+            f"{what}: param {error.get('param')!r}, expected 'model'",
+            exchange,
+        )
         ctx.expect(
             error.get("code") == "model_not_found",
             "PROXY-MODEL-1",
@@ -256,9 +262,14 @@ def _stop_word(text: str) -> str | None:
     return words[len(words) // 2] if len(words) >= 3 else None
 
 
-@check("PROXY-STOP-1", group="chat")
+def _past_stop(text: str, word: str) -> bool:
+    """Whether ``text`` goes on past ``word`` (ending with it is PROXY-STOP-2's business)."""
+    return word in text and not text.rstrip().endswith(word)
+
+
+@check("PROXY-STOP-1", "PROXY-STOP-2", group="chat")
 def proxy_stop_cuts_the_answer(ctx: Context) -> None:
-    """A stop sequence taken from the answer is never in the content, and the cut ends with "stop"."""
+    """Nothing follows a stop sequence from the answer; as with OpenAI, it is left out and ends "stop"."""
     full, _ = _answer(ctx, "PROXY-STOP-1", max_tokens=60)
     text = _content(full["choices"][0])
     word = _stop_word(text)
@@ -270,19 +281,25 @@ def proxy_stop_cuts_the_answer(ctx: Context) -> None:
         choice = payload["choices"][0] if payload["choices"] else {}
         content = _content(choice)
         if not ctx.expect(
-            word not in content,
+            not _past_stop(content, word),
             "PROXY-STOP-1",
-            f"stop {json.dumps(stop)}: the content still contains {word!r}: {content[:120]!r}",
+            f"stop {json.dumps(stop)}: the content goes on past {word!r}: {content[:120]!r}",
             exchange,
         ):
             continue
+        ctx.expect(
+            word not in content,
+            "PROXY-STOP-2",
+            f"stop {json.dumps(stop)}: the content ends with the stop sequence {word!r}",
+            exchange,
+        )
     stream = ctx.chat(body(ctx, LONG_QUESTION, max_tokens=60, stop=word, stream=True))
     if stream.status == 200:
         streamed = _stream_texts(stream).get(0, "")
         ctx.expect(
-            word not in streamed,
+            not _past_stop(streamed, word),
             "PROXY-STOP-1",
-            f"streaming with stop {word!r}: the text still contains it: {streamed[:120]!r}",
+            f"streaming with stop {word!r}: the text goes on past it: {streamed[:120]!r}",
             stream,
         )
 
@@ -384,18 +401,24 @@ def proxy_malformed_bodies_are_400(ctx: Context) -> None:
         expect_error(ctx, exchange, 400, INVALID, "PROXY-BODY-1", f"a body that is {what}")
 
 
+def _expect_401(ctx: Context, exchange: Exchange, requirement: str, what: str) -> None:
+    # The type is the document's own name (PROXY-ERR-TYPE-1, checked on every response): OpenAI's
+    # 401 says invalid_request_error, and that is not this rule's business.
+    got = f"{exchange.status} {brief(exchange)}"
+    ctx.expect(exchange.status == 401, requirement, f"{what}: expected 401, got {got}", exchange)
+
+
 @check("PROXY-AUTH-1", group="auth")
 def proxy_missing_key_is_401(ctx: Context) -> None:
-    """A request without Authorization gets 401 authentication_error."""
-    exchange = ctx.chat(body(ctx, "Hi"), key=None)
-    expect_error(ctx, exchange, 401, {"authentication_error"}, "PROXY-AUTH-1", "no Authorization header")
+    """A request without Authorization gets 401."""
+    _expect_401(ctx, ctx.chat(body(ctx, "Hi"), key=None), "PROXY-AUTH-1", "no Authorization header")
 
 
 @check("PROXY-AUTH-2", group="auth")
 def proxy_unknown_key_is_401(ctx: Context) -> None:
-    """An unknown key gets 401 authentication_error."""
+    """An unknown key gets 401."""
     unknown = ctx.chat(body(ctx, "Hi"), key=f"sk-conformance-{uuid.uuid4().hex}")
-    expect_error(ctx, unknown, 401, {"authentication_error"}, "PROXY-AUTH-2", "an unknown key")
+    _expect_401(ctx, unknown, "PROXY-AUTH-2", "an unknown key")
 
 
 @check("PROXY-AUTH-4", group="auth")

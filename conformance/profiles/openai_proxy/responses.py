@@ -25,7 +25,7 @@ from conformance.profiles.openai_proxy.registry import SPEC, response_check
 
 __all__ = ["ERROR_TYPES", "allowed_error_types", "stream_problems"]
 
-# The proxy document's error table (PROXY-ERR-TYPE-1).
+# The proxy document's error table (400: PROXY-ERR-TYPE-2, OpenAI's too; the rest PROXY-ERR-TYPE-1, its own).
 ERROR_TYPES = {
     400: "invalid_request_error",
     401: "authentication_error",
@@ -88,7 +88,7 @@ def proxy_no_server_error(ctx: Context, exchange: Exchange) -> bool:
     return True
 
 
-@response_check("PROXY-ERR-ENV-1", "PROXY-ERR-TYPE-1")
+@response_check("PROXY-ERR-ENV-1", "PROXY-ERR-TYPE-1", "PROXY-ERR-TYPE-2")
 def proxy_error_envelope(ctx: Context, exchange: Exchange) -> bool:
     """Every 4xx/5xx has the JSON envelope, its type per the document's error table."""
     if exchange.status < 400 or not _is_api(exchange):
@@ -111,7 +111,7 @@ def proxy_error_envelope(ctx: Context, exchange: Exchange) -> bool:
     if error is not None and allowed is not None:
         ctx.expect(
             error.get("type") in allowed,
-            "PROXY-ERR-TYPE-1",
+            "PROXY-ERR-TYPE-2" if exchange.status == 400 else "PROXY-ERR-TYPE-1",
             f"{exchange.status} with type {error.get('type')!r}, expected "
             f"{' or '.join(sorted(map(repr, allowed)))}",
             exchange,

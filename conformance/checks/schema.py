@@ -60,40 +60,41 @@ _ST_CHECKS = [
     response_headers_conformance,
 ]
 
-# The requirement a schema-level problem of each operation's 2xx answer falls under.
-PRIMARY = {
-    "createChatCompletion": "CHAT-RESP-1",
-    "createNativeChat": "NATIVE-1",
-    "createAssistant": "ASST-CREATE-2",
-    "listAssistants": "ASST-LIST-1",
-    "getAssistant": "ASST-GET-1",
-    "modifyAssistant": "ASST-MODIFY-1",
-    "patchAssistant": "ASST-MODIFY-1",
-    "deleteAssistant": "ASST-DEL-1",
-}
-RESPONSE_SCHEMA = {
-    "createChatCompletion": "CHAT-RESP-1",
-    "createNativeChat": "NATIVE-1",
-    "createAssistant": "ASST-OBJ-1",
-    "listAssistants": "ASST-LIST-1",
-    "getAssistant": "ASST-OBJ-1",
-    "modifyAssistant": "ASST-OBJ-1",
-    "patchAssistant": "ASST-OBJ-1",
-    "deleteAssistant": "ASST-DEL-1",
-}
-SCHEMA_IDS = (
-    "ERR-5XX-1",
-    "ERR-ENV-1",
-    "ERR-TYPE-1",
-    "ERR-BODY-1",
-    "CHAT-REQ-1",
-    "CHAT-REQ-2",
-    "CHAT-REQ-3",
-    "CHAT-REQ-10",
-    "ASST-CREATE-1",
-    "ASST-MODIFY-4",
-    "ASST-LIST-5",
-    *sorted(set(PRIMARY.values()) | set(RESPONSE_SCHEMA.values())),
+def _operation_rules(key: str) -> dict[str, str]:
+    """operationId -> the requirement the spec names under ``key`` on the operation."""
+    return {
+        op["operationId"]: op[key]
+        for item in load_spec()["paths"].values()
+        for op in item.values()
+        if isinstance(op, dict) and key in op
+    }
+
+
+# The requirement a wrong answer to a valid request of each operation breaks, and the one a schema
+# problem of its 2xx body falls under (both declared on the operations in the spec).
+PRIMARY = _operation_rules("x-requirement-for-answer")
+RESPONSE_SCHEMA = _operation_rules("x-requirement-for-response-schema")
+# What this check may report: the rejections the spec's annotations demand, the operations' own
+# rules, auth probes, and the free choices (MAY) a rejection of a valid request is filed under.
+SCHEMA_IDS = tuple(
+    dict.fromkeys(
+        [
+            "ERR-5XX-1",
+            "ERR-BODY-1",
+            "AUTH-1",
+            "AUTH-2",
+            "AUTH-3",
+            *sorted({rid for _, rid in mandates.annotated(load_spec())}),
+            *sorted(set(PRIMARY.values()) | set(RESPONSE_SCHEMA.values())),
+            "AUTH-ORDER-1",
+            "REQ-EDGE-1",
+            "ERR-BODY-2",
+            "ASST-REQ-1",
+            "ASST-REQ-3",
+            "ASST-MODIFY-5",
+            "CHAT-REQ-6",
+        ]
+    )
 )
 
 

@@ -105,3 +105,9 @@ def test_RATE_ALGO_1_a_sliding_window_never_holds_more_than_the_limit(
     inspect.post("/clock/advance", json={"seconds": 2}).raise_for_status()
     statuses.append(http.post(CHAT, json=chat_body("Hi")).status_code)
     assert statuses == [200] * 10 + [429, 200]
+
+
+def test_REQ_EDGE_1_edge_values_the_schema_allows_are_answered(http: httpx2.Client) -> None:
+    for question in ("", "ß" * 2000 + " 🙂", "  \t "):
+        response = http.post(CHAT, json=chat_body(question, frobnicate={"deep": [1, 2]}, temperature=0))
+        assert response.status_code == 200, response.text

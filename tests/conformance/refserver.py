@@ -45,8 +45,11 @@ __all__ = [
     "DEACTIVATED_KEY",
     "MAIN_KEY",
     "MODEL",
+    "ORG_TEMPERATURE",
     "OTHER_ORG_KEY",
     "SELF_DELETE_MESSAGE",
+    "ApiError",
+    "FixedWindows",
     "Options",
     "create_app",
 ]

@@ -5,9 +5,15 @@ and give it the same verdict table on every run."""
 
 from __future__ import annotations
 
+import json
+import urllib.error
+import urllib.request
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import replace
+from typing import Any
+
+import pytest
 
 from conformance import run
 from conformance.config import RunConfig, Target, Tier
@@ -80,3 +86,102 @@ def test_refserver_is_conformant_with_the_same_verdicts_on_every_run() -> None:
     assert differences == {}
     # The server's own choices are seen and reported as such, never passed over in silence.
     assert first["ASST-MODIFY-3"] == first["ASST-LIST-4"] == first["ASST-REQ-1"] == "info"
+
+
+# --- the server really makes the choices it claims (else passing it would prove little) ----------
+
+
+def _call(
+    url: str, method: str, path: str, body: bytes | None = None, *, key: str | None = refserver.MAIN_KEY,
+    content_type: str = "application/json",
+) -> tuple[int, dict[str, str], Any]:  # fmt: skip
+    request = urllib.request.Request(url + path, data=body, method=method)
+    if key is not None:
+        request.add_header("Authorization", f"Bearer {key}")
+    if body is not None:
+        request.add_header("Content-Type", content_type)
+    try:
+        with urllib.request.urlopen(request, timeout=10) as response:
+            status, headers, raw = response.status, dict(response.headers), response.read()
+    except urllib.error.HTTPError as error:
+        status, headers, raw = error.code, dict(error.headers), error.read()
+    text = raw.decode()
+    return status, headers, json.loads(text) if "json" in headers.get("Content-Type", "") else text
+
+
+@pytest.fixture(scope="module")
+def ref_url() -> Iterator[str]:
+    with BackgroundServer(lambda: refserver.create_app(refserver.Options(rate_limits=False))) as server:
+        yield server.url
+
+
+def _chat(**fields: object) -> bytes:
+    body = {"assistant_id": refserver.ASSISTANT_A, "messages": [{"role": "user", "content": "Refunds?"}]}
+    return json.dumps(body | fields).encode()
+
+
+def test_refserver_parses_json_under_any_content_type(ref_url: str) -> None:
+    for content_type in (
+        "text/plain",
+        "multipart/form-data; boundary=x",
+        "application/x-www-form-urlencoded",
+    ):
+        status, _, created = _call(
+            ref_url, "POST", "/v1/assistants", b'{"name": "typed"}', content_type=content_type
+        )
+        assert (status, created["name"]) == (200, "typed"), content_type
+    assert _call(ref_url, "POST", "/v1/assistants", b"name=typed", content_type="text/plain")[0] == 400
+
+
+def test_refserver_modify_without_a_body_changes_nothing(ref_url: str) -> None:
+    before = _call(ref_url, "GET", f"/v1/assistants/{refserver.ASSISTANT_A2}")[2]
+    for method in ("POST", "PATCH"):
+        status, _, after = _call(ref_url, method, f"/v1/assistants/{refserver.ASSISTANT_A2}")
+        assert (status, after) == (200, before)
+
+
+def test_refserver_ignores_assistant_temperature_but_rejects_empty_names(ref_url: str) -> None:
+    status, _, created = _call(ref_url, "POST", "/v1/assistants", b'{"name": "hot", "temperature": 7}')
+    assert (status, created["temperature"]) == (200, refserver.ORG_TEMPERATURE)
+    for name in ('""', '"   "'):
+        status, _, error = _call(ref_url, "POST", "/v1/assistants", b'{"name": %s}' % name.encode())
+        assert (status, error["error"]["type"], error["error"]["param"]) == (
+            400,
+            "invalid_request_error",
+            "name",
+        )
+    status, _, error = _call(ref_url, "PATCH", f"/v1/assistants/{created['id']}", b'{"name": ""}')
+    assert status == 400
+
+
+def test_refserver_answers_unroutable_ids_404_before_auth(ref_url: str) -> None:
+    for path in ("/v1/assistants/%0D", "/v1/assistants/a%3Fb", "/v1/assistants/a%2Fb"):
+        status, _, error = _call(ref_url, "GET", path, key=None)
+        assert (status, error["error"]["type"]) == (404, "not_found_error"), path
+    assert _call(ref_url, "GET", "/v1/assistants/asst-unknown", key=None)[0] == 401
+
+
+def test_refserver_ignores_unknown_keys_even_in_stream_options(ref_url: str) -> None:
+    body = _chat(stream=True, stream_options={"include_usage": True, "chunk_size": 3}, seed=4)
+    status, headers, text = _call(ref_url, "POST", "/v1/chat/completions", body)
+    assert status == 200 and headers["Content-Type"].startswith("text/event-stream")
+    assert '"choices": [], "usage": {' in text and text.endswith("data: [DONE]\n\n")
+
+
+def test_refserver_answers_differently_and_honours_max_tokens(ref_url: str) -> None:
+    answers = [_call(ref_url, "POST", "/v1/chat/completions", _chat())[2] for _ in range(5)]
+    assert len({a["choices"][0]["message"]["content"] for a in answers}) > 1
+    assert len({a["usage"]["completion_tokens"] for a in answers}) > 1
+    cut = _call(ref_url, "POST", "/v1/chat/completions", _chat(max_tokens=2))[2]
+    assert (cut["choices"][0]["finish_reason"], cut["usage"]["completion_tokens"]) == ("length", 2)
+
+
+def test_refserver_fixed_windows_admit_a_full_budget_each_side_of_a_boundary() -> None:
+    now = [99.95]
+    limiter = refserver.FixedWindows(3, 10.0, clock=lambda: now[0])
+    assert [limiter.admit("ip")["x-ratelimit-remaining-requests"] for _ in range(3)] == ["2", "1", "0"]
+    with pytest.raises(refserver.ApiError) as refused:
+        limiter.admit("ip")
+    assert (refused.value.status, refused.value.headers["Retry-After"]) == (429, "1")
+    now[0] = 100.0  # 0.05 s later, a new window: 6 admitted within 0.1 s, as a fixed window does
+    assert [limiter.admit("ip")["x-ratelimit-remaining-requests"] for _ in range(3)] == ["2", "1", "0"]

@@ -272,12 +272,42 @@ def _readmissions(run: list[Record]) -> tuple[float, float, list[list[float]]]:
     return first_ok, _decided(run[first_429]), clusters
 
 
+def _classify_run(tier: Tier, run: list[Record]) -> tuple[str, str] | None:
+    """What one throttled run says: ``(kind, evidence)``, or None when nothing was re-admitted."""
+    first_ok, _, clusters = _readmissions(run)
+    if not clusters:
+        return None
+    if len(clusters) >= 2 and all(len(c) == 1 for c in clusters):
+        gap = statistics.median(b[0] - a[0] for a, b in itertools.pairwise(clusters))
+        return "bucket", f"{len(clusters)} single re-admissions about every {gap:.2f} s"
+    start, tolerance = clusters[0][0], tier.window / 10
+    phase = start % tier.window
+    on_the_clock = (
+        min(phase, tier.window - phase) <= tolerance and start <= first_ok + tier.window + tolerance
+    )
+    a_window_later = abs(start - (first_ok + tier.window)) <= tolerance
+    kind = {(True, True): "either", (True, False): "fixed", (False, True): "sliding"}.get(
+        (on_the_clock, a_window_later), "other"
+    )
+    return kind, f"{len(clusters[0])} back at once {start - first_ok:.2f} s after the first admission"
+
+
+_KINDS = {
+    "fixed": "fixed window aligned to the clock (the budget came back whole on a multiple of {w} s: {e})",
+    "sliding": "sliding window (the budget came back one window after it was spent: {e})",
+    "either": "fixed or sliding window (the budget came back whole one window later: {e})",
+    "bucket": "token bucket or GCRA ({e}; {w} s / {n} = {r} s)",
+    "other": "a window with its own phase, or a sliding counter ({e})",
+}
+
+
 def infer_limiter(tier: Tier, records: list[Record], ip: str) -> str:
     """A guess at the algorithm from how ``ip`` was re-admitted while it kept asking (information).
 
-    A fixed window gives a whole budget back at once, at a multiple of the window on the clock; a
-    sliding log gives it back one window after the admissions it replaces; a token bucket one
-    request at a time, every ``window / limit`` seconds.
+    The first re-admission after a 429 tells them apart: a fixed window gives a whole budget back
+    at once, on a multiple of the window on the clock and less than a window after the first
+    admission; a sliding log gives it back one window after the admissions it replaces; a token
+    bucket one request at a time, every ``window / limit`` seconds.
     """
     answered = [r for r in records if r["ip"] == ip and (_ok(r) or r["status"] == TOO_MANY_REQUESTS)]
     throttled = [
@@ -287,46 +317,21 @@ def infer_limiter(tier: Tier, records: list[Record], ip: str) -> str:
     ]
     if not throttled:
         return "not inferred: the limit was never reached under load"
-    tolerance = tier.window / 10
-    fixed = sliding = 0
-    singles: list[float] = []
-    blocks: list[str] = []
-    pressed = 0.0
-    for run in throttled:
-        first_ok, first_429, clusters = _readmissions(run)
-        pressed = max(pressed, _decided(run[-1]) - first_429)
-        for cluster in clusters:
-            if len(cluster) == 1:
-                singles.append(cluster[0])
-                continue
-            start = cluster[0]
-            phase = start % tier.window
-            fixed += min(phase, tier.window - phase) <= tolerance
-            sliding += abs(start - (first_ok + tier.window)) <= tolerance
-            blocks.append(f"{len(cluster)} at once {start - first_429:.2f} s after the first 429")
-    if blocks:
-        evidence = "; ".join(blocks[:2])
-        if fixed == len(blocks) and sliding < len(blocks):
-            return (
-                f"fixed window aligned to the clock (a whole budget back on a multiple of "
-                f"{tier.window:g} s: {evidence})"
-            )
-        if sliding == len(blocks) and fixed < len(blocks):
-            return f"sliding window (the budget came back one window after it was spent: {evidence})"
-        if fixed == sliding == len(blocks):
-            return f"fixed or sliding window (budget back at once: {evidence})"
-        return f"window with its own phase, or a sliding counter (budget back at once: {evidence})"
-    if len(singles) >= 2:
-        gap = statistics.median(b - a for a, b in itertools.pairwise(singles))
+    found = [c for c in (_classify_run(tier, run) for run in throttled) if c is not None]
+    if not found:
+        pressed = max(_decided(run[-1]) - _readmissions(run)[1] for run in throttled)
         return (
-            f"token bucket or GCRA ({len(singles)} single re-admissions about every {gap:.2f} s; "
-            f"{tier.window:g} s / {tier.limit} = {tier.window / tier.limit:.2f} s)"
+            f"a window of its own, fixed or sliding: nothing re-admitted within {pressed:.1f} s "
+            "of the first 429"
         )
-    if singles:
-        return "gradual refill (token bucket or sliding log): one request re-admitted while throttled"
-    return (
-        f"a window of its own, fixed or sliding: nothing re-admitted within {pressed:.1f} s of the first 429"
-    )
+    kinds = {kind for kind, _ in found}
+    if kinds == {"fixed", "either"} or kinds == {"sliding", "either"}:
+        kinds -= {"either"}
+    evidence = "; ".join(e for _, e in found[:2])
+    if len(kinds) > 1:
+        return f"not inferred: the runs disagree ({', '.join(sorted(kinds))}: {evidence})"
+    w, n = f"{tier.window:g}", tier.limit
+    return _KINDS[kinds.pop()].format(w=w, n=n, r=f"{tier.window / n:.2f}", e=evidence)
 
 
 def _limiter(tier: Tier, records: list[Record], ips: Sequence[str]) -> Verdict:

@@ -172,6 +172,7 @@ KEYS = {
     DEACTIVATED_KEY: Key("org-a", ASSISTANT_A, frozenset({"chat", "assistants"}), active=False),
     CHAT_ONLY_KEY: Key("org-a", ASSISTANT_A, frozenset({"chat"})),
 }
+RATE_HEADERS = web.RequestKey("rate_headers", dict[str, str])
 BEARER = re.compile(r"Bearer +(\S+)", re.IGNORECASE)
 
 
@@ -436,7 +437,7 @@ class Api:
                 if scope == "chat"
                 else (self.assistants_limiter, key.org)
             )
-            request["rate_headers"] = limiter.admit(client)
+            request[RATE_HEADERS] = limiter.admit(client)
         return key
 
     # chat completions (000)
@@ -584,7 +585,7 @@ def _int_or_none(text: str) -> int | None:
 
 async def _common_headers(request: web.Request, response: web.StreamResponse) -> None:
     response.headers["x-request-id"] = f"req_{uuid.uuid4().hex}"
-    for name, value in request.get("rate_headers", {}).items():
+    for name, value in request.get(RATE_HEADERS, {}).items():
         response.headers.setdefault(name, value)
 
 

@@ -16,7 +16,7 @@ documents leave a choice, the one a gate could most easily mistake for a violati
 - unknown keys are ignored everywhere (the body, messages, ``stream_options``);
 - rate limits use fixed windows aligned to the clock (``floor(now / window)``): the chat tier
   per client IP (000: "10 req/min per IP"), the assistants tier per organization;
-- a list cursor naming no assistant gives an empty page; there is no native ``/v1/chat``;
+- a list cursor naming no assistant gives an empty page; native ``/v1/chat`` has its own budget;
 - context length 100,000 estimated tokens (4 characters each); bodies up to 4 MiB (413).
 
 Served in-process for tests: ``BackgroundServer(lambda: create_app(Options(...)))``.
@@ -427,16 +427,19 @@ class Api:
         self.store = Store()
         self.rng = random.Random(secrets.randbits(64))
         self.chat_limiter = FixedWindows(*options.chat_tier)
+        self.native_limiter = FixedWindows(*options.chat_tier)
         self.assistants_limiter = FixedWindows(*options.assistants_tier)
 
-    def _admit(self, request: web.Request, scope: str) -> Key:
+    def _admit(self, request: web.Request, scope: str, *, native: bool = False) -> Key:
+        """Authenticate, then count the request against its tier: chat per client IP, the native
+        endpoint on a budget of its own (same numbers), the Assistants API per organization."""
         key = authenticate(request, scope)
         if self.options.rate_limits:
-            limiter, client = (
-                (self.chat_limiter, request.remote or "?")
-                if scope == "chat"
-                else (self.assistants_limiter, key.org)
-            )
+            if scope == "assistants":
+                limiter, client = self.assistants_limiter, key.org
+            else:
+                limiter = self.native_limiter if native else self.chat_limiter
+                client = request.remote or "?"
             request[RATE_HEADERS] = limiter.admit(client)
         return key
 
@@ -503,6 +506,47 @@ class Api:
         if usage is not None:
             await send(json.dumps({**head, "object": "chat.completion.chunk", "choices": [], "usage": usage}))
         await send("[DONE]")
+        await response.write_eof()
+        return response
+
+    # native chat (000: "The ragen-native POST /v1/chat endpoint ... Both are supported"; its
+    # shape is the spec's own, NativeChatRequest / NativeChatResponse)
+
+    async def native_chat(self, request: web.Request) -> web.StreamResponse:
+        key = self._admit(request, "chat", native=True)
+        body = await read_json(request)
+        content = body.get("content")
+        if not isinstance(content, str) or not 1 <= len(content) <= 32_000:
+            raise invalid("content must be a string of 1 to 32000 characters.", param="content")
+        context = body.get("context")
+        if context is not None and not (
+            isinstance(context, dict)
+            and all(isinstance(context.get(f, ""), str) for f in ("url", "title", "text"))
+            and len(context.get("text", "")) <= 8000
+        ):
+            raise invalid("context is an object {url, title, text} of strings.", param="context")
+        stream = body.get("stream", False)
+        if not isinstance(stream, bool):
+            raise invalid("stream must be a boolean.", param="stream")
+        assistant_id = body.get("assistant_id", key.bound_to)
+        if not isinstance(assistant_id, str) or not assistant_id:
+            raise invalid("assistant_id must be a non-empty string.", param="assistant_id")
+        assistant = self.store.get(key.org, assistant_id)
+        tokens = _answer_tokens(self.rng)
+        answer = {
+            "id": f"chat-{uuid.uuid4().hex[:16]}",
+            "object": "ragen.chat",
+            "created": int(time.time()),
+            "assistant_id": assistant.id,
+            "content": "".join(tokens),
+        }
+        if not stream:
+            return web.json_response(answer)
+        response = web.StreamResponse(headers={"Content-Type": "text/event-stream"})
+        await response.prepare(request)
+        for token in tokens:
+            await response.write(f"event: delta\ndata: {json.dumps({'content': token})}\n\n".encode())
+        await response.write(f"event: done\ndata: {json.dumps(answer)}\n\n".encode())
         await response.write_eof()
         return response
 
@@ -594,6 +638,7 @@ def create_app(options: Options | None = None) -> web.Application:
     app = web.Application(middlewares=[envelope_middleware], client_max_size=api.options.max_body)
     item = f"/v1/assistants/{{assistant_id:{ROUTABLE_ID}}}"
     app.router.add_post("/v1/chat/completions", api.chat)
+    app.router.add_post("/v1/chat", api.native_chat)
     app.router.add_post("/v1/assistants", api.create_assistant)
     app.router.add_get("/v1/assistants", api.list_assistants)
     app.router.add_get(item, api.retrieve_assistant)

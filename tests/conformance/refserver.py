@@ -83,6 +83,8 @@ class Options:
     assistants_tier: tuple[int, float] = (20, 60.0)
     max_body: int = 4 * 1024 * 1024
     context_tokens: int = 100_000
+    # The limiters' clock: a test can move a window boundary into a burst on purpose.
+    clock: Callable[[], float] = time.time
 
 
 # --- errors ----------------------------------------------------------------------------------
@@ -426,9 +428,9 @@ class Api:
         self.options = options
         self.store = Store()
         self.rng = random.Random(secrets.randbits(64))
-        self.chat_limiter = FixedWindows(*options.chat_tier)
-        self.native_limiter = FixedWindows(*options.chat_tier)
-        self.assistants_limiter = FixedWindows(*options.assistants_tier)
+        self.chat_limiter = FixedWindows(*options.chat_tier, clock=options.clock)
+        self.native_limiter = FixedWindows(*options.chat_tier, clock=options.clock)
+        self.assistants_limiter = FixedWindows(*options.assistants_tier, clock=options.clock)
 
     def _admit(self, request: web.Request, scope: str, *, native: bool = False) -> Key:
         """Authenticate, then count the request against its tier: chat per client IP, the native

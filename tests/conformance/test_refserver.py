@@ -6,6 +6,8 @@ and give it the same verdict table on every run."""
 from __future__ import annotations
 
 import json
+import math
+import time
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
@@ -185,3 +187,35 @@ def test_refserver_fixed_windows_admit_a_full_budget_each_side_of_a_boundary() -
     assert (refused.value.status, refused.value.headers["Retry-After"]) == (429, "1")
     now[0] = 100.0  # 0.05 s later, a new window: 6 admitted within 0.1 s, as a fixed window does
     assert [limiter.admit("ip")["x-ratelimit-remaining-requests"] for _ in range(3)] == ["2", "1", "0"]
+
+
+class _BoundaryInTheFirstBurst:
+    """The wall clock, moved once (at the limiters' third reading: the preflight's, then the chat
+    burst's first two) to 1 ms before a window boundary. Any run of a fixed-window server meets
+    this case now and then; here it is met every time."""
+
+    def __init__(self, window: float) -> None:
+        self.window, self.readings, self.shift = window, 0, 0.0
+
+    def __call__(self) -> float:
+        self.readings += 1
+        now = time.time() + self.shift
+        if self.readings == 3:
+            self.shift += (math.floor(now / self.window) + 1) * self.window - 0.001 - now
+            now = time.time() + self.shift
+        return now
+
+
+def test_refserver_window_boundary_inside_a_burst_is_no_violation() -> None:
+    # A fixed window that rolls over during the gate's burst of limit + 1 requests rightly admits
+    # them all: a new window, a new budget. That is no evidence against RATE-CHAT-1.
+    tiers = RATELIMIT_TIERS
+    options = refserver.Options(
+        chat_tier=(tiers["chat"].limit, tiers["chat"].window),
+        assistants_tier=(tiers["assistants"].limit, tiers["assistants"].window),
+        clock=_BoundaryInTheFirstBurst(tiers["chat"].window),
+    )
+    with BackgroundServer(lambda: refserver.create_app(options)) as server:
+        limited = target(server.url, tiers=dict(tiers), pace=True, rate_limits=True)
+        report = run(RunConfig(target=limited, groups=("ratelimit",)))
+    assert failures(report) == []

@@ -5,18 +5,23 @@ reading the answer, so every judgement uses that interval and errs on the server
 is reported only when more than ``limit`` admissions provably fall inside one window.
 
 Properties, in table order:
-  no-leak            per client IP, no window of the tier's length holds more than ``limit`` successes
+  no-leak            per client IP, no span of time holds more successes than any sane limiter of the
+                     tier allows in it: ``limit × (1 + ⌈t/window⌉)`` in a span of ``t`` seconds
   limit-reached      the primary IP is admitted the full ``limit`` from a rested budget, twice
   well-formed-429    every 429 is the spec's TooManyRequests response; 429 latency reported
   headers-match-tier x-ratelimit-* present on successes and equal to the declared tier
   healthy            no 5xx, no transport error, no broken stream, nothing but 2xx and 429
   recovery           after waiting out the window the primary IP is admitted again
   isolation          other IPs get their own budget while the primary IP is throttled
+  limiter            information: the algorithm the primary IP's re-admissions suggest
 """
 
 from __future__ import annotations
 
+import bisect
+import itertools
 import math
+import statistics
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -32,11 +37,15 @@ __all__ = [
     "SKIP",
     "WARN",
     "Figures",
+    "Span",
     "TierReport",
     "Verdict",
     "analyse",
+    "infer_limiter",
     "percentile",
     "proven_max_in_window",
+    "span_bound",
+    "worst_span",
 ]
 
 # WARN: only a SHOULD (OpenAI-convention) rule is broken; it fails a run only with --strict.
@@ -149,15 +158,184 @@ def _ms(value: float | None) -> str:
     return "-" if value is None else f"{value:.1f} ms"
 
 
+def span_bound(limit: int, window: float, seconds: float) -> int:
+    """The most admissions any sane limiter of ``limit`` per ``window`` allows within ``seconds``.
+
+    A fixed window admits ``limit`` in each window a span touches, at most ``⌈t/W⌉ + 1`` of them;
+    a sliding log ``limit`` in any W, so no more; a token bucket (capacity ``limit``, refilled
+    ``limit`` per W) ``limit × (1 + t/W)``. Hence ``limit × (1 + ⌈t/W⌉)``: twice the limit
+    within one window's span (../shared/NOTES.md, "Rate limiters in the wild"), and ``limit/W``
+    in the long run.
+    """
+    return limit * (1 + math.ceil(seconds / window - 1e-9))
+
+
+@dataclass(frozen=True)
+class Span:
+    """Successes whose whole request/response interval lies inside ``[start, start + seconds]``."""
+
+    admitted: int
+    start: float
+    seconds: float
+    bound: int  # span_bound() for this length
+
+    @property
+    def excess(self) -> int:
+        return self.admitted - self.bound
+
+
+def worst_span(successes: Iterable[Record], limit: int, window: float) -> Span | None:
+    """The span whose proven admissions most exceed the bound (a leak), or come closest to it.
+
+    Spans run from one request's start to another's end. Stops at the first start that proves a
+    leak, so a server that limits nothing costs no more than one pass.
+    """
+    spans = sorted((r["t"], _end(r)) for r in successes)
+    ends: list[float] = []  # the ends of the intervals starting at or after ``start``, sorted
+    worst: Span | None = None
+    for start, end in reversed(spans):
+        bisect.insort(ends, end)
+        for admitted, last in enumerate(ends, 1):
+            seconds = last - start
+            span = Span(admitted, start, seconds, span_bound(limit, window, seconds))
+            if worst is None or span.excess > worst.excess:
+                worst = span
+        if worst is not None and worst.excess > 0:
+            break
+    return worst
+
+
 def _no_leak(tier: Tier, records: list[Record], ips: Sequence[str]) -> Verdict:
     by_ip = _by_ip(r for r in records if _ok(r))
-    seen = {ip: proven_max_in_window(by_ip.get(ip, []), tier.window) for ip in ips}
-    leaks = {ip: n for ip, n in seen.items() if n > tier.limit}
-    parts = ", ".join(f"{_label(ip)} {n}" for ip, n in seen.items())
-    detail = f"most successes inside one {tier.window:g} s window: {parts} (limit {tier.limit})"
+    spans = {ip: worst_span(by_ip.get(ip, []), tier.limit, tier.window) for ip in ips}
+    leaks = {ip: span for ip, span in spans.items() if span is not None and span.excess > 0}
     if leaks:
-        return Verdict("no-leak", tier.no_leak, FAIL, "leak: " + detail)
-    return Verdict("no-leak", tier.no_leak, PASS, detail)
+        parts = "; ".join(
+            f"{_label(ip)} admitted {s.admitted} within {s.seconds:.2f} s" for ip, s in leaks.items()
+        )
+        worst = max(leaks.values(), key=lambda s: s.excess)
+        return Verdict(
+            "no-leak",
+            tier.no_leak,
+            FAIL,
+            f"leak: {parts}; no limiter of {tier.limit} per {tier.window:g} s admits more than "
+            f"{worst.bound} in {worst.seconds:.2f} s ({tier.limit} x (1 + ceil(t/{tier.window:g} s)))",
+        )
+    window_max = {ip: proven_max_in_window(by_ip.get(ip, []), tier.window) for ip in ips}
+    in_window = ", ".join(f"{_label(ip)} {n}" for ip, n in window_max.items())
+    whole = []
+    for ip in ips:
+        seconds = _active_seconds(by_ip.get(ip, []))
+        bound = span_bound(tier.limit, tier.window, seconds)
+        whole.append(f"{_label(ip)} {len(by_ip.get(ip, []))} in {seconds:.1f} s (at most {bound})")
+    return Verdict(
+        "no-leak",
+        tier.no_leak,
+        PASS,
+        f"most successes inside one {tier.window:g} s span: {in_window} (any sane limiter: at most "
+        f"{2 * tier.limit}); whole run: {', '.join(whole)}",
+    )
+
+
+def _active_seconds(records: list[Record]) -> float:
+    return max(_end(r) for r in records) - min(r["t"] for r in records) if records else 0.0
+
+
+def _decided(record: Record) -> float:
+    """When the server most likely decided: the middle of the request's interval."""
+    return record["t"] + record["ms"] / 2000
+
+
+def _pressure_runs(records: list[Record], window: float) -> list[list[Record]]:
+    """One client's answered requests, split where it paused for half a window or more."""
+    runs: list[list[Record]] = []
+    for r in sorted(records, key=lambda r: r["t"]):
+        if runs and r["t"] - runs[-1][-1]["t"] < window / 2:
+            runs[-1].append(r)
+        else:
+            runs.append([r])
+    return runs
+
+
+def _readmissions(run: list[Record]) -> tuple[float, float, list[list[float]]]:
+    """First admission, first 429, and the successes after it grouped into uninterrupted clusters."""
+    first_ok = next(_decided(r) for r in run if _ok(r))
+    first_429 = next(i for i, r in enumerate(run) if r["status"] == TOO_MANY_REQUESTS)
+    clusters: list[list[float]] = []
+    previous_ok = False
+    for r in run[first_429:]:
+        if _ok(r):
+            if not previous_ok:
+                clusters.append([])
+            clusters[-1].append(_decided(r))
+        previous_ok = _ok(r)
+    return first_ok, _decided(run[first_429]), clusters
+
+
+def _classify_run(tier: Tier, run: list[Record]) -> tuple[str, str] | None:
+    """What one throttled run says: ``(kind, evidence)``, or None when nothing was re-admitted."""
+    first_ok, _, clusters = _readmissions(run)
+    if not clusters:
+        return None
+    if len(clusters) >= 2 and all(len(c) == 1 for c in clusters):
+        gap = statistics.median(b[0] - a[0] for a, b in itertools.pairwise(clusters))
+        return "bucket", f"{len(clusters)} single re-admissions about every {gap:.2f} s"
+    start, tolerance = clusters[0][0], tier.window / 10
+    phase = start % tier.window
+    on_the_clock = (
+        min(phase, tier.window - phase) <= tolerance and start <= first_ok + tier.window + tolerance
+    )
+    a_window_later = abs(start - (first_ok + tier.window)) <= tolerance
+    kind = {(True, True): "either", (True, False): "fixed", (False, True): "sliding"}.get(
+        (on_the_clock, a_window_later), "other"
+    )
+    return kind, f"{len(clusters[0])} back at once {start - first_ok:.2f} s after the first admission"
+
+
+_KINDS = {
+    "fixed": "fixed window aligned to the clock (the budget came back whole on a multiple of {w} s: {e})",
+    "sliding": "sliding window (the budget came back one window after it was spent: {e})",
+    "either": "fixed or sliding window (the budget came back whole one window later: {e})",
+    "bucket": "token bucket or GCRA ({e}; {w} s / {n} = {r} s)",
+    "other": "a window with its own phase, or a sliding counter ({e})",
+}
+
+
+def infer_limiter(tier: Tier, records: list[Record], ip: str) -> str:
+    """A guess at the algorithm from how ``ip`` was re-admitted while it kept asking (information).
+
+    The first re-admission after a 429 tells them apart: a fixed window gives a whole budget back
+    at once, on a multiple of the window on the clock and less than a window after the first
+    admission; a sliding log gives it back one window after the admissions it replaces; a token
+    bucket one request at a time, every ``window / limit`` seconds.
+    """
+    answered = [r for r in records if r["ip"] == ip and (_ok(r) or r["status"] == TOO_MANY_REQUESTS)]
+    throttled = [
+        run
+        for run in _pressure_runs(answered, tier.window)
+        if any(_ok(r) for r in run) and any(r["status"] == TOO_MANY_REQUESTS for r in run)
+    ]
+    if not throttled:
+        return "not inferred: the limit was never reached under load"
+    found = [c for c in (_classify_run(tier, run) for run in throttled) if c is not None]
+    if not found:
+        pressed = max(_decided(run[-1]) - _readmissions(run)[1] for run in throttled)
+        return (
+            f"a window of its own, fixed or sliding: nothing re-admitted within {pressed:.1f} s "
+            "of the first 429"
+        )
+    kinds = {kind for kind, _ in found}
+    if kinds == {"fixed", "either"} or kinds == {"sliding", "either"}:
+        kinds -= {"either"}
+    evidence = "; ".join(e for _, e in found[:2])
+    if len(kinds) > 1:
+        return f"not inferred: the runs disagree ({', '.join(sorted(kinds))}: {evidence})"
+    w, n = f"{tier.window:g}", tier.limit
+    return _KINDS[kinds.pop()].format(w=w, n=n, r=f"{tier.window / n:.2f}", e=evidence)
+
+
+def _limiter(tier: Tier, records: list[Record], ips: Sequence[str]) -> Verdict:
+    return Verdict("limiter", (), INFO, infer_limiter(tier, records, ips[0]))
 
 
 def _primary(records: list[Record], phases: Iterable[str]) -> list[Record]:
@@ -315,6 +493,7 @@ def analyse(tier: Tier, records: list[Record], ips: Sequence[str]) -> TierReport
         _healthy(records),
         _recovery(tier, records),
         _isolation(tier, records, ips, primary_budget),
+        _limiter(tier, records, ips),
     ]
     notes: list[str] = []
     unknown = sorted({r["ip"] for r in records} - set(ips))

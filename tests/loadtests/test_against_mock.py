@@ -65,6 +65,7 @@ def test_ragen_load_mock_holds_both_tiers(tmp_path: Path) -> None:
         code, verdicts = load(url, tmp_path, tier="all")
     assert code == 0
     for tier in ("chat", "assistants"):
+        assert verdicts[tier].pop("limiter") == "INFO"  # the inferred algorithm, information only
         assert set(verdicts[tier].values()) == {"PASS"}, verdicts[tier]
     for name in ("chat.html", "chat_stats.csv", "assistants.html", "assistants_stats.csv"):
         assert (tmp_path / name).stat().st_size > 0
@@ -74,8 +75,10 @@ def test_ragen_load_mock_holds_both_tiers(tmp_path: Path) -> None:
 
 
 def test_ragen_load_limit_too_high_is_a_leak(tmp_path: Path) -> None:
+    # 15 per window instead of 10: one burst cannot prove it (a fixed window may admit 20 across a
+    # boundary), so the recovery phase keeps the pressure on for several windows (--duration).
     with mock(chat_limit=15) as url:
-        code, verdicts = load(url, tmp_path)
+        code, verdicts = load(url, tmp_path, "--duration", "15")
     assert code == 1
     assert "no-leak" in failing(verdicts["chat"])
     assert verdicts["chat"]["limit-reached"] == verdicts["chat"]["recovery"] == "PASS"
@@ -130,7 +133,7 @@ def test_ragen_load_distributed_two_worker_processes(tmp_path: Path) -> None:
             url, tmp_path, "--processes", "2", "--source-ips", "127.0.0.2,127.0.0.3,127.0.0.4"
         )
     assert code == 0, verdicts
-    assert set(verdicts["chat"].values()) == {"PASS"}
+    assert set(verdicts["chat"].values()) == {"PASS", "INFO"}
     meta, records = read_records(tmp_path / "chat-records.jsonl")
     assert meta["workers"] == 2
     assert {r["worker"] for r in records} == {0, 1}  # records of both workers reached the master

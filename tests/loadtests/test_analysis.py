@@ -6,7 +6,19 @@ from dataclasses import replace
 
 import pytest
 
-from loadtests.analysis import FAIL, INFO, PASS, SKIP, WARN, analyse, percentile, proven_max_in_window
+from loadtests.analysis import (
+    FAIL,
+    INFO,
+    PASS,
+    SKIP,
+    WARN,
+    analyse,
+    infer_limiter,
+    percentile,
+    proven_max_in_window,
+    span_bound,
+    worst_span,
+)
 from loadtests.records import Record
 from loadtests.report import render, to_json
 from loadtests.scenario import TIERS, Tier
@@ -23,6 +35,7 @@ PROPERTIES = [
     "healthy",
     "recovery",
     "isolation",
+    "limiter",
 ]
 
 
@@ -37,19 +50,74 @@ def only_failing(records: list[Record], tier: Tier = CHAT) -> set[str]:
 def test_analyse_sliding_window_server_passes_every_property() -> None:
     report = analyse(CHAT, run(Server()), IPS)
     assert [v.name for v in report.verdicts] == PROPERTIES
-    assert {v.status for v in report.verdicts} == {PASS}
+    assert {v.status for v in report.verdicts if v.name != "limiter"} == {PASS}
+    assert report.verdict("limiter").status == INFO  # information, never a verdict on the server
     assert report.passed
 
 
-def test_analyse_limit_too_high_fails_no_leak() -> None:
-    failing = only_failing(run(Server(limit=15, advertised=10)))
-    assert failing == {"no-leak"}
+# Every sane limiter of 10 per 2 s; the fixed window's run starts 1 s into a window of the clock,
+# so a boundary falls inside the primary's burst: 20 admitted within ~1 s, all correct.
+SANE = {  # algorithm, schedule offset, what the limiter row says
+    "sliding log": ("sliding", 0.0, "a window of its own"),
+    "fixed window": ("fixed", 1.0, "fixed window aligned to the clock"),
+    "token bucket": ("bucket", 0.0, "token bucket"),
+}
+
+
+@pytest.mark.parametrize("name", SANE)
+def test_analyse_every_sane_limiter_passes_and_its_algorithm_is_reported(name: str) -> None:
+    algorithm, offset, inferred = SANE[name]
+    report = analyse(CHAT, run(Server(algorithm=algorithm), offset=offset), IPS)
+    assert {v.name: v.status for v in report.verdicts if v.status != PASS} == {"limiter": INFO}
+    assert inferred in report.verdict("limiter").detail
+
+
+def test_analyse_fixed_window_admitting_twice_the_limit_across_a_boundary_is_no_leak() -> None:
+    records = run(Server(algorithm="fixed"), offset=1.0)
+    primary = [r for r in records if r["ip"] == PRIMARY and r["status"] == 200 and r["phase"] != "recovery"]
+    # What the old per-window rule called a leak (issue 16): 20 inside one 2 s window.
+    assert proven_max_in_window(primary, CHAT.window) == 2 * CHAT.limit
+    assert analyse(CHAT, records, IPS).verdict("no-leak").status == PASS
+
+
+@pytest.mark.parametrize("name", SANE)
+def test_analyse_sane_limiters_pass_a_long_pressure_too(name: str) -> None:
+    algorithm, offset, _ = SANE[name]
+    report = analyse(CHAT, run(Server(algorithm=algorithm), offset=offset, recovery=10.0), IPS)
+    assert not [v for v in report.verdicts if v.failed]
+
+
+def test_analyse_long_pressure_tells_a_sliding_log_from_a_fixed_window() -> None:
+    sliding = infer_limiter(CHAT, run(Server(), recovery=4.0), PRIMARY)
+    assert sliding.startswith("sliding window")
+    fixed = infer_limiter(CHAT, run(Server(algorithm="fixed"), recovery=4.0), PRIMARY)
+    assert fixed.startswith("fixed window aligned to the clock")
+
+
+def test_analyse_burst_over_twice_the_limit_fails_no_leak() -> None:
+    report = analyse(CHAT, run(Server(limit=25, advertised=10)), IPS)
+    assert {v.name for v in report.verdicts if v.failed} == {"no-leak"}
+    assert "no limiter of 10 per 2 s admits more than 20 in" in report.verdict("no-leak").detail
+
+
+def test_analyse_limit_too_high_fails_no_leak_under_long_pressure() -> None:
+    # 15 per window instead of 10: a fixed window may admit 20 in a short burst, so one burst
+    # proves nothing; four windows of pressure do (the long-run rate exceeds limit/window).
+    assert only_failing(run(Server(limit=15, advertised=10))) == set()
+    for algorithm in ("sliding", "fixed", "bucket"):
+        failing = only_failing(run(Server(limit=15, advertised=10, algorithm=algorithm), recovery=10.0))
+        assert failing == {"no-leak"}, algorithm
 
 
 def test_analyse_limit_too_high_and_advertised_also_warns_on_headers() -> None:
-    result = statuses(run(Server(limit=15)), CHAT)
+    result = statuses(run(Server(limit=15), recovery=10.0), CHAT)
     assert {n for n, s in result.items() if s == FAIL} == {"no-leak"}
     assert result["headers-match-tier"] == WARN  # HDR-RATE-1 is a SHOULD
+
+
+def test_analyse_limit_never_reached_infers_nothing() -> None:
+    records = [r for r in run(Server()) if r["status"] == 200]
+    assert infer_limiter(CHAT, records, PRIMARY).startswith("not inferred")
 
 
 def test_analyse_limit_too_low_fails_limit_reached() -> None:
@@ -144,6 +212,26 @@ def _success(t: float, ms: float) -> Record:
         "error": None,
         "worker": None,
     }
+
+
+def test_span_bound_is_the_limit_per_window_touched() -> None:
+    assert [span_bound(10, 2.0, t) for t in (0.0, 0.5, 2.0, 2.01, 4.0, 9.0)] == [10, 20, 20, 30, 30, 60]
+
+
+def test_worst_span_allows_twice_the_limit_across_a_boundary_but_not_more() -> None:
+    twenty = [_success(i * 0.005, 3) for i in range(20)]
+    span = worst_span(twenty, 10, 2.0)
+    assert span is not None and span.excess == 0
+    span = worst_span([*twenty, _success(0.1, 3)], 10, 2.0)
+    assert span is not None and (span.admitted, span.bound) == (21, 20)
+
+
+def test_worst_span_counts_the_long_run_rate() -> None:
+    # 15 every 2 s for 8 s: never more than 20 in one window's span, but 60 in 6.3 s (bound 50).
+    steady = [_success(w * 2.0 + i * 0.02, 3) for w in range(4) for i in range(15)]
+    span = worst_span(steady, 10, 2.0)
+    assert span is not None and span.excess > 0
+    assert worst_span(steady[:30], 10, 2.0).excess <= 0  # type: ignore[union-attr]
 
 
 def test_proven_max_in_window_counts_fast_admissions() -> None:

@@ -133,6 +133,8 @@ def has_ratelimit_headers(ctx: Context, exchange: Exchange) -> bool:
         return False
     if exchange.status == 404 and exchange.ours:
         return False  # our own endpoint is optional for other servers; its absence has no tier
+    if exchange.status in (401, 403):
+        return False  # a server may authenticate before it counts (AUTH-ORDER-1): no budget yet
     if not ctx.target.rate_limits:
         ctx.skip("HDR-RATE-1", "the target runs with rate limits off (rate_limits = false)")
         return True

@@ -7,6 +7,8 @@ import time
 from collections.abc import Iterable
 from typing import Any
 
+from ragen_spec import requirements
+
 from conformance.client import Exchange, HttpClient
 from conformance.config import RunConfig, Target
 from conformance.errors import Failure, Skip
@@ -140,6 +142,18 @@ class Context:
     def note(self, requirement: str, message: str, exchange: Exchange | None = None) -> None:
         """What the server chose on a MAY point, or an informational observation."""
         self.evidence.add(self._finding(requirement, Kind.NOTE, message, exchange))
+
+    def choice(self, requirement: str, exchange: Exchange, what: str) -> None:
+        """Report which conformant answer (the MAY rule's ``answers`` in the spec) the server chose."""
+        answers: dict[str, str] = requirements(self.config.spec_path)[requirement].get("answers", {})
+        error = exchange.error
+        key = str(exchange.status) if error is None else f"{exchange.status} {error.get('type')}"
+        meaning = next((m for pattern, m in answers.items() if key.startswith(pattern)), None)
+        if meaning is not None:
+            self.note(requirement, f"{what}: {meaning} ({key})")
+        else:
+            self.note(requirement, f"{what}: answered {key} {brief(exchange)} — none of the conformant "
+                                   "choices", exchange)
 
     def skip(self, requirement: str, reason: str, *, missing_input: bool = False) -> None:
         finding = self._finding(requirement, Kind.SKIP, reason, None)

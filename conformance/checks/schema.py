@@ -23,7 +23,7 @@ from typing import Any
 
 import schemathesis
 from hypothesis import HealthCheck, Phase, given, settings
-from ragen_spec import SPEC_PATH, load_spec, mandates
+from ragen_spec import SPEC_PATH, load_spec, mandates, requirements
 from ragen_spec.schemas import validator_for
 from schemathesis import GenerationMode
 from schemathesis.checks import not_a_server_error
@@ -451,7 +451,10 @@ class SchemaRun:
         rid, what = choice
         if invalid:
             what = f"{what} (input outside the schema that no requirement demands be rejected)"
-        ctx.note(rid, f"{what}: {exchange.status} {(exchange.error or {}).get('type', '')}".rstrip())
+        if "answers" in requirements()[rid]:
+            ctx.choice(rid, exchange, what)
+        else:
+            ctx.note(rid, f"{what}: {exchange.status} {(exchange.error or {}).get('type', '')}".rstrip())
 
     def run_examples(self, operation: Any) -> None:
         """Send the spec's own request examples: a documented request must be accepted."""

@@ -169,3 +169,16 @@ def test_cli_profile_against_a_url(proxy: BackgroundServer) -> None:
         main, ["--profile", "openai-proxy", "--base-url", proxy.url, "--api-key", "nope", "-q"]
     )
     assert wrong_key.exit_code == 2
+
+
+def test_only_and_skip_select_the_proxy_profiles_groups(tmp_path: Path) -> None:
+    report_json = tmp_path / "report.json"
+    args = ["--profile", "openai-proxy", "--against-mock", "--only", "models,auth", "--skip", "auth", "-q",
+            "--json", str(report_json)]
+    result = CliRunner().invoke(main, args)
+    assert result.exit_code == 0, result.output
+    data = json.loads(report_json.read_text())
+    assert {c["group"] for c in data["checks"]} == {"models"}
+    assert data["profile"] == "openai-proxy"
+    unknown = CliRunner().invoke(main, ["--profile", "openai-proxy", "--against-mock", "--only", "native"])
+    assert unknown.exit_code == 2 and "unknown check groups" in unknown.output

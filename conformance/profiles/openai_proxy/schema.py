@@ -70,12 +70,15 @@ def violated_requirement(body: Any) -> str | None:
     return "PROXY-REQ-3"
 
 
-def _map_failure(op_id: str, exchange: Exchange, failure: Exception) -> str:
+def _map_failure(op_id: str, exchange: Exchange, failure: Exception) -> str | None:
+    """The requirement a schemathesis failure breaks; None for an error answer, whose envelope the
+    response check judges itself (a 422 with a full envelope is a status question, not an envelope
+    problem) and whose status the request's own requirement judges (``_judge``)."""
     name = type(failure).__name__
     if name == "ServerError":
         return "PROXY-5XX-1"
     if exchange.status >= 400:
-        return "PROXY-ERR-ENV-1"
+        return None
     return RESPONSE_IDS.get(op_id, "PROXY-RESP-1")
 
 
@@ -107,6 +110,8 @@ class _Run:
         except FailureGroup as group:
             for failure in group.exceptions:
                 rid = _map_failure(op_id, exchange, failure)
+                if rid is None:
+                    continue
                 title = getattr(failure, "title", type(failure).__name__)
                 ctx.fail(
                     rid, f"schemathesis: {title}: {str(getattr(failure, 'message', failure))[:240]}", exchange
@@ -124,12 +129,14 @@ class _Run:
         error = exchange.error or {}
         model_404 = status == 404 and error.get("code") == "model_not_found"
         if rid is None:
-            ctx.expect(
-                200 <= status < 300,
-                "PROXY-REQ-4",
-                f"a request valid under the spec got {status} {brief(exchange)}",
-                exchange,
-            )
+            # Generated valid input holds edge values the document never discusses (empty or odd
+            # strings, extreme numbers): rejecting them is the server's choice. Documented acceptance
+            # is proven by proxy_accepts_documented_parameters with the document's own example.
+            if 200 <= status < 300:
+                ctx.passed("PROXY-REQ-4")
+            elif status < 500 and not model_404:
+                ctx.note("PROXY-REQ-4", f"an edge value the document does not discuss got {status} "
+                                        f"{brief(exchange)} (the server's choice)")
             return
         ctx.expect(status == 400 or model_404, rid, f"invalid input got {status} {brief(exchange)}", exchange)
 

@@ -182,3 +182,8 @@ def test_only_and_skip_select_the_proxy_profiles_groups(tmp_path: Path) -> None:
     assert data["profile"] == "openai-proxy"
     unknown = CliRunner().invoke(main, ["--profile", "openai-proxy", "--against-mock", "--only", "native"])
     assert unknown.exit_code == 2 and "unknown check groups" in unknown.output
+
+
+def test_the_proxy_mock_gets_the_same_table_three_times(proxy: BackgroundServer) -> None:
+    tables = [[(v.requirement, v.verdict.value) for v in run_against(proxy.url).verdicts] for _ in range(3)]
+    assert tables[0] == tables[1] == tables[2]

@@ -179,7 +179,8 @@ def test_loopback_decision(address: str | None, local: bool) -> None:
 
 # --- the control token ------------------------------------------------------------------------------
 def test_with_a_token_every_control_request_needs_it_from_anywhere(lan_with_token: BackgroundServer) -> None:
-    with _elsewhere(lan_with_token) as stranger, _control(lan_with_token) as here:
+    here = httpx2.Client(base_url=lan_with_token.url, timeout=10)
+    with _elsewhere(lan_with_token) as stranger, here:
         for client in (stranger, here):
             for token in (None, "wrong", TOKEN + "x", ""):
                 headers = {} if token is None else {"x-mock-token": token}

@@ -208,8 +208,8 @@ class ControlGuard:
 
     # --- the dashboard's token ------------------------------------------------------------------
     def login(self, request: web.BaseRequest) -> web.StreamResponse | None:
-        """For a page load of the dashboard without a valid token: the token from the login form
-        (``?token=``) moved into a cookie, or the form itself (401). None for any other request."""
+        """For a browser's page load of the dashboard without a valid token: the token from the
+        login form (``?token=``) moved into a cookie, or the form itself (401). None otherwise."""
         if self.token is None or request.path != DASHBOARD_PATH or request.method not in ("GET", "HEAD"):
             return None
         if self.token_presented(request) and TOKEN_QUERY not in request.query:
@@ -221,6 +221,8 @@ class ControlGuard:
                 TOKEN_COOKIE, self._cookie, path=DASHBOARD_PATH, httponly=True, samesite="Strict"
             )
             return answer
+        if given is None and "text/html" not in request.headers.get("Accept", ""):
+            return None  # not a browser: the JSON envelope (check_access)
         page = _LOGIN_PAGE.read_text(encoding="utf-8")
         if given is not None:
             page = page.replace("<!--notice-->", _WRONG_TOKEN)

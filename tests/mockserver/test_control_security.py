@@ -200,9 +200,11 @@ def test_the_dashboard_asks_for_the_token_once_and_keeps_it_in_a_cookie(
     lan_with_token: BackgroundServer,
 ) -> None:
     with _elsewhere(lan_with_token) as browser:
-        asked = browser.get("/__mock/", headers={"Accept": "text/html"})
+        asked = browser.get("/__mock/", headers={"Accept": "text/html,*/*;q=0.8"})
         assert asked.status_code == 401 and asked.headers["content-type"].startswith("text/html")
         assert 'name="token"' in asked.text and "dashboard.js" not in asked.text
+        scripted = browser.get("/__mock/", headers={"Accept": "application/json"})  # not a browser
+        assert _envelope(scripted, 401)["code"] == "control_token_required"
         wrong = browser.get("/__mock/", params={"token": "guess"})
         assert wrong.status_code == 401 and "set-cookie" not in wrong.headers
         assert "not the token" in wrong.text

@@ -112,14 +112,15 @@ class ControlGuard:
         self._token_digest = _digest(token) if token is not None else b""
         # The dashboard's cookie holds a value derived from the token, not the token itself.
         self._cookie = hashlib.sha256(b"ragen-mock dashboard\0" + (token or "").encode()).hexdigest()
+        self._cookie_digest = _digest(self._cookie)
         self.host_names = LOOPBACK_NAMES | {_host_name(h) for h in allowed_hosts if h.strip()}
         self.local_networks = local_networks  # tests narrow it to act "another machine" on loopback
 
     @classmethod
     def from_settings(cls, settings: Settings) -> ControlGuard:
-        names = [*settings.allowed_hosts]
-        if settings.host not in ("", "0.0.0.0", "::"):  # every interface: see host_allowed's sockname
-            names.append(settings.host)
+        # The bound address, 0.0.0.0 included (the banner's links use it; an IP literal cannot be
+        # rebound); for the other addresses of "every interface", see host_allowed's sockname.
+        names = [*settings.allowed_hosts, settings.host]
         return cls(token=settings.control_token, allowed_hosts=names)
 
     # --- the decisions ---------------------------------------------------------------------------
@@ -160,7 +161,7 @@ class ControlGuard:
         if header is not None:
             return hmac.compare_digest(_digest(header), self._token_digest)
         cookie = request.cookies.get(TOKEN_COOKIE)
-        return cookie is not None and hmac.compare_digest(cookie.encode(), self._cookie.encode())
+        return cookie is not None and hmac.compare_digest(_digest(cookie), self._cookie_digest)
 
     def check_access(self, request: web.BaseRequest) -> None:
         """Raise unless this client may use the control API at all. The client comes first, so a

@@ -194,6 +194,10 @@ def test_with_a_token_every_control_request_needs_it_from_anywhere(lan_with_toke
         assert armed.status_code == 200
         assert stranger.delete("/__mock/faults", headers={"x-mock-token": TOKEN}).status_code == 200
         assert _envelope(stranger.get("/__mock/static/dashboard.js"), 401)["code"] == "control_token_required"
+        for garbage in ({"x-mock-token": b"\xff\xfe"}, {"Cookie": b"ragen_mock_control=\xff"}):
+            assert _envelope(stranger.get("/__mock/journal", headers=garbage), 401)["type"] == (
+                "authentication_error"
+            )  # bytes that are not UTF-8: a refusal, never a 500
 
 
 def test_the_dashboard_asks_for_the_token_once_and_keeps_it_in_a_cookie(
@@ -349,6 +353,11 @@ def test_the_bound_address_and_configured_names_are_answered() -> None:
         url = server.url + "/__mock/journal"
         assert httpx2.get(url).status_code == 200  # Host: 127.0.0.3:<port>, the bound address
         assert httpx2.get(url, headers={"Host": f"mock.internal:{server.port}"}).status_code == 200
+        assert httpx2.get(url, headers={"Host": f"127.0.0.1:{server.port}"}).status_code == 200
+    # --host 0.0.0.0: the banner's links say http://0.0.0.0:<port> (served here on loopback, as tests must)
+    with BackgroundServer(lambda: create_app(Settings(host="0.0.0.0"))) as server:
+        named = httpx2.get(server.url + "/__mock/journal", headers={"Host": f"0.0.0.0:{server.port}"})
+        assert named.status_code == 200
         assert _envelope(httpx2.get(url, headers={"Host": "other.internal"}), 403)["code"] == (
             "control_host_not_allowed"
         )

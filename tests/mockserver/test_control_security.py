@@ -354,13 +354,13 @@ def test_the_bound_address_and_configured_names_are_answered() -> None:
         assert httpx2.get(url).status_code == 200  # Host: 127.0.0.3:<port>, the bound address
         assert httpx2.get(url, headers={"Host": f"mock.internal:{server.port}"}).status_code == 200
         assert httpx2.get(url, headers={"Host": f"127.0.0.1:{server.port}"}).status_code == 200
+        assert _envelope(httpx2.get(url, headers={"Host": "other.internal"}), 403)["code"] == (
+            "control_host_not_allowed"
+        )
     # --host 0.0.0.0: the banner's links say http://0.0.0.0:<port> (served here on loopback, as tests must)
     with BackgroundServer(lambda: create_app(Settings(host="0.0.0.0"))) as server:
         named = httpx2.get(server.url + "/__mock/journal", headers={"Host": f"0.0.0.0:{server.port}"})
         assert named.status_code == 200
-        assert _envelope(httpx2.get(url, headers={"Host": "other.internal"}), 403)["code"] == (
-            "control_host_not_allowed"
-        )
 
 
 # --- the proxy profile shares the guard ---------------------------------------------------------------

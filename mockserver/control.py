@@ -234,18 +234,22 @@ class ControlGuard:
         """``handler`` (a control route's) behind every rule."""
 
         async def guarded(request: web.Request) -> web.StreamResponse:
-            page = self.login(request)
-            if page is not None:
-                return page
-            self.check_access(request)
-            self.check_intent(request)
-            response = await handler(request)
-            if not response.prepared:  # a stream (journal/stream) has sent its headers already
-                response.headers.update(_HARDENING)
-            return response
+            return await self.guarded(request, handler)
 
         guarded.__name__ = getattr(handler, "__name__", guarded.__name__)
         return guarded
+
+    async def guarded(self, request: web.Request, handler: Handler) -> web.StreamResponse:
+        """``handler``'s answer to ``request`` if the rules admit it (else an ``ApiError``)."""
+        page = self.login(request)
+        if page is not None:
+            return page
+        self.check_access(request)
+        self.check_intent(request)
+        response = await handler(request)
+        if not response.prepared:  # a stream (journal/stream) has sent its headers already
+            response.headers.update(_HARDENING)
+        return response
 
     def wrap_unrouted(self, handler: Handler) -> Handler:
         """The catch-all route's handler: a stranger's 404/405 under /__mock/ is a refusal too
@@ -266,7 +270,7 @@ class ControlGuard:
         async def control(request: web.Request, handler: Handler) -> web.StreamResponse:
             if not is_control_path(request.path):
                 return await handler(request)
-            return await self.wrap(handler)(request)
+            return await self.guarded(request, handler)
 
         return control
 
@@ -290,8 +294,8 @@ def exposure_warning(settings: Settings) -> str | None:
     where = settings.host or "every interface"
     lines = [
         f"ragen-mock: WARNING: listening on {where} (port {settings.port}): other machines can reach it.",
-        "  Exposed: the API (/v1) to anyone who can reach this port, with the API keys listed in the",
-        "  banner (the demo keys are public).",
+        "  Exposed: the API (/v1), to anyone who can reach this port and holds one of the API keys",
+        "  listed in the banner (the demo's keys are published in its README).",
     ]
     if settings.control_token is None:
         lines += [

@@ -239,13 +239,17 @@ class ControlGuard:
         guarded.__name__ = getattr(handler, "__name__", guarded.__name__)
         return guarded
 
-    async def guarded(self, request: web.Request, handler: Handler) -> web.StreamResponse:
-        """``handler``'s answer to ``request`` if the rules admit it (else an ``ApiError``)."""
+    async def guarded(
+        self, request: web.Request, handler: Handler, *, routed: bool = True
+    ) -> web.StreamResponse:
+        """``handler``'s answer to ``request`` if the rules admit it (else an ``ApiError``). For an
+        unrouted request the intent rule is left out: it changes nothing, and gets its 404/405."""
         page = self.login(request)
         if page is not None:
             return page
         self.check_access(request)
-        self.check_intent(request)
+        if routed:
+            self.check_intent(request)
         response = await handler(request)
         if not response.prepared:  # a stream (journal/stream) has sent its headers already
             response.headers.update(_HARDENING)
@@ -270,7 +274,8 @@ class ControlGuard:
         async def control(request: web.Request, handler: Handler) -> web.StreamResponse:
             if not is_control_path(request.path):
                 return await handler(request)
-            return await self.guarded(request, handler)
+            routed = request.match_info.http_exception is None
+            return await self.guarded(request, handler, routed=routed)
 
         return control
 

@@ -384,6 +384,7 @@ def test_the_proxy_profile_guards_its_control_api_too() -> None:
         )
         assert preflight.status_code == 403 and "access-control-allow-origin" not in preflight.headers
         assert httpx2.get(server.url + "/__mock/journal", headers=CONTROL_HEADERS).status_code == 200
+        assert httpx2.put(server.url + "/__mock/journal").status_code == 405  # as in the Ragen mock
 
 
 # --- binding a non-loopback address ---------------------------------------------------------------

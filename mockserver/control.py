@@ -256,12 +256,11 @@ class ControlGuard:
         return response
 
     def wrap_unrouted(self, handler: Handler) -> Handler:
-        """The catch-all route's handler: a stranger's 404/405 under /__mock/ is a refusal too
-        (the intent rule is left out: an unrouted request changes nothing, and gets its 405)."""
+        """The catch-all route's handler: a stranger's 404/405 under /__mock/ is a refusal too."""
 
         async def guarded(request: web.Request) -> web.StreamResponse:
             if is_control_path(request.path):
-                self.check_access(request)
+                return await self.guarded(request, handler, routed=False)
             return await handler(request)
 
         return guarded

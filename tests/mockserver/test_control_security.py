@@ -59,7 +59,7 @@ def lan_with_token() -> Iterator[BackgroundServer]:
 
 @pytest.fixture(scope="module")
 def local() -> Iterator[BackgroundServer]:
-    """An ordinary mock (default settings but rate limits) reached from 127.0.0.1."""
+    """An ordinary mock (rate limits off) reached from 127.0.0.1."""
     with BackgroundServer(lambda: create_app(Settings(rate_limits=False))) as server:
         yield server
 

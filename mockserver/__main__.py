@@ -18,6 +18,7 @@ from mockserver import demo
 from mockserver.app import create_app, load_mock_config
 from mockserver.auth import mask
 from mockserver.config import ConfigError
+from mockserver.control import exposure_warning
 from mockserver.proxy import create_proxy_app, proxy_banner
 from mockserver.serving import serve
 from mockserver.settings import Settings, SettingsError, parse_value
@@ -34,7 +35,11 @@ _HELP = {
     "retry_after": "send Retry-After on 429 (off = deliberately broken, for load-test proofs)",
     "stream_delay_ms": "delay before each streamed chunk, in milliseconds",
     "max_body_bytes": "largest accepted request body (larger: 413)",
-    "cors_origins": "comma-separated allowed browser origins ('*' = any)",
+    "cors_origins": "comma-separated allowed browser origins of the API ('*' = any; never /__mock/)",
+    "control_token": "token the control API (/__mock/, the dashboard) then requires from every client, "
+    "which also opens it to non-loopback ones (prefer the environment variable: flags show in ps)",
+    "allowed_hosts": "comma-separated extra Host names the control API answers to "
+    "(besides localhost, 127.0.0.1, [::1] and the bound address)",
     "model": "the deployment model of the demo org",
     "validate_responses": "validate every JSON response against the spec and log mismatches",
     "profile": "'ragen' (the Ragen API) or 'openai-proxy' (a generic OpenAI-compatible proxy)",
@@ -130,6 +135,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     url = f"http://{settings.host}:{settings.port}"
     if not args.quiet:
         print((proxy_banner if proxy else _banner)(settings, url), flush=True)
+    warning = exposure_warning(settings)
+    if warning is not None:  # even with --quiet
+        print(warning, file=sys.stderr, flush=True)
     # SIGINT/SIGTERM end it gracefully: open streams get shutdown_timeout to end.
     serve(app, host=settings.host, port=settings.port, shutdown_timeout=5.0)
     return 0

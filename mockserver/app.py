@@ -6,7 +6,9 @@ Every route's handler is wrapped in the stages (``mockserver.pipeline``), outerm
       → faults → rate limit (per tier) → route: auth + scope → body/query validation → handler
 
 Routes of the API come from the spec's ``paths`` (``mockserver.operations``); a spec operation
-without a handler here fails at start-up rather than answering 404 at run time.
+without a handler here fails at start-up rather than answering 404 at run time. The control
+routes (``/__mock/``) also pass the guard (``mockserver.control``) just outside their handlers;
+the API's routes do not.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from aiohttp.typedefs import Handler
 from mockserver.auth import KeyRing
 from mockserver.config import MockConfig, load_config
 from mockserver.context import STATE, MockState
+from mockserver.control import CONTROL, ControlGuard, is_control_path
 from mockserver.cors import CorsPolicy, add_cors_headers
 from mockserver.demo import demo_config
 from mockserver.fallback import add_fallback
@@ -79,6 +82,7 @@ def create_app(settings: Settings | None = None, *, spec: dict[str, Any] | None 
         faults=Faults(),
     )
     policy = CorsPolicy(settings.cors_origins)
+    guard = ControlGuard.from_settings(settings)
     tiers: dict[object, str] = {}
     responses: dict[object, dict[str, Any]] = {}
     source = SchemaSource(spec)
@@ -106,6 +110,7 @@ def create_app(settings: Settings | None = None, *, spec: dict[str, Any] | None 
     # No middleware: each handler is wrapped instead (why: mockserver.pipeline).
     app = web.Application(client_max_size=settings.max_body_bytes + _SLACK)
     app[STATE] = state
+    app[CONTROL] = guard
 
     for operation in operations_from_spec(source):
         handler = HANDLERS.get(operation.operation_id)
@@ -116,12 +121,12 @@ def create_app(settings: Settings | None = None, *, spec: dict[str, Any] | None 
         if operation.tier is not None:
             tiers[route] = operation.tier
 
-    app.router.add_routes(_wrapped(inspect.routes, wrap))
+    app.router.add_routes(_wrapped(inspect.routes, wrap, guard))
     if inspect.STATIC_DIR.is_dir():
-        static = wrap(static_handler(inspect.STATIC_DIR))
+        static = wrap(guard.wrap(static_handler(inspect.STATIC_DIR)))
         app.router.add_get("/__mock/static", static)  # the directory itself: 403, as add_static
         app.router.add_get("/__mock/static/{filename:.*}", static)
-    add_fallback(app, wrap)
+    add_fallback(app, lambda handler: wrap(guard.wrap_unrouted(handler)))
 
     async def on_shutdown(app: web.Application) -> None:
         state.journal.close()  # ends /__mock/journal/stream readers
@@ -135,10 +140,14 @@ def create_app(settings: Settings | None = None, *, spec: dict[str, Any] | None 
     return app
 
 
-def _wrapped(table: web.RouteTableDef, wrap: Wrap) -> list[web.RouteDef]:
-    """``table``'s routes (plain handlers, no class-based views) with their handlers wrapped."""
-    return [
-        web.RouteDef(d.method, d.path, wrap(cast(Handler, d.handler)), d.kwargs)
-        for d in table
-        if isinstance(d, web.RouteDef)
-    ]
+def _wrapped(table: web.RouteTableDef, wrap: Wrap, guard: ControlGuard) -> list[web.RouteDef]:
+    """``table``'s routes (plain handlers, no class-based views) with their handlers wrapped,
+    behind the guard when they are control routes."""
+    routes = []
+    for d in table:
+        if isinstance(d, web.RouteDef):
+            handler = cast(Handler, d.handler)
+            if is_control_path(d.path):
+                handler = guard.wrap(handler)
+            routes.append(web.RouteDef(d.method, d.path, wrap(handler), d.kwargs))
+    return routes

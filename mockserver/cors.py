@@ -2,6 +2,10 @@
 
 Streaming works cross-origin because the headers are added when any response is prepared,
 StreamResponses included (``add_cors_headers`` runs before any response is prepared).
+
+Never on the control API (``/__mock/``), whatever ``--cors-origins`` says: its preflights are
+refused and its responses carry no CORS headers, so no web page of another origin can read the
+journal or send a state change (the dashboard is same-origin and needs none; ``mockserver.control``).
 """
 
 from __future__ import annotations
@@ -9,6 +13,7 @@ from __future__ import annotations
 from aiohttp import web
 from aiohttp.typedefs import Handler, Middleware
 
+from mockserver.control import is_control_path
 from mockserver.errors import PermissionDeniedError
 
 __all__ = ["CorsPolicy", "add_cors_headers", "cors_middleware", "preflight"]
@@ -50,6 +55,10 @@ def preflight(policy: CorsPolicy, request: web.BaseRequest) -> web.Response | No
     origin = request.headers.get("Origin")
     if origin is None or "Access-Control-Request-Method" not in request.headers:
         return None
+    if is_control_path(request.path):
+        return PermissionDeniedError(
+            "The control API (/__mock/) takes no cross-origin requests.", code="cors_origin_not_allowed"
+        ).response()
     if not policy.allowed(origin):
         return PermissionDeniedError(
             f"Origin {origin!r} is not allowed; see --cors-origins.", code="cors_origin_not_allowed"
@@ -74,5 +83,5 @@ def cors_middleware(policy: CorsPolicy) -> Middleware:
 
 def add_cors_headers(policy: CorsPolicy, request: web.BaseRequest, response: web.StreamResponse) -> None:
     origin = request.headers.get("Origin")
-    if origin is not None and policy.allowed(origin):
+    if origin is not None and policy.allowed(origin) and not is_control_path(request.path):
         response.headers.update(policy.headers(origin))

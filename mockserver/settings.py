@@ -39,6 +39,8 @@ class Settings:
     stream_delay_ms: float = 0.0
     max_body_bytes: int = 1048576
     cors_origins: tuple[str, ...] = ("*",)
+    control_token: str | None = None
+    allowed_hosts: tuple[str, ...] = ()
     model: str = "gpt-5.4"
     validate_responses: bool = False
     profile: str = "ragen"

@@ -19,6 +19,7 @@ from ragen_spec.bundle import load_bundled
 from mockserver.auth import KeyRing
 from mockserver.config import MockConfig, OrgSpec
 from mockserver.context import STATE, MockState
+from mockserver.control import CONTROL, ControlGuard
 from mockserver.cors import CorsPolicy, add_cors_headers, cors_middleware
 from mockserver.errors import error_middleware
 from mockserver.faults import Faults, faults_middleware
@@ -57,6 +58,7 @@ def create_proxy_app(
         faults=Faults(),
     )
     policy = CorsPolicy(settings.cors_origins)
+    guard = ControlGuard.from_settings(settings)
 
     def decorate(request: web.BaseRequest, response: web.StreamResponse) -> None:
         """CORS on every response, streams included (the journal's entry adds x-request-id)."""
@@ -66,11 +68,13 @@ def create_proxy_app(
         journal_middleware(state.journal, decorate),
         cors_middleware(policy),
         error_middleware,
+        guard.middleware(),  # /__mock/ only
         proxy_errors_middleware(),
         faults_middleware(state.faults),
     ]
     app = web.Application(middlewares=middlewares, client_max_size=settings.max_body_bytes + _SLACK)
     app[STATE] = state
+    app[CONTROL] = guard
     app[CONFIG] = config
 
     for operation in operations_from_spec(SchemaSource(load_bundled(PROXY_SPEC_PATH))):

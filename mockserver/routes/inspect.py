@@ -1,4 +1,8 @@
-"""The inspection and control API under ``/__mock/`` (no auth, never rate-limited) and ``/healthz``."""
+"""The inspection and control API under ``/__mock/`` (no API key, never rate-limited) and ``/healthz``.
+
+Who may call these routes (this machine, or the control token; the listener's Host names; no
+foreign origin; state changes with ``x-mock-control``) is ``mockserver.control``'s guard,
+wrapped around them by the app, not a concern of the handlers here."""
 
 from __future__ import annotations
 

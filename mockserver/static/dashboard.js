@@ -28,13 +28,19 @@ function el(tag, attrs, ...children) {
   return node;
 }
 
+// Every call carries x-mock-control: the mock refuses state changes without this non-simple
+// header, which no cross-site form or "simple" request can send. With a control token, the
+// browser's session cookie (set by the token form) authenticates, so the page never holds it.
 async function api(method, path, body) {
-  const init = { method, headers: { Accept: "application/json" } };
+  const init = { method, headers: { Accept: "application/json", "x-mock-control": "1" } };
   if (body !== undefined) {
     init.headers["Content-Type"] = "application/json";
     init.body = JSON.stringify(body);
   }
   const response = await fetch(API + path, init);
+  if (response.status === 401) {  // the token changed (the mock restarted): ask for it again
+    location.reload();
+  }
   const text = await response.text();
   let data = null;
   try { data = text ? JSON.parse(text) : null; } catch { data = text; }

@@ -30,7 +30,9 @@ def _arm(config: RunConfig, kind: str, **extra: object) -> None:
         "after_chunks": 2,
     }
     fault.update(extra)
-    response = requests.post(config.target.base_url + "/__mock/faults", json=fault, timeout=5)
+    response = requests.post(
+        config.target.base_url + "/__mock/faults", json=fault, headers={"x-mock-control": "1"}, timeout=5
+    )
     assert response.status_code in (200, 201), response.text
 
 

@@ -49,7 +49,8 @@ def mock() -> Iterator[BackgroundServer]:
 @pytest.fixture
 def control(mock: BackgroundServer) -> Iterator[httpx2.Client]:
     """The inspection API; every test starts from the demo state (journal, faults, budgets)."""
-    with httpx2.Client(base_url=mock.url + "/__mock", timeout=10) as client:
+    # the non-simple header state changes need (mockserver.control)
+    with httpx2.Client(base_url=mock.url + "/__mock", headers={"x-mock-control": "1"}, timeout=10) as client:
         client.post("/reset").raise_for_status()
         yield client
 

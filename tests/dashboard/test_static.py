@@ -11,7 +11,7 @@ import pytest
 from mockserver.background import BackgroundServer
 from mockserver.routes.inspect import STATIC_DIR
 
-ASSETS = ("index.html", "dashboard.css", "dashboard.js")
+ASSETS = ("index.html", "dashboard.css", "dashboard.js", "login.html")
 
 
 class _Links(HTMLParser):

@@ -108,7 +108,9 @@ def test_ragen_load_server_errors_under_load_are_unhealthy(tmp_path: Path) -> No
     with mock() as url:
         fault = json.dumps({"kind": "status", "status": 500, "count": 5}).encode()
         request = urllib.request.Request(
-            url + "/__mock/faults", data=fault, headers={"Content-Type": "application/json"}
+            url + "/__mock/faults",
+            data=fault,
+            headers={"Content-Type": "application/json", "x-mock-control": "1"},
         )
         with urllib.request.urlopen(request, timeout=5) as resp:
             assert resp.status in (200, 201)

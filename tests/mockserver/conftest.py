@@ -40,9 +40,13 @@ def unlimited(server: BackgroundServer) -> Iterator[BackgroundServer]:
         yield background
 
 
+# State-changing control requests carry a non-simple header, as no cross-site form can (mockserver.control).
+CONTROL_HEADERS = {"x-mock-control": "1"}
+
+
 @pytest.fixture(autouse=True)
 def _reset(server: BackgroundServer) -> None:
-    httpx2.post(server.url + "/__mock/reset").raise_for_status()
+    httpx2.post(server.url + "/__mock/reset", headers=CONTROL_HEADERS).raise_for_status()
 
 
 @pytest.fixture
@@ -54,7 +58,7 @@ def http(server: BackgroundServer) -> Iterator[httpx2.Client]:
 @pytest.fixture
 def inspect(server: BackgroundServer) -> Iterator[httpx2.Client]:
     """The inspection API (no auth, not spec-checked: it is not part of the Ragen API)."""
-    with httpx2.Client(base_url=server.url + "/__mock", timeout=10) as client:
+    with httpx2.Client(base_url=server.url + "/__mock", headers=CONTROL_HEADERS, timeout=10) as client:
         yield client
 
 

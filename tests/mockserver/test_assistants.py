@@ -13,7 +13,7 @@ from openai import OpenAI
 from mockserver import demo
 from mockserver.background import BackgroundServer
 from mockserver.routes.assistants import SELF_DELETE_MESSAGE
-from tests.mockserver.conftest import checked_client, error_of, make_openai
+from tests.mockserver.conftest import CONTROL_HEADERS, checked_client, error_of, make_openai
 
 CONSTANTS: dict[str, Any] = {
     "description": None,
@@ -27,7 +27,7 @@ CONSTANTS: dict[str, Any] = {
 @pytest.fixture
 def many(unlimited: BackgroundServer) -> Iterator[OpenAI]:
     """An SDK client on the unlimited mock, reset, holding 2 demo + 9 created assistants."""
-    httpx2.post(unlimited.url + "/__mock/reset").raise_for_status()
+    httpx2.post(unlimited.url + "/__mock/reset", headers=CONTROL_HEADERS).raise_for_status()
     with make_openai(unlimited) as client:
         for i in range(9):
             client.beta.assistants.create(model="gpt-5.4", name=f"bot {i}")

@@ -17,7 +17,7 @@ from mockserver.persist import SqlitePersistence
 from mockserver.selfcheck import VIOLATION_HEADER
 from mockserver.settings import Settings
 from mockserver.state import Store
-from tests.mockserver.conftest import checked_client
+from tests.mockserver.conftest import CONTROL_HEADERS, checked_client
 
 CONFIG = """
 orgs:
@@ -155,7 +155,7 @@ def test_state_file_survives_a_restart(tmp_path: Path) -> None:
         assert http.get(f"/v1/assistants/{created['id']}").json()["name"] == "Renamed"
         threads = httpx2.get(second.url + "/__mock/threads").json()["data"]
         assert len(threads) == 1 and threads[0]["messages"] == [{"role": "user", "content": "refund?"}]
-        httpx2.post(second.url + "/__mock/reset").raise_for_status()
+        httpx2.post(second.url + "/__mock/reset", headers=CONTROL_HEADERS).raise_for_status()
     with BackgroundServer(lambda: create_app(settings)) as third, checked_client(third.url) as http:
         assert len(http.get("/v1/assistants").json()["data"]) == 2  # the reset was persisted too
 

@@ -132,7 +132,8 @@ def test_threads_assistants_and_reset(
 def test_clock_advance_validates(inspect: httpx2.Client) -> None:
     assert inspect.post("/clock/advance", json={"seconds": -1}).status_code == 400
     assert inspect.post("/clock/advance", json={"seconds": "10"}).status_code == 400
-    assert inspect.post("/clock/advance", content=b"{").status_code == 400
+    broken = inspect.post("/clock/advance", content=b"{", headers={"Content-Type": "application/json"})
+    assert broken.status_code == 400 and broken.json()["error"]["code"] == "invalid_json"
     assert inspect.post("/clock/advance", json={"seconds": 2.5}).json() == {"offset_s": 2.5}
 
 

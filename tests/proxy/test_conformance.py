@@ -98,7 +98,9 @@ def test_catches_unknown_model_not_404(proxy: BackgroundServer, monkeypatch: pyt
 def test_catches_a_wrong_502_type(proxy: BackgroundServer, monkeypatch: pytest.MonkeyPatch) -> None:
     _broken(monkeypatch, proxy_errors, "PROXY_TYPES", {**proxy_errors.PROXY_TYPES, 502: "api_error"})
     fault: Any = {"kind": "status", "status": 502, "match": {"body_contains": "conformance_unknown_field"}}
-    assert requests.post(proxy.url + "/__mock/faults", json=fault, timeout=5).ok
+    assert requests.post(
+        proxy.url + "/__mock/faults", json=fault, headers={"x-mock-control": "1"}, timeout=5
+    ).ok
     report = run_against(proxy.url)
     assert verdict(report, "PROXY-ERR-TYPE-1") is VerdictKind.FAIL
     assert "502 with type 'api_error', expected 'bad_gateway'" in report.verdict("PROXY-ERR-TYPE-1").reason
@@ -106,7 +108,9 @@ def test_catches_a_wrong_502_type(proxy: BackgroundServer, monkeypatch: pytest.M
 
 def test_a_right_502_passes_the_type_check_but_counts_as_a_5xx(proxy: BackgroundServer) -> None:
     fault: Any = {"kind": "status", "status": 502, "match": {"body_contains": "conformance_unknown_field"}}
-    assert requests.post(proxy.url + "/__mock/faults", json=fault, timeout=5).ok
+    assert requests.post(
+        proxy.url + "/__mock/faults", json=fault, headers={"x-mock-control": "1"}, timeout=5
+    ).ok
     report = run_against(proxy.url)
     assert verdict(report, "PROXY-ERR-TYPE-1") is VerdictKind.PASS
     assert verdict(report, "PROXY-5XX-1") is VerdictKind.FAIL

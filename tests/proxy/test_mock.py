@@ -38,7 +38,7 @@ def server() -> Iterator[BackgroundServer]:
 @pytest.fixture
 def url(server: BackgroundServer) -> Iterator[str]:
     yield server.url
-    requests.delete(server.url + "/__mock/faults", timeout=5)
+    requests.delete(server.url + "/__mock/faults", headers={"x-mock-control": "1"}, timeout=5)
 
 
 def chat(url: str, body: Any, headers: dict[str, str] | None = None, **kwargs: Any) -> requests.Response:
@@ -205,7 +205,7 @@ def test_PROXY_ERR_TYPE_1_faults_follow_the_documents_error_table(
 
 def test_PROXY_FAULT_1_an_armed_outage_hits_the_next_requests_then_recovers(url: str) -> None:
     fault: Any = {"kind": "status", "status": 502, "count": 2, "match": {"path": "/v1/chat/completions"}}
-    armed = requests.post(url + "/__mock/faults", json=fault, timeout=5)
+    armed = requests.post(url + "/__mock/faults", json=fault, headers={"x-mock-control": "1"}, timeout=5)
     assert armed.status_code in (200, 201), armed.text
     first, second, third = (chat(url, {"model": "gpt-4o-mini", "messages": HI}) for _ in range(3))
     assert_error(first, 502, "bad_gateway")

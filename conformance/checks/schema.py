@@ -220,7 +220,7 @@ def _tolerated(
             body.get("assistant_id"),
         ]
         known = {ctx.target.assistant_id, *ctx.created} - deleted
-        if any(i is not None and i not in known for i in ids) or operation_id in (
+        if any(isinstance(i, str) and i not in known for i in ids) or operation_id in (
             "getAssistant",
             "deleteAssistant",
         ):
@@ -362,7 +362,7 @@ class SchemaRun:
     def _evaluate(self, op_id: str, case: Any, response: Any, exchange: Exchange) -> None:
         ctx = self.ctx
         if op_id == "deleteAssistant" and exchange.status == 200 and case.path_parameters:
-            self.deleted.add(case.path_parameters.get("assistant_id"))
+            self.deleted.add(str(case.path_parameters.get("assistant_id")))
         if op_id == "createAssistant" and exchange.status in (200, 201) and isinstance(exchange.json(), dict):
             created_id = exchange.json().get("id")
             if isinstance(created_id, str):

@@ -85,11 +85,14 @@ class Observation:
     body: bytes
     truncated: bool = False
     dropped: bool = False
+    request_headers: Mapping[str, str] = field(default_factory=dict)
     _lower: dict[str, str] = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
+        # Header names are matched case-insensitively: the rules look them up in lower case.
         self._lower = {k.lower(): v for k, v in self.headers.items()}
         self.headers = self._lower
+        self.request_headers = {k.lower(): v for k, v in self.request_headers.items()}
 
     @cached_property
     def _op(self) -> tuple[str | None, dict[str, Any] | None]:

@@ -153,6 +153,6 @@ def unrejected_request(
                     f"{' or '.join(map(str, sorted(v.statuses)))}",
                 )
             )
-        elif status == 400 and (error or {}).get("type") != "invalid_request_error":
-            problems.append((v.requirement, f"rejected with type {(error or {}).get('type')!r}"))
+        elif status == 400 and error is not None and error.get("type") != "invalid_request_error":
+            problems.append((v.requirement, f"rejected with type {error.get('type')!r}"))
     return problems

@@ -115,9 +115,17 @@ class Relay:
             raise _bad_gateway(f"The upstream answered something that is not HTTP: {exc.message}") from None
         except aiohttp.ClientError as exc:
             raise _bad_gateway(f"The upstream is unreachable: {exc}") from None
-        async with upstream:
+        try:
             response = await self._start(upstream)
             await self._pass_body(upstream)
+        finally:
+            # Read to the end: the connection goes back to the pool. Otherwise (the client left,
+            # a fault ended the stream, the task was cancelled) it is closed, which is what tells
+            # the upstream to stop.
+            if upstream.content.at_eof():
+                upstream.release()
+            else:
+                upstream.close()
         if self.passed.dropped or self.passed.stalled:
             _abort(self.request)
         elif not self.passed.client_left:

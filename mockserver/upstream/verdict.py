@@ -14,8 +14,8 @@ from typing import Any
 from urllib.parse import parse_qsl
 
 from ragen_spec.exchange import Observation
-from ragen_spec.judge import judge, level_of
-from ragen_spec.request_rules import request_violations, unrejected_request
+from ragen_spec.judge import judge, level_of, text_of
+from ragen_spec.request_rules import RequestViolation, request_violations, unrejected_request
 
 __all__ = ["decoded", "violations"]
 
@@ -36,7 +36,8 @@ def decoded(body: bytes, encoding: str | None) -> bytes | None:
 
 def _row(requirement: str | None, message: str, by: str) -> dict[str, Any]:
     level = level_of(requirement) if requirement else "MUST"
-    return {"requirement": requirement, "level": level, "message": message, "by": by}
+    text = text_of(requirement) if requirement else "The request matches the operation's schema."
+    return {"requirement": requirement, "level": level, "message": message, "by": by, "text": text}
 
 
 def violations(
@@ -47,15 +48,17 @@ def violations(
     operation_id = observed.operation_id
     if operation_id is None:
         return rows
-    body = observed.request_json
     media = observed.request_headers.get("content-type", "").split(";")[0].strip() or None
     found = request_violations(
         operation_id,
-        body,
+        observed.request_json,
         dict(parse_qsl(query)),
         media_type=media,
         has_body=bool(observed.request_body),
     )
+    if observed.request_body and observed.request_json is None and found:
+        # Not JSON at all: say so, rather than what the schema makes of nothing.
+        found = [RequestViolation("body", "not valid JSON", found[0].requirement)]
     for v in found:
         rule = f" ({v.requirement}: the server must reject it)" if v.requirement else ""
         message = f"the request breaks the spec at {v.where}: {v.message}{rule}"

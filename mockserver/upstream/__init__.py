@@ -26,7 +26,7 @@ from mockserver.errors import NotFoundError
 from mockserver.journal import Entry, entry_of
 from mockserver.pipeline import Wrap
 from mockserver.recording import Recorder, Recording, Replayer
-from mockserver.settings import Settings
+from mockserver.settings import Settings, SettingsError
 from mockserver.upstream.events import shown
 from mockserver.upstream.relay import HOP_BY_HOP, Passed, Relay, until_client_leaves
 from mockserver.upstream.verdict import decoded, violations
@@ -134,7 +134,10 @@ class Replay:
 
     def __init__(self, settings: Settings) -> None:
         assert settings.replay is not None
-        self.recordings = Replayer(settings.replay)
+        try:
+            self.recordings = Replayer(settings.replay)
+        except (OSError, ValueError) as exc:  # a missing directory, a file that is not JSON
+            raise SettingsError(f"replay: {exc}") from None
         self.speed = settings.replay_speed
         self.tiers = (
             {"chat": settings.chat_limit, "assistants": settings.assistants_limit}

@@ -66,7 +66,11 @@ def _operations() -> list[tuple[str, re.Pattern[str], str, dict[str, Any]]]:
 
 def operation_for(method: str, path: str) -> tuple[str | None, dict[str, Any] | None]:
     """(``"POST /v1/assistants/{assistant_id}"``, the operation) for a concrete request path."""
-    path = urlsplit(path).path
+    return _operation_for(method.upper(), urlsplit(path).path)
+
+
+@functools.lru_cache(maxsize=4096)
+def _operation_for(method: str, path: str) -> tuple[str | None, dict[str, Any] | None]:
     for op_method, regex, template, op in _operations():
         if op_method == method.upper() and regex.match(path):
             return f"{op_method} {template}", op

@@ -23,6 +23,7 @@ from jsonschema import Draft202012Validator
 from ragen_spec import requirements
 from ragen_spec.exchange import Exchange, tier_of
 from ragen_spec.schemas import validator_for
+from ragen_spec.validity import quick_check
 
 __all__ = [
     "CHAT",
@@ -96,6 +97,8 @@ def _validator(name: str) -> Draft202012Validator:
 
 def schema_errors(instance: Any, name: str) -> list[str]:
     """Violations of ``#/components/schemas/<name>``, as short readable lines."""
+    if quick_check(f"#/components/schemas/{name}", instance):
+        return []
     return validation_problems(_validator(name), instance)
 
 
@@ -521,16 +524,15 @@ def judge(exchange: Exchange, *, tiers: Mapping[str, int] | None = None) -> list
 
 
 @functools.cache
-def _levels() -> dict[str, str]:
-    return {rid: str(req["level"]) for rid, req in requirements().items()}
+def _requirements() -> dict[str, tuple[str, str]]:
+    return {rid: (str(req["level"]), str(req["text"])) for rid, req in requirements().items()}
 
 
 def level_of(requirement: str) -> str:
     """The requirement's level in ``x-requirements`` (MUST, SHOULD, MAY, OURS)."""
-    return _levels().get(requirement, "MUST")
+    return _requirements().get(requirement, ("MUST", ""))[0]
 
 
 def text_of(requirement: str) -> str:
     """The requirement's sentence in ``x-requirements``."""
-    req = requirements().get(requirement)
-    return str(req["text"]) if req else ""
+    return _requirements().get(requirement, ("MUST", ""))[1]

@@ -6,12 +6,15 @@ deserves; the mock's validating proxy asks it about each request an app sends.
 from __future__ import annotations
 
 import functools
+import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from jsonschema import Draft202012Validator
 from ragen_spec import load_spec
 from ragen_spec.schemas import validator_for
+from ragen_spec.validity import quick_check
 
 __all__ = ["RequestViolation", "request_violations", "unrejected_request"]
 
@@ -83,6 +86,17 @@ def _request_schemas() -> dict[str, dict[str, Any]]:
     return out
 
 
+def _precise(schema: dict[str, Any]) -> Draft202012Validator:
+    key = json.dumps(schema, sort_keys=True)
+    found = _PRECISE.get(key)
+    if found is None:
+        found = _PRECISE[key] = validator_for(schema)
+    return found
+
+
+_PRECISE: dict[str, Draft202012Validator] = {}
+
+
 def _coerce_query(value: Any, schema: dict[str, Any]) -> Any:
     if schema.get("type") == "integer" and isinstance(value, str):
         try:
@@ -110,7 +124,8 @@ def request_violations(
         elif not isinstance(body, dict):
             out.append(RequestViolation("body", f"a JSON {type(body).__name__}, not an object", "ERR-BODY-1"))
         else:
-            for error in validator_for(schemas["body"]).iter_errors(body):
+            errors = [] if quick_check(schemas["body"], body) else _precise(schemas["body"]).iter_errors(body)
+            for error in errors:
                 path = list(error.absolute_path)
                 rid, statuses = _mandate(operation_id, path, str(error.validator))
                 if _content_parts(path, error.instance):
@@ -123,7 +138,7 @@ def request_violations(
             continue
         # A bad cursor next to a bad limit may be answered first (ASST-LIST-4 allows 404).
         statuses = frozenset({400, 404}) if {"after", "before"} & set(query or {}) else frozenset({400})
-        for error in validator_for(schema).iter_errors(_coerce_query(value, schema)):
+        for error in _precise(schema).iter_errors(_coerce_query(value, schema)):
             rid = _query_mandate(operation_id, name, str(error.validator))
             out.append(RequestViolation(name, error.message[:160], rid, statuses, str(error.validator)))
     return out

@@ -16,7 +16,7 @@ from ragen_spec import load_spec
 from ragen_spec.schemas import validator_for
 from ragen_spec.validity import quick_check
 
-__all__ = ["RequestViolation", "request_violations", "unrejected_request"]
+__all__ = ["RequestViolation", "request_schemas", "request_violations", "unrejected_request"]
 
 Problem = tuple[str, str]
 
@@ -75,7 +75,8 @@ def _query_mandate(operation_id: str, name: str, validator: str) -> str | None:
 
 
 @functools.cache
-def _request_schemas() -> dict[str, dict[str, Any]]:
+def request_schemas() -> dict[str, dict[str, Any]]:
+    """operationId -> its JSON body schema, query parameter schemas and method."""
     out: dict[str, dict[str, Any]] = {}
     for item in load_spec()["paths"].values():
         for method, op in item.items():
@@ -114,7 +115,7 @@ def request_violations(
     has_body: bool = True,
 ) -> list[RequestViolation]:
     """What makes a request invalid under the spec, each with the requirement demanding rejection (if any)."""
-    schemas = _request_schemas().get(operation_id, {})
+    schemas = request_schemas().get(operation_id, {})
     out: list[RequestViolation] = []
     if schemas.get("body") is not None:
         if media_type is not None and "json" not in media_type:

@@ -29,7 +29,7 @@ from pathlib import Path
 import aiohttp
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from bench_mock import BODY, KEY, PATH, _free_port, aiohttp_load, mock_argv, server  # noqa: E402
+from bench_mock import BODY, KEY, PATH, _free_port, aiohttp_load, mock_argv, server
 
 
 async def _ttfb(url: str, *, requests: int) -> dict[str, float]:
@@ -62,9 +62,13 @@ async def _ttfb(url: str, *, requests: int) -> dict[str, float]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--rounds", type=int, default=5, help="alternating direct/proxy rounds (default 5)")
-    parser.add_argument("--duration", type=float, default=3.0, help="seconds per throughput phase (default 3)")
+    parser.add_argument(
+        "--duration", type=float, default=3.0, help="seconds per throughput phase (default 3)"
+    )
     parser.add_argument("--concurrency", type=int, default=32, help="connections for the throughput phases")
     parser.add_argument("--ttfb-requests", type=int, default=40, help="sequential streams per TTFB phase")
     parser.add_argument("--chunk-delay-ms", type=float, default=5.0, help="the upstream's delay per chunk")
@@ -107,7 +111,10 @@ def main(argv: list[str] | None = None) -> int:
         + ", ".join(f"{d['ttfb_ms']:.2f}/{p['ttfb_ms']:.2f}" for p, d in pairs)
     )
     print(f"  throughput ratio proxy/direct: {ratio:.2f} (median of the rounds' ratios)")
-    print(f"  time to first byte added by the proxy: {added:+.2f} ms; to the end of a stream: {added_end:+.2f} ms")
+    print(
+        f"  time to first byte added by the proxy: {added:+.2f} ms; "
+        f"to the end of a stream: {added_end:+.2f} ms"
+    )
     errors = direct["errors"] + proxy["errors"]
     print("errors: none" if not errors else f"errors: {errors:.0f}")
     return 0 if not errors else 1

@@ -41,19 +41,16 @@ class Replay:
                 f"No recording matches {request.method} {request.path} with this body.{hint}",
                 code="no_recording",
             )
-        recorded_id = found.headers.get("x-request-id") or found.headers.get("X-Request-Id")
-        if recorded_id:
-            entry.id = recorded_id
         if found.events is None:
             response: web.StreamResponse = web.Response(
-                body=found.raw_body, status=found.status, headers=found.headers
+                body=found.raw_body, status=found.status, headers=_served_headers(found)
             )
             entry.violations = found.violations
             return response
         return await self._stream(request, entry, found)
 
     async def _stream(self, request: web.Request, entry: Entry, found: Recording) -> web.StreamResponse:
-        response = web.StreamResponse(status=found.status, headers=found.headers)
+        response = web.StreamResponse(status=found.status, headers=_served_headers(found))
         entry.stamp(request, response)
         await response.prepare(request)
         previous = 0.0
@@ -79,3 +76,9 @@ class Replay:
             await response.write_eof()
         entry.violations = found.violations
         return response
+
+
+def _served_headers(found: Recording) -> dict[str, str]:
+    """The recorded headers, but a replayed answer is a new exchange: it gets its own
+    ``x-request-id`` (the journal's), so two replays of one recording stay apart."""
+    return {k: v for k, v in found.headers.items() if k.lower() != "x-request-id"}

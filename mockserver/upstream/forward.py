@@ -54,11 +54,15 @@ class Proxy:
         url = URL(self.base + request.rel_url.raw_path_qs, encoded=True)
         relay = Relay(request, entry, self.session(), str(url), body, request.app[STATE].faults)
         task = asyncio.ensure_future(relay.run())
-        if await until_client_leaves(request, task):
+        left = await until_client_leaves(request, task)
+        if not left:
+            try:
+                response = task.result()  # the proxy's own 502/504 propagate: the envelope
+            except ConnectionError:  # the client went away while the answer was starting
+                left = True
+        if left:
             relay.passed.client_left = True
             response = relay.response or web.Response(status=499)  # nginx's "client closed request"
-        else:
-            response = task.result()
         self._conclude(request, entry, body, relay.passed)
         return response
 

@@ -1,20 +1,20 @@
-"""Check logic both profiles share (Ragen and openai-proxy), parameterized by the requirement id.
+"""Check plumbing both profiles share (Ragen and openai-proxy), parameterized by the requirement id.
 
-Each profile keeps its own ids, scope and tables; only the judging of one fact lives here.
+Each profile keeps its own ids, scope and tables; the judging of one fact is ``ragen_spec.judge``'s
+(shared with the mock's validating proxy), these helpers turn its problems into evidence.
 """
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 import hypothesis
 from hypothesis import HealthCheck, Phase, settings
+from ragen_spec import judge
+from ragen_spec.judge import Problem, validation_problems
 
 if TYPE_CHECKING:
-    from jsonschema import Draft202012Validator
-
     from conformance.client import Exchange
     from conformance.context import Context
 
@@ -26,12 +26,6 @@ __all__ = [
     "expect_usage_adds_up",
     "validation_problems",
 ]
-
-
-def validation_problems(validator: Draft202012Validator, instance: Any) -> list[str]:
-    """The first three violations of ``validator`` by ``instance``, as short readable lines."""
-    found = sorted(validator.iter_errors(instance), key=lambda e: list(e.absolute_path))
-    return [f"{'/'.join(map(str, e.absolute_path)) or '<root>'}: {e.message[:200]}" for e in found[:3]]
 
 
 def example_settings(ctx: Context) -> Callable[[Callable[..., None]], Callable[..., None]]:
@@ -55,55 +49,37 @@ def example_settings(ctx: Context) -> Callable[[Callable[..., None]], Callable[.
     return apply
 
 
+def _expect(ctx: Context, problems: list[Problem], exchange: Exchange, requirement: str) -> bool:
+    """Record ``problems`` as failures; none means ``requirement`` was observed holding."""
+    for rid, message in problems:
+        ctx.fail(rid, message, exchange)
+    if not problems:
+        ctx.passed(requirement)
+    return not problems
+
+
 def expect_request_id(ctx: Context, exchange: Exchange, requirement: str) -> None:
     """The response carries a non-empty x-request-id."""
-    ctx.expect(
-        bool(exchange.headers.get("x-request-id", "").strip()),
-        requirement,
-        "no x-request-id header",
-        exchange,
-    )
+    _expect(ctx, judge.request_id_problems(exchange.headers, requirement), exchange, requirement)
 
 
 def expect_retry_after(ctx: Context, exchange: Exchange, requirement: str) -> None:
     """The response carries Retry-After in whole seconds."""
-    value = exchange.headers.get("retry-after")
-    ctx.expect(
-        value is not None and value.strip().isdigit(),
-        requirement,
-        f"{exchange.status} with Retry-After {value!r}, expected whole seconds",
-        exchange,
-    )
+    problems = judge.retry_after_problems(exchange.status, exchange.headers, requirement)
+    _expect(ctx, problems, exchange, requirement)
 
 
 def expect_completion_identity(
     ctx: Context, body: dict[str, Any], requirement: str, exchange: Exchange
 ) -> None:
     """A chat.completion's id starts with chatcmpl- and its created is within a day of now."""
-    ctx.expect(
-        str(body["id"]).startswith("chatcmpl-"), requirement, f"id {body['id']!r} lacks chatcmpl-", exchange
-    )
-    ctx.expect(
-        abs(body["created"] - time.time()) < 86400,
-        requirement,
-        f"created {body['created']} is not within a day of now",
-        exchange,
-    )
+    _expect(ctx, judge.completion_identity_problems(body, requirement), exchange, requirement)
 
 
 def expect_usage_adds_up(
     ctx: Context, usage: Any, requirement: str, exchange: Exchange
 ) -> tuple[int, int, int] | None:
     """total_tokens = prompt_tokens + completion_tokens; returns the three counts when all are ints."""
-    if not isinstance(usage, dict):
-        return None
-    p, c, t = (usage.get(k) for k in ("prompt_tokens", "completion_tokens", "total_tokens"))
-    if not (isinstance(p, int) and isinstance(c, int) and isinstance(t, int)):
-        return None
-    ctx.expect(
-        t == p + c,
-        requirement,
-        f"total_tokens {t} != prompt_tokens {p} + completion_tokens {c}",
-        exchange,
-    )
-    return p, c, t
+    found: tuple[list[Problem], tuple[int, int, int] | None] = judge.usage_problems(usage, requirement)
+    _expect(ctx, found[0], exchange, requirement)
+    return found[1]

@@ -43,6 +43,11 @@ _HELP = {
     "model": "the deployment model of the demo org",
     "validate_responses": "validate every JSON response against the spec and log mismatches",
     "profile": "'ragen' (the Ragen API) or 'openai-proxy' (a generic OpenAI-compatible proxy)",
+    "upstream": "forward /v1/ to this deployment, judging every exchange against the spec",
+    "upstream_timeout": "seconds to wait for the upstream (to connect, and between bytes): then 504",
+    "record": "with --upstream: write each exchange to this directory as a JSON file",
+    "replay": "serve /v1/ from the recordings in this directory, with no upstream",
+    "replay_speed": "replay streams this many times faster than recorded (0 = no pacing)",
 }
 
 
@@ -116,6 +121,15 @@ Try:
 """
 
 
+def _proxy_banner(settings: Settings, url: str) -> str:
+    source = f"recordings in {settings.replay}" if settings.replay else f"the upstream {settings.upstream}"
+    lines = [f"ragen-mock: {source} on {url}, every exchange judged against the spec"]
+    if settings.record:
+        lines.append(f"  recording every exchange to {settings.record}/")
+    lines.append(f"  violations: {url}/__mock/violations   dashboard: {url}/__mock/")
+    return "\n".join(lines)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     overrides: dict[str, Any] = {}
@@ -134,7 +148,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     logging.basicConfig(level=args.log_level.upper(), format="%(message)s", stream=sys.stderr)
     url = f"http://{settings.host}:{settings.port}"
     if not args.quiet:
-        print((proxy_banner if proxy else _banner)(settings, url), flush=True)
+        banner = proxy_banner if proxy else _proxy_banner if settings.proxying else _banner
+        print(banner(settings, url), flush=True)
     warning = exposure_warning(settings)
     if warning is not None:  # even with --quiet
         print(warning, file=sys.stderr, flush=True)

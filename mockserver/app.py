@@ -103,7 +103,7 @@ def create_app(settings: Settings | None = None, *, spec: dict[str, Any] | None 
         cors=policy,
         faults=state.faults,
         rate_limit=admission(limiter, tiers, retry_after=settings.retry_after)
-        if settings.rate_limits
+        if settings.rate_limits and not settings.proxying  # a real upstream keeps its own limits
         else None,
         check=response_check(source, responses) if settings.validate_responses else None,
     )
@@ -112,7 +112,11 @@ def create_app(settings: Settings | None = None, *, spec: dict[str, Any] | None 
     app[STATE] = state
     app[CONTROL] = guard
 
-    for operation in operations_from_spec(source):
+    if settings.proxying:
+        from mockserver.upstream import add_proxy_routes
+
+        add_proxy_routes(app, wrap, settings)
+    for operation in [] if settings.proxying else operations_from_spec(source):
         handler = HANDLERS.get(operation.operation_id)
         if handler is None:
             raise RuntimeError(f"the spec's operation {operation.operation_id} has no handler in the mock")

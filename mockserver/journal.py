@@ -56,6 +56,7 @@ class Entry:
         "stream",
         "tracked",
         "url",
+        "violations",
     )
 
     def __init__(
@@ -78,6 +79,8 @@ class Entry:
         self.resp_headers: Any = None
         self.resp_body: bytes | None = None
         self.stream: list[tuple[float, str]] | None = None
+        # What the validating proxy (mockserver.upstream) found: {requirement, level, message, by}.
+        self.violations: list[dict[str, Any]] | None = None
 
     def stamp(self, request: web.BaseRequest, response: web.StreamResponse) -> None:
         """The headers every response carries (``x-request-id`` and the app's ``decorate``), set
@@ -144,6 +147,7 @@ class Entry:
                 "body": _body(self.resp_body),
                 "stream": None if self.stream is None else [{"t_ms": t, "data": d} for t, d in self.stream],
             },
+            "violations": self.violations or [],
         }
 
 
@@ -154,6 +158,15 @@ def entry_of(request: web.BaseRequest) -> Entry:
     """The request's entry (``Journal.begin`` gave it one before any handler ran)."""
     entry: Entry = request[ENTRY]
     return entry
+
+
+def _violates(entry: Entry, wanted: str) -> bool:
+    found = entry.violations or ()
+    if wanted == "any":
+        return bool(found)
+    if wanted == "none":
+        return not found
+    return any(v["requirement"] == wanted for v in found)
 
 
 def _headers(headers: Any) -> dict[str, str]:
@@ -186,6 +199,8 @@ class Journal:
         self.access = AccessLog()
         self._id_prefix = os.urandom(4).hex()  # unique across restarts, ordered within one
         self._serial = itertools.count(1)
+        # The validating proxy's findings per (requirement, level, by): [count, last entry id, message]
+        self.violation_counts: dict[tuple[str | None, str, str], list[Any]] = {}
 
     def publish(self, entry: Entry) -> None:
         """Hand ``entry`` to the live readers (``/__mock/journal/stream``)."""
@@ -210,10 +225,18 @@ class Journal:
         if not entry.tracked:
             return
         entry.finish(response)
+        if entry.violations:
+            self._count(entry)
         self.entries.append(entry)
         if self.subscribers:
             self.publish(entry)
         self.access.add(entry)
+
+    def _count(self, entry: Entry) -> None:
+        for v in entry.violations or ():
+            tally = self.violation_counts.setdefault((v["requirement"], v["level"], v["by"]), [0, "", ""])
+            tally[0] += 1
+            tally[1], tally[2] = entry.id, v["message"]
 
     def find(self, request_id: str) -> Entry | None:
         return next((e for e in reversed(self.entries) if e.id == request_id), None)
@@ -226,8 +249,10 @@ class Journal:
         status: int | None = None,
         key: str | None = None,
         request_id: str | None = None,
+        violation: str | None = None,
         mask: Callable[[str], str] = lambda k: k,
     ) -> list[Entry]:
+        """Newest first. ``violation``: "any", "none", or a requirement id the entry violates."""
         masked = mask(key) if key is not None else None
         found: list[Entry] = []
         for entry in reversed(self.entries):
@@ -239,6 +264,8 @@ class Journal:
                 continue
             if request_id is not None and entry.id != request_id:
                 continue
+            if violation is not None and not _violates(entry, violation):
+                continue
             found.append(entry)
             if len(found) >= limit:
                 break
@@ -246,6 +273,7 @@ class Journal:
 
     def clear(self) -> None:
         self.entries.clear()
+        self.violation_counts.clear()
 
     def subscribe(self) -> asyncio.Queue[dict[str, Any] | None]:
         queue: asyncio.Queue[dict[str, Any] | None] = asyncio.Queue(maxsize=1000)

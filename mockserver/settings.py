@@ -44,6 +44,12 @@ class Settings:
     model: str = "gpt-5.4"
     validate_responses: bool = False
     profile: str = "ragen"
+    # Proxy mode (mockserver.upstream): forward /v1/ to a real deployment, judge, record, replay.
+    upstream: str | None = None
+    upstream_timeout: float = 60.0
+    record: str | None = None
+    replay: str | None = None
+    replay_speed: float = 1.0
 
     def __post_init__(self) -> None:
         if self.rate_limit_scope not in SCOPES:
@@ -58,6 +64,26 @@ class Settings:
                 raise SettingsError(f"{name} must be positive")
         if self.stream_delay_ms < 0:
             raise SettingsError("stream_delay_ms must not be negative")
+        self._check_proxy_mode()
+
+    def _check_proxy_mode(self) -> None:
+        if self.upstream is not None and not self.upstream.startswith(("http://", "https://")):
+            raise SettingsError(f"upstream must be an http:// or https:// URL, not {self.upstream!r}")
+        if self.upstream is not None and self.replay is not None:
+            raise SettingsError("upstream and replay exclude each other: replay serves without an upstream")
+        if self.record is not None and self.upstream is None:
+            raise SettingsError("record needs an upstream to record (--upstream URL)")
+        if (self.upstream or self.replay) and self.profile != "ragen":
+            raise SettingsError("upstream and replay work with the ragen profile only")
+        if self.upstream_timeout <= 0:
+            raise SettingsError("upstream_timeout must be positive")
+        if self.replay_speed < 0:
+            raise SettingsError("replay_speed must not be negative (0 = no pacing)")
+
+    @property
+    def proxying(self) -> bool:
+        """Whether /v1/ goes to a real deployment or its recordings instead of the mock's handlers."""
+        return self.upstream is not None or self.replay is not None
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: Any) -> Settings:

@@ -14,17 +14,16 @@ stream_options without stream, bad cursors, context length, self-delete) and 413
 from __future__ import annotations
 
 import copy
-import functools
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
 from typing import Any
 
 import schemathesis
 from hypothesis import HealthCheck, Phase, given, settings
 from ragen_spec import SPEC_PATH, load_spec, mandates, requirements
-from ragen_spec.schemas import validator_for
+from ragen_spec.request_rules import RequestViolation, request_violations
+from ragen_spec.request_rules import request_schemas as _request_schemas
 from schemathesis import GenerationMode
 from schemathesis.checks import not_a_server_error
 from schemathesis.core import NOT_SET
@@ -96,79 +95,6 @@ SCHEMA_IDS = tuple(
         ]
     )
 )
-
-
-@dataclass(frozen=True)
-class RequestViolation:
-    """Why a generated request is invalid; ``requirement`` is set when a rule demands its rejection."""
-
-    where: str
-    message: str
-    requirement: str | None
-    statuses: frozenset[int] = frozenset({400, 413})
-    kind: str = ""  # the JSON Schema keyword broken (type, minimum, required, ...)
-
-
-@functools.cache
-def _request_schemas() -> dict[str, dict[str, Any]]:
-    out: dict[str, dict[str, Any]] = {}
-    for item in load_spec()["paths"].values():
-        for method, op in item.items():
-            if isinstance(op, dict) and "operationId" in op:
-                body = op.get("requestBody", {}).get("content", {}).get("application/json", {}).get("schema")
-                params = {p["name"]: p for p in op.get("parameters", []) if p.get("in") == "query"}
-                out[op["operationId"]] = {"body": body, "query": params, "method": method}
-    return out
-
-
-def request_violations(
-    operation_id: str,
-    body: Any,
-    query: dict[str, Any] | None,
-    media_type: str | None = "application/json",
-    has_body: bool = True,
-) -> list[RequestViolation]:
-    """What makes a request invalid under the spec, each with the requirement (read from the spec's
-    ``x-*-rejected-by`` annotations, see ``ragen_spec.mandates``) demanding its rejection, if any."""
-    schemas = _request_schemas().get(operation_id, {})
-    out: list[RequestViolation] = []
-    root = schemas.get("body")
-    if root is not None:
-        if media_type is not None and "json" not in media_type:
-            # Parsing JSON sent under another content type is the server's choice.
-            out.append(RequestViolation("body", f"sent as {media_type}", None))
-        elif not has_body:
-            body = {}  # judged as an empty object: create misses its required fields, modify changes nothing
-        elif not isinstance(body, dict):
-            out.append(RequestViolation("body", f"a JSON {type(body).__name__}, not an object", "ERR-BODY-1"))
-        if isinstance(body, dict) and (media_type is None or "json" in media_type):
-            for error in validator_for(root).iter_errors(body):
-                path = list(error.absolute_path)
-                mandate = mandates.body_mandate(root, error)
-                where = "/".join(map(str, path)) or "body"
-                rid, statuses = (mandate.requirement, mandate.statuses) if mandate else (None, frozenset())
-                out.append(RequestViolation(where, error.message[:160], rid, statuses, str(error.validator)))
-    for name, value in (query or {}).items():
-        parameter = schemas.get("query", {}).get(name)
-        if parameter is None:
-            continue
-        mandate = mandates.parameter_mandate(parameter)
-        # A bad cursor next to a bad limit may be answered first (ASST-LIST-4 allows 404).
-        statuses = frozenset({400, 404}) if {"after", "before"} & set(query or {}) else frozenset({400})
-        schema = parameter["schema"]
-        for error in validator_for(schema).iter_errors(_coerce_query(value, schema)):
-            rid = mandate.requirement if mandate else None
-            out.append(RequestViolation(name, error.message[:160], rid, statuses, str(error.validator)))
-    return out
-
-
-def _coerce_query(value: Any, schema: dict[str, Any]) -> Any:
-    if schema.get("type") == "integer" and isinstance(value, str):
-        try:
-            return int(value)
-        except ValueError:
-            return value
-    return value
 
 
 def _unknown_fields(body: Any, schema: dict[str, Any] | None) -> bool:

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from aiohttp import web
+from ragen_spec.judge import text_of
 
 from mockserver.auth import mask
 from mockserver.context import STATE, MockState
@@ -100,9 +101,31 @@ async def journal(request: web.Request) -> web.Response:
         status=_int_query(request, "status", None),
         key=request.query.get("key") or None,
         request_id=request.query.get("request_id") or None,
+        violation=request.query.get("violation") or None,
         mask=mask,
     )
     return _json({"data": [e.to_json() for e in entries]})
+
+
+@routes.get("/__mock/violations")
+async def violations(request: web.Request) -> web.Response:
+    """What the validating proxy found since the last reset, counted per requirement (most first)."""
+    journal = _state(request).journal
+    rows = [
+        {
+            "requirement": rid,
+            "level": level,
+            "by": by,
+            "count": count,
+            "text": text_of(rid) if rid else "the request schema",
+            "last_entry": last,
+            "last_message": message,
+        }
+        for (rid, level, by), (count, last, message) in journal.violation_counts.items()
+    ]
+    rows.sort(key=lambda r: (-r["count"], str(r["requirement"])))
+    must = sum(r["count"] for r in rows if r["level"] == "MUST" and r["by"] == "server")
+    return _json({"data": rows, "server_must_violations": must})
 
 
 @routes.delete("/__mock/journal")

@@ -182,17 +182,40 @@ function fullPath(entry) { return `${entry.path || ""}${entry.query ? `?${entry.
 
 function isStream(entry) { return Boolean(entry.response && Array.isArray(entry.response.stream)); }
 
+// What the validating proxy (ragen-mock --upstream) found wrong with an exchange.
+function violationsOf(entry) { return Array.isArray(entry.violations) ? entry.violations : []; }
+
+function violationChip(entry) {
+  const found = violationsOf(entry);
+  if (!found.length) return null;
+  const must = found.some((v) => v.level === "MUST" && v.by === "server");
+  const ids = [...new Set(found.map((v) => v.requirement || "request schema"))];
+  return el("span", { class: `chip violation${must ? " must" : ""}`, title: ids.join(", "), text: `⚠ ${ids.join(" ")}` });
+}
+
+function violationsBlock(entry) {
+  const found = violationsOf(entry);
+  if (!found.length) return null;
+  return el("div", { class: "violations" },
+    el("h4", { text: `Contract violations: ${found.length}` }),
+    el("ul", {}, found.map((v) => el("li", { class: `level-${String(v.level).toLowerCase()}` },
+      el("span", { class: "rid", text: v.requirement || "request schema" }), " ",
+      el("span", { class: "chip", text: `${v.level} · ${v.by === "client" ? "the client's request" : "the server"}` }), " ",
+      el("span", { class: "message", text: v.message }),
+      v.text ? el("div", { class: "requirement muted", text: v.text }) : null))));
+}
+
 function entryRow(entry, fresh) {
   const open = journal.open.has(entry.id);
   return el("tr", {
-    class: `entry${open ? " open" : ""}${fresh ? " fresh" : ""}`,
+    class: `entry${open ? " open" : ""}${fresh ? " fresh" : ""}${violationsOf(entry).length ? " violating" : ""}`,
     dataset: { id: entry.id, path: entry.path || "", status: String(entry.status ?? "") },
     onclick: () => toggleEntry(entry.id),
     title: "Click to show the full request and response",
   },
     el("td", { class: "mono", title: fullTime(entry.time), text: clock(entry.time) }),
     el("td", { text: entry.method || "" }),
-    el("td", { class: "path" }, fullPath(entry), isStream(entry) ? el("span", { class: "chip stream", text: `stream · ${entry.response.stream.length}` }) : null),
+    el("td", { class: "path" }, fullPath(entry), isStream(entry) ? el("span", { class: "chip stream", text: `stream · ${entry.response.stream.length}` }) : null, violationChip(entry)),
     el("td", {}, el("span", { class: `status ${statusClass(entry.status)}`, text: entry.status ?? "–" })),
     el("td", { class: "num", text: typeof entry.duration_ms === "number" ? entry.duration_ms.toFixed(1) : "" }),
     el("td", {}, entry.key ? el("span", { class: "chip", text: maskKey(entry.key) }) : el("span", { class: "muted", text: "–" })),
@@ -254,6 +277,7 @@ function detailRow(entry) {
   const request = entry.request || {};
   const response = entry.response || {};
   return el("tr", { class: "detail", dataset: { for: entry.id } }, el("td", { colspan: 8 },
+    violationsBlock(entry),
     el("div", { class: "detail-grid" },
       el("div", { class: "pane request" },
         el("h4", { text: "Request" }),

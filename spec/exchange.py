@@ -1,0 +1,169 @@
+"""One exchange as the rules read it (``ragen_spec.judge``): the request, the response, the operation.
+
+``Exchange`` is what a rule may ask of an exchange; the gate's recorded exchanges
+(``conformance.client.Exchange``) have it, and ``Observation`` builds it from plain values for
+the mock's validating proxy and its recordings.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from functools import cached_property
+from typing import Any, Protocol
+from urllib.parse import urlsplit
+
+from ragen_spec.schemas import operations
+from ragen_spec.sse import ParsedStream, parse
+
+__all__ = ["Exchange", "Observation", "operation_for", "tier_of"]
+
+_MISSING = object()
+
+
+class Exchange(Protocol):
+    """What the rules read of one exchange (the gate's ``conformance.client.Exchange`` is one)."""
+
+    method: str
+    status: int
+    body: bytes
+    truncated: bool  # cut short by the observer (deadline, size cap, an injected fault), not the server
+    dropped: bool  # the server dropped the connection before the body was complete
+
+    @property
+    def headers(self) -> Mapping[str, str]: ...  # looked up by lower-case names
+    @property
+    def operation(self) -> str: ...  # "POST /v1/assistants/{assistant_id}", or method and path
+    @property
+    def ours(self) -> bool: ...  # the operation is this project's own shape (x-ragen-defined)
+    @property
+    def content_type(self) -> str: ...
+    @property
+    def text(self) -> str: ...
+    @property
+    def is_json(self) -> bool: ...
+    def json(self) -> Any: ...
+    @property
+    def error(self) -> dict[str, Any] | None: ...
+    @property
+    def stream(self) -> ParsedStream: ...
+    @property
+    def request_json(self) -> Any: ...
+
+
+# --- the spec's operations ------------------------------------------------------------------------
+def _template_regex(path: str) -> re.Pattern[str]:
+    return re.compile("^" + re.sub(r"\\\{[^}]+\\\}", "[^/]+", re.escape(path)) + "$")
+
+
+@functools.cache
+def _operations() -> list[tuple[str, re.Pattern[str], str, dict[str, Any]]]:
+    return [(method, _template_regex(path), path, op) for path, method, op in operations()]
+
+
+def operation_for(method: str, path: str) -> tuple[str | None, dict[str, Any] | None]:
+    """(``"POST /v1/assistants/{assistant_id}"``, the operation) for a concrete request path."""
+    return _operation_for(method.upper(), urlsplit(path).path)
+
+
+@functools.lru_cache(maxsize=4096)
+def _operation_for(method: str, path: str) -> tuple[str | None, dict[str, Any] | None]:
+    for op_method, regex, template, op in _operations():
+        if op_method == method.upper() and regex.match(path):
+            return f"{op_method} {template}", op
+    return None, None
+
+
+@dataclass
+class Observation:
+    """One exchange as a proxy or a recording saw it: the ``Exchange`` the rules read."""
+
+    method: str
+    path: str
+    request_body: bytes | None
+    status: int
+    headers: Mapping[str, str]
+    body: bytes
+    truncated: bool = False
+    dropped: bool = False
+    request_headers: Mapping[str, str] = field(default_factory=dict)
+    _lower: dict[str, str] = field(init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        # Header names are matched case-insensitively: the rules look them up in lower case.
+        self._lower = {k.lower(): v for k, v in self.headers.items()}
+        self.headers = self._lower
+        self.request_headers = {k.lower(): v for k, v in self.request_headers.items()}
+
+    @cached_property
+    def _op(self) -> tuple[str | None, dict[str, Any] | None]:
+        return operation_for(self.method, self.path)
+
+    @property
+    def operation(self) -> str:
+        return self._op[0] or f"{self.method} {urlsplit(self.path).path}"
+
+    @property
+    def operation_id(self) -> str | None:
+        op = self._op[1]
+        return op.get("operationId") if op else None
+
+    @property
+    def tier(self) -> str | None:
+        op = self._op[1]
+        return op.get("x-rate-limit-tier") if op else None
+
+    @property
+    def ours(self) -> bool:
+        op = self._op[1]
+        return bool(op and op.get("x-ragen-defined"))
+
+    @property
+    def content_type(self) -> str:
+        return self._lower.get("content-type", "").split(";")[0].strip().lower()
+
+    @property
+    def text(self) -> str:
+        return self.body.decode("utf-8", errors="replace")
+
+    @cached_property
+    def _json(self) -> Any:
+        try:
+            return json.loads(self.body)
+        except ValueError:
+            return _MISSING
+
+    def json(self) -> Any:
+        value = self._json
+        return None if value is _MISSING else value
+
+    @property
+    def is_json(self) -> bool:
+        return self._json is not _MISSING
+
+    @property
+    def error(self) -> dict[str, Any] | None:
+        body = self.json()
+        error = body.get("error") if isinstance(body, dict) else None
+        return error if isinstance(error, dict) else None
+
+    @cached_property
+    def stream(self) -> ParsedStream:
+        return parse(self.body)
+
+    @cached_property
+    def request_json(self) -> Any:
+        try:
+            return json.loads(self.request_body or b"")
+        except ValueError:
+            return None
+
+
+def tier_of(operation: str) -> str | None:
+    """The rate-limit tier (``x-rate-limit-tier``) of an operation named like ``"POST /v1/chat"``."""
+    method, _, template = operation.partition(" ")
+    op = next((o for m, _r, t, o in _operations() if m == method and t == template), None)
+    return op.get("x-rate-limit-tier") if op else None

@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 import requests
 
+from tests.mockserver.conftest import CONTROL_HEADERS
 from tests.upstream import servers as ups
 from tests.upstream.conftest import Servers
 
@@ -151,7 +152,8 @@ def test_an_injected_503_never_reaches_the_upstream(servers: Servers) -> None:
     upstream = servers.start(endless.app)
     proxy = servers.proxy(upstream.url)
     fault = {"kind": "status", "status": 503, "match": {"path": "/v1/chat/completions"}}
-    requests.post(proxy.url + "/__mock/faults", json=fault, timeout=5).raise_for_status()
+    armed = requests.post(proxy.url + "/__mock/faults", json=fault, headers=CONTROL_HEADERS, timeout=5)
+    armed.raise_for_status()
     response = requests.post(proxy.url + "/v1/chat/completions", json={}, timeout=10)
     assert response.status_code == 503 and response.json()["error"]["type"] == "api_error"
     assert endless.started == 0
@@ -162,7 +164,8 @@ def test_an_injected_cut_stream_cuts_real_traffic(servers: Servers) -> None:
     upstream = servers.start(ups.fixed_app)
     proxy = servers.proxy(upstream.url)
     fault = {"kind": "cut_stream", "after_chunks": 1}
-    requests.post(proxy.url + "/__mock/faults", json=fault, timeout=5).raise_for_status()
+    armed = requests.post(proxy.url + "/__mock/faults", json=fault, headers=CONTROL_HEADERS, timeout=5)
+    armed.raise_for_status()
     with pytest.raises(requests.exceptions.ChunkedEncodingError):
         requests.post(proxy.url + "/v1/chat/completions", json={"stream": True}, timeout=10).content  # noqa: B018
     entry = journal(proxy.url)[0]

@@ -75,8 +75,8 @@ def create_app(settings: Settings | None = None, *, spec: dict[str, Any] | None 
         keyring=KeyRing(config.keys),
         clock=clock,
         limiter=limiter,
-        journal=Journal(),
-        faults=Faults(),
+        journal=Journal.for_settings(settings),
+        faults=Faults(settings.max_faults),
     )
     policy = CorsPolicy(settings.cors_origins)
     tiers: dict[object, str] = {}

@@ -57,7 +57,7 @@ def create_app(settings: Settings | None = None, *, spec: dict[str, Any] | None 
     if settings.state is not None:
         from mockserver.persist import SqlitePersistence
 
-        persistence = SqlitePersistence(settings.state)
+        persistence = SqlitePersistence(settings.state, busy_timeout=settings.state_busy_timeout)
     store = Store(config, default_model=settings.model, persistence=persistence)
     clock = VirtualClock()
     limiter = TierLimiter(

@@ -78,8 +78,8 @@ class MockState:
             )
         return record
 
-    def reset(self) -> None:
-        self.store.reset()
+    async def reset(self) -> None:
+        await self.store.reset()
         self.journal.clear()
         self.limiter.reset()
         self.faults.disarm()

@@ -153,7 +153,8 @@ class Entry:
 
     def log_line(self) -> str:
         """The access log's line: a UTC timestamp, no body, no headers, the key masked. All but
-        the time, the id and the duration repeat from request to request, so that part is rendered once per combination.
+        the time, the id and the duration repeat from request to request, so that part is
+        rendered once per combination.
         The line is ASCII (``\\u2026`` for the mask's "…"): one non-Latin-1 character would make
         Python store the whole burst two bytes per character and encode it the slow way."""
         fixed = (self.method, self.path, self.status, self.client, self.key, self.org_id)

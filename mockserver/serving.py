@@ -198,16 +198,18 @@ class MockServer(web.Server):
 
     def _make_room(self, newcomer: web.RequestHandler) -> None:
         """Close the oldest connection with no request in progress (a slow or idle client),
-        else the newcomer: a flood of idle connections cannot lock out a real client."""
-        victim = next(
-            (h for h in self._connections if h is not newcomer and not h._request_in_progress), newcomer
-        )
+        else the newcomer: a flood of idle connections cannot lock out a real client.
+        (Closed connections stay listed until their task ends: they are not counted.)"""
+        live = [h for h in self._connections if not h._force_close]
+        if len(live) <= self.max_connections:
+            return
+        victim = next((h for h in live if h is not newcomer and not h._request_in_progress), newcomer)
         now = time.monotonic()
         if now - self._warned_at >= CAP_WARN_EVERY_S:
             self._warned_at = now
             log.warning(
                 "%d connections open (--max-connections %d): closing the oldest idle ones",
-                len(self._connections),
+                len(live),
                 self.max_connections,
             )
         victim.force_close()

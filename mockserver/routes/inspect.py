@@ -157,7 +157,7 @@ async def assistants(request: web.Request) -> web.Response:
 
 @routes.post("/__mock/reset")
 async def reset(request: web.Request) -> web.Response:
-    _state(request).reset()
+    await _state(request).reset()
     return _json({"reset": True})
 
 

@@ -202,14 +202,16 @@ SCENARIOS: dict[str, list[tuple[str, list[str], Callable[[int], Awaitable[str]]]
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--only", default=",".join(SCENARIOS), help="comma-separated scenarios")
     args = parser.parse_args(argv)
     wanted = [name.strip() for name in args.only.split(",") if name.strip()]
     unknown = [name for name in wanted if name not in SCENARIOS]
     if unknown:
         parser.error(f"unknown scenarios {unknown}; known: {list(SCENARIOS)}")
-    print("scenario      mock flags                                   memory                       wall    detail")
+    print(f"{'scenario':<13} {'mock flags':<44} {'memory':<36} {'wall':<7} detail")
     started = time.monotonic()
     for name in wanted:
         for label, extra, scenario in SCENARIOS[name]:

@@ -29,8 +29,9 @@ import json
 import sys
 import time
 from collections import Counter
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Coroutine
 from pathlib import Path
+from typing import Any
 
 from bench_mock import _free_port, mock_argv, server
 
@@ -93,7 +94,7 @@ def _settle(pid: int) -> float:
     return rss_mb(pid)
 
 
-def _run(name: str, extra: list[str], scenario: Callable[[int], Awaitable[str]]) -> None:
+def _run(name: str, extra: list[str], scenario: Callable[[int], Coroutine[Any, Any, str]]) -> None:
     port = _free_port()
     with server(mock_argv(port, *extra), port) as (_, pid):
         before = _settle(pid)
@@ -187,7 +188,7 @@ async def slow_scenario(port: int, *, count: int = 5000, deadline_s: float = 40.
     )
 
 
-SCENARIOS: dict[str, list[tuple[str, list[str], Callable[[int], Awaitable[str]]]]] = {
+SCENARIOS: dict[str, list[tuple[str, list[str], Callable[[int], Coroutine[Any, Any, str]]]]] = {
     "headers": [
         ("headers", [], headers_scenario),
         ("headers", ["--max-header-bytes", str(MIB)], headers_scenario),

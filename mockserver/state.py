@@ -72,7 +72,10 @@ class Thread:
 
 
 class Persistence(Protocol):
-    writer: Executor | None  # where writes run (None: the loop's default executor)
+    @property
+    def writer(self) -> Executor | None:
+        """Where writes run (None: the loop's default executor)."""
+        ...
 
     def load(self) -> tuple[list[AssistantRecord], list[Thread]] | None: ...
     def replace_all(self, assistants: list[AssistantRecord], threads: list[Thread]) -> None: ...

@@ -47,6 +47,7 @@ _HELP = {
     "max_faults": "faults armed at once (POST /__mock/faults past it: 400)",
     "cache_entries": "entries of the per-assistant caches",
     "idle_timeout": "seconds a connection may take to send a complete request head (also between requests)",
+    "read_timeout": "seconds a request body may take to arrive once its head has (then 408)",
     "max_connections": "open connections (past it the oldest idle one is closed)",
     "state_busy_timeout": "seconds a --state write waits for a lock held by another program (then 503)",
 }

@@ -17,8 +17,8 @@ from mockserver.config import AssistantSeed, Snippet
 
 __all__ = ["Answer", "Knowledge", "Prompt", "compose", "estimate_tokens", "pieces"]
 
-MEMO_SIZE = 4096
-MEMO_QUESTION_CHARS = 2048  # so the memo holds at most ~8 MB of questions
+MEMO_SIZE = 1024
+MEMO_QUESTION_CHARS = 512  # so one memo holds at most ~0.5 MB of questions
 _WORD = re.compile(r"[a-z0-9]+")
 _PIECE = re.compile(r"\s*[\w']+|\s*[^\w\s]+|\s+")
 _STOP = frozenset(

@@ -15,7 +15,8 @@ The runner also bounds what connections may cost (``Settings``): a request whose
 and values exceed ``max_header_bytes`` gets 431 with the envelope (measured once here and handed
 to the journal); a connection that has not sent a complete request head within
 ``idle_timeout`` of opening (or of its last response) is closed, which also ends slow-header
-clients; past ``max_connections`` open connections the oldest idle one is closed. aiohttp's
+clients; a body still arriving ``read_timeout`` after its head gets 408; past
+``max_connections`` open connections the oldest idle one is closed. aiohttp's
 own protocol errors (a malformed request line, too many headers) are answered with the envelope
 and logged as one line, not a traceback.
 """
@@ -66,6 +67,7 @@ class Limits:
     max_header_bytes: int = 65536
     idle_timeout: float = 60.0
     max_connections: int = 4096
+    read_timeout: float = 60.0
 
     @classmethod
     def of(cls, app: web.Application) -> Limits:
@@ -75,7 +77,12 @@ class Limits:
         if state is None:
             return cls()
         settings = state.settings
-        return cls(settings.max_header_bytes, settings.idle_timeout, settings.max_connections)
+        return cls(
+            settings.max_header_bytes,
+            settings.idle_timeout,
+            settings.max_connections,
+            settings.read_timeout,
+        )
 
 
 def _error(status: int, message: str, code: str) -> web.Response:
@@ -86,13 +93,21 @@ def _error(status: int, message: str, code: str) -> web.Response:
     )
 
 
-class HeaderLimit:
-    """The header-size check before ``handle``: 431 with the envelope past ``limit`` bytes.
-    The size is left on the request (``HEAD_BYTES``) for the journal's accounting."""
+def _body_pending(request: web.BaseRequest) -> bool:
+    """Whether part of the body has yet to arrive (not when the client waits for
+    ``100 Continue``: routing sends that, after these checks)."""
+    return not request.content.is_eof() and hdrs.EXPECT not in request.headers
 
-    def __init__(self, handle: RequestHandler, limit: int) -> None:
+
+class HeaderLimit:
+    """The checks before ``handle``: 431 with the envelope past ``limit`` bytes of headers (the
+    size is left on the request, ``HEAD_BYTES``, for the journal's accounting), and 408 for a
+    body that has not arrived within ``read_timeout`` seconds."""
+
+    def __init__(self, handle: RequestHandler, limit: int, read_timeout: float = 60.0) -> None:
         self._handle = handle
         self.limit = limit
+        self.read_timeout = read_timeout
         self._few = limit // FIELD_LIMIT  # up to this many headers cannot exceed the limit
 
     def too_large(self, request: web.BaseRequest) -> web.Response | None:
@@ -109,8 +124,32 @@ class HeaderLimit:
             "request_header_fields_too_large",
         )
 
+    async def late_body(self, request: web.BaseRequest) -> web.Response | None:
+        """Read a body still arriving (it stays cached for the handler), or answer 408.
+        Most bodies arrive with their head: the check is then one call."""
+        try:
+            async with asyncio.timeout(self.read_timeout):
+                await request.read()
+        except TimeoutError:
+            response = _error(
+                408,
+                f"The request body did not arrive within {self.read_timeout:g} s "
+                "(ragen-mock --read-timeout).",
+                "request_timeout",
+            )
+            # Sent now and the connection closed: aiohttp would otherwise linger reading the rest.
+            await response.prepare(request)
+            await response.write_eof()
+            request.protocol.force_close()
+            return response
+        except web.HTTPRequestEntityTooLarge:
+            return None  # the handler reads it again and answers 413 with the envelope
+        return None
+
     async def __call__(self, request: web.BaseRequest) -> web.StreamResponse:
         refused = self.too_large(request)
+        if refused is None and _body_pending(request):
+            refused = await self.late_body(request)
         return refused if refused is not None else await self._handle(request)
 
 
@@ -119,14 +158,18 @@ class RouteMemo:
     with what the router found for fixed paths remembered, per (method, path); behind the
     header-size check (``HeaderLimit``, in the same call: one coroutine less per request)."""
 
-    def __init__(self, resolve_and_handle: RequestHandler, header_limit: int = 65536) -> None:
+    def __init__(
+        self, resolve_and_handle: RequestHandler, header_limit: int = 65536, read_timeout: float = 60.0
+    ) -> None:
         self._resolve_and_handle = resolve_and_handle
         self._known: dict[tuple[str, str], tuple[Handler, UrlMappingMatchInfo]] = {}
-        self._limit = HeaderLimit(resolve_and_handle, header_limit)
+        self._limit = HeaderLimit(resolve_and_handle, header_limit, read_timeout)
 
     async def __call__(self, request: web.BaseRequest) -> web.StreamResponse:
         assert isinstance(request, web.Request)  # the app's request factory makes them
         refused = self._limit.too_large(request)
+        if refused is None and _body_pending(request):
+            refused = await self._limit.late_body(request)
         if refused is not None:
             return refused
         known = self._known.get((request.method, request.rel_url.path_safe))
@@ -244,9 +287,9 @@ class MockRunner(web.AppRunner):
         kwargs.setdefault("keepalive_timeout", limits.idle_timeout)
         handle = server.request_handler
         mock = MockServer(
-            RouteMemo(handle, limits.max_header_bytes)
+            RouteMemo(handle, limits.max_header_bytes, limits.read_timeout)
             if memo_applies(self.app)
-            else HeaderLimit(handle, limits.max_header_bytes),
+            else HeaderLimit(handle, limits.max_header_bytes, limits.read_timeout),
             request_factory=server.request_factory,
             handler_cancellation=server.handler_cancellation,
             loop=server._loop,

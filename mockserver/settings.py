@@ -49,8 +49,9 @@ class Settings:
     journal_bytes: int = 33554432  # ... while they hold at most this many bytes (32 MiB)
     journal_body_bytes: int = 65536  # each body kept up to this, then truncated with a marker
     max_faults: int = 100  # armed faults at once (each request looks through them)
-    cache_entries: int = 1024  # per-assistant caches (knowledge index per id and name)
+    cache_entries: int = 256  # per-assistant caches (knowledge index and answer memo per id and name)
     idle_timeout: float = 60.0  # s a connection may wait for its (next) request head to be complete
+    read_timeout: float = 60.0  # s a request's body may take to arrive once its head has; then 408
     max_connections: int = 4096  # open connections (also kept below the descriptor limit)
     state_busy_timeout: float = 5.0  # s a --state write waits for a lock held elsewhere; then 503
 
@@ -73,7 +74,7 @@ class Settings:
         ):
             if getattr(self, name) < 1:
                 raise SettingsError(f"{name} must be at least 1")
-        for name in ("chat_window", "assistants_window", "idle_timeout"):
+        for name in ("chat_window", "assistants_window", "idle_timeout", "read_timeout"):
             if getattr(self, name) <= 0:
                 raise SettingsError(f"{name} must be positive")
         for name in ("stream_delay_ms", "state_busy_timeout"):

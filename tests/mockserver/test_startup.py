@@ -4,6 +4,7 @@ per state file, and connections that cannot hold the server (idle timeout, conne
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import socket
@@ -218,3 +219,51 @@ def test_connections_past_the_cap_close_the_oldest_idle_ones() -> None:
         finally:
             for sock in idle:
                 sock.close()
+
+
+def _response(sock: socket.socket) -> tuple[bytes, bytes]:
+    """One response's head and body (by Content-Length), without waiting for the connection to end."""
+    data = b""
+    while b"\r\n\r\n" not in data:
+        chunk = sock.recv(65536)
+        assert chunk, data
+        data += chunk
+    head, _, body = data.partition(b"\r\n\r\n")
+    length = int(re.search(rb"(?i)content-length: (\d+)", head).group(1))  # type: ignore[union-attr]
+    while len(body) < length:
+        chunk = sock.recv(65536)
+        assert chunk
+        body += chunk
+    return head, body
+
+
+def _post_head(length: int) -> bytes:
+    return (
+        b"POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer "
+        + demo.KEY.encode()
+        + b"\r\nContent-Type: application/json\r\nContent-Length: "
+        + str(length).encode()
+        + b"\r\n\r\n"
+    )
+
+
+def test_a_body_that_does_not_arrive_gets_408_after_the_read_timeout() -> None:
+    settings = Settings(read_timeout=1.0)
+    with BackgroundServer(lambda: create_app(settings)) as background:
+        host, port = background.url.removeprefix("http://").split(":")
+        with socket.create_connection((host, int(port)), timeout=10) as slow:
+            slow.sendall(_post_head(1000) + b"{")
+            started = time.monotonic()
+            head, body = _response(slow)
+            assert 0.9 <= time.monotonic() - started < 8
+        assert head.split()[1] == b"408" and json.loads(body)["error"]["code"] == "request_timeout"
+        # a body arriving in pieces within the timeout is fine
+        payload = json.dumps(
+            {"assistant_id": demo.SUPPORT_ASSISTANT, "messages": [{"role": "user", "content": "refund?"}]}
+        ).encode()
+        with socket.create_connection((host, int(port)), timeout=10) as pieces:
+            pieces.sendall(_post_head(len(payload)) + payload[:10])
+            time.sleep(0.3)
+            pieces.sendall(payload[10:])
+            head, body = _response(pieces)
+        assert head.split()[1] == b"200" and json.loads(body)["object"] == "chat.completion"

@@ -15,7 +15,8 @@ The runner also bounds what connections may cost (``Settings``): a request whose
 and values exceed ``max_header_bytes`` gets 431 with the envelope (measured once here and handed
 to the journal); a connection that has not sent a complete request head within
 ``idle_timeout`` of opening (or of its last response) is closed, which also ends slow-header
-clients; a body still arriving ``read_timeout`` after its head gets 408; past
+clients; a body still arriving ``read_timeout`` after its head gets 408 (with the envelope,
+journaled like any answer); past
 ``max_connections`` open connections the oldest idle one is closed. aiohttp's
 own protocol errors (a malformed request line, too many headers) are answered with the envelope
 and logged as one line, not a traceback.
@@ -36,11 +37,12 @@ from typing import Any
 
 from aiohttp import hdrs, web
 from aiohttp.http_exceptions import BadHttpMessage, HttpProcessingError, LineTooLong
+from aiohttp.streams import StreamReader
 from aiohttp.typedefs import Handler
 from aiohttp.web_urldispatcher import PlainResource, PrefixedSubAppResource, UrlMappingMatchInfo
 
 from mockserver import jsonio
-from mockserver.errors import envelope
+from mockserver.errors import InvalidRequestError, envelope
 from mockserver.journal import header_bytes
 from mockserver.keys import HEAD_BYTES
 
@@ -93,16 +95,28 @@ def _error(status: int, message: str, code: str) -> web.Response:
     )
 
 
-def _body_pending(request: web.BaseRequest) -> bool:
-    """Whether part of the body has yet to arrive (not when the client waits for
-    ``100 Continue``: routing sends that, after these checks)."""
-    return not request.content.is_eof() and hdrs.EXPECT not in request.headers
+class RequestTimeoutError(InvalidRequestError, TimeoutError):
+    """408: the body did not arrive in time. A ``TimeoutError`` too, so that aiohttp, reading
+    what is left of the body after the response, ends the connection quietly."""
+
+    status = 408
+
+
+def _expire(payload: StreamReader, seconds: float) -> None:
+    """Still arriving after ``seconds``: whoever reads the body gets 408 (and the envelope)."""
+    if not payload.is_eof():
+        payload.set_exception(
+            RequestTimeoutError(
+                f"The request body did not arrive within {seconds:g} s (ragen-mock --read-timeout).",
+                code="request_timeout",
+            )
+        )
 
 
 class HeaderLimit:
-    """The checks before ``handle``: 431 with the envelope past ``limit`` bytes of headers (the
-    size is left on the request, ``HEAD_BYTES``, for the journal's accounting), and 408 for a
-    body that has not arrived within ``read_timeout`` seconds."""
+    """The checks around ``handle``: 431 with the envelope past ``limit`` bytes of headers (the
+    size is left on the request, ``HEAD_BYTES``, for the journal's accounting), and a 408 for
+    whoever reads a body that has not arrived within ``read_timeout`` seconds."""
 
     def __init__(self, handle: RequestHandler, limit: int, read_timeout: float = 60.0) -> None:
         self._handle = handle
@@ -124,33 +138,23 @@ class HeaderLimit:
             "request_header_fields_too_large",
         )
 
-    async def late_body(self, request: web.BaseRequest) -> web.Response | None:
-        """Read a body still arriving (it stays cached for the handler), or answer 408.
-        Most bodies arrive with their head: the check is then one call."""
+    async def with_read_timeout(self, handle: RequestHandler, request: web.BaseRequest) -> web.StreamResponse:
+        """``handle(request)`` for a request whose body is still arriving (a clock runs out
+        ``read_timeout`` later; most bodies arrive with their head and need none)."""
+        payload = request.content
+        timer = asyncio.get_running_loop().call_later(self.read_timeout, _expire, payload, self.read_timeout)
         try:
-            async with asyncio.timeout(self.read_timeout):
-                await request.read()
-        except TimeoutError:
-            response = _error(
-                408,
-                f"The request body did not arrive within {self.read_timeout:g} s "
-                "(ragen-mock --read-timeout).",
-                "request_timeout",
-            )
-            # Sent now and the connection closed: aiohttp would otherwise linger reading the rest.
-            await response.prepare(request)
-            await response.write_eof()
-            request.protocol.force_close()
-            return response
-        except web.HTTPRequestEntityTooLarge:
-            return None  # the handler reads it again and answers 413 with the envelope
-        return None
+            return await handle(request)
+        finally:
+            timer.cancel()
 
     async def __call__(self, request: web.BaseRequest) -> web.StreamResponse:
         refused = self.too_large(request)
-        if refused is None and _body_pending(request):
-            refused = await self.late_body(request)
-        return refused if refused is not None else await self._handle(request)
+        if refused is not None:
+            return refused
+        if not request.content.is_eof():
+            return await self.with_read_timeout(self._handle, request)
+        return await self._handle(request)
 
 
 class RouteMemo:
@@ -168,10 +172,14 @@ class RouteMemo:
     async def __call__(self, request: web.BaseRequest) -> web.StreamResponse:
         assert isinstance(request, web.Request)  # the app's request factory makes them
         refused = self._limit.too_large(request)
-        if refused is None and _body_pending(request):
-            refused = await self._limit.late_body(request)
         if refused is not None:
             return refused
+        if not request.content.is_eof():
+            return await self._limit.with_read_timeout(self._dispatch, request)
+        return await self._dispatch(request)
+
+    async def _dispatch(self, request: web.BaseRequest) -> web.StreamResponse:
+        assert isinstance(request, web.Request)  # the app's request factory makes them
         known = self._known.get((request.method, request.rel_url.path_safe))
         if known is None or hdrs.EXPECT in request.headers:
             response = await self._resolve_and_handle(request)

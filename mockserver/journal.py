@@ -88,7 +88,7 @@ class Entry:
         self.client = request.remote
         self.req_headers: Any = request.headers
         self.head_bytes = 0
-        if tracked:  # measured once by the server (serving.HeaderLimit); else here
+        if tracked:  # measured once by the server (serving.RequestBounds); else here
             head = request.get(HEAD_BYTES)
             self.head_bytes = header_bytes(request.raw_headers) if head is None else head
         self.req_body: bytes | None = None

@@ -18,4 +18,4 @@ def _key(name: str, kind: Any) -> Any:
 ENTRY: Any = _key("ragen_entry", object)
 RATE_HEADERS = _key("ragen_rate_headers", dict)
 STREAM_FAULT: Any = _key("ragen_stream_fault", object)  # mockserver.faults.Fault
-HEAD_BYTES = _key("ragen_head_bytes", int)  # header names + values, measured by serving.HeaderLimit
+HEAD_BYTES = _key("ragen_head_bytes", int)  # header names + values, measured by serving.RequestBounds

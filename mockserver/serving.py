@@ -11,15 +11,14 @@ else (paths with variables, static files, 404/405, ``Expect: 100-continue``) goe
 router every time. Apps with middlewares or sub-apps are served unchanged: their handlers are
 composed per request.
 
-The runner also bounds what connections may cost (``Settings``): a request whose header names
-and values exceed ``max_header_bytes`` gets 431 with the envelope (measured once here and handed
-to the journal); a connection that has not sent a complete request head within
-``idle_timeout`` of opening (or of its last response) is closed, which also ends slow-header
-clients; a body still arriving ``read_timeout`` after its head gets 408 (with the envelope,
-journaled like any answer); past
-``max_connections`` open connections the oldest idle one is closed. aiohttp's
-own protocol errors (a malformed request line, too many headers) are answered with the envelope
-and logged as one line, not a traceback.
+The runner also bounds what connections may cost (``Settings``; ``RequestBounds``,
+``MockServer``): a request whose header names and values exceed ``max_header_bytes`` gets 431
+with the envelope (measured once here and handed to the journal); a connection that has not sent
+a complete request head within ``idle_timeout`` of opening (or of its last response) is closed,
+which also ends slow-header clients; a body still arriving ``read_timeout`` after its head gets
+408 (with the envelope, journaled like any answer); past ``max_connections`` open connections
+the oldest idle one is closed. aiohttp's own protocol errors (a malformed request line, too many
+headers) are answered with the envelope and logged as one line, not a traceback.
 """
 
 from __future__ import annotations
@@ -46,7 +45,7 @@ from mockserver.errors import InvalidRequestError, envelope
 from mockserver.journal import header_bytes
 from mockserver.keys import HEAD_BYTES
 
-__all__ = ["HeaderLimit", "Limits", "MockRunner", "RouteMemo", "StartupError", "serve"]
+__all__ = ["Limits", "MockRunner", "RequestBounds", "RouteMemo", "StartupError", "serve"]
 
 log = logging.getLogger("ragen_mock")
 
@@ -113,7 +112,7 @@ def _expire(payload: StreamReader, seconds: float) -> None:
         )
 
 
-class HeaderLimit:
+class RequestBounds:
     """The checks around ``handle``: 431 with the envelope past ``limit`` bytes of headers (the
     size is left on the request, ``HEAD_BYTES``, for the journal's accounting), and a 408 for
     whoever reads a body that has not arrived within ``read_timeout`` seconds."""
@@ -160,14 +159,14 @@ class HeaderLimit:
 class RouteMemo:
     """``app``'s request handler (``resolve_and_handle``: the router, then the route's handler)
     with what the router found for fixed paths remembered, per (method, path); behind the
-    header-size check (``HeaderLimit``, in the same call: one coroutine less per request)."""
+    header-size check (``RequestBounds``, in the same call: one coroutine less per request)."""
 
     def __init__(
         self, resolve_and_handle: RequestHandler, header_limit: int = 65536, read_timeout: float = 60.0
     ) -> None:
         self._resolve_and_handle = resolve_and_handle
         self._known: dict[tuple[str, str], tuple[Handler, UrlMappingMatchInfo]] = {}
-        self._limit = HeaderLimit(resolve_and_handle, header_limit, read_timeout)
+        self._limit = RequestBounds(resolve_and_handle, header_limit, read_timeout)
 
     async def __call__(self, request: web.BaseRequest) -> web.StreamResponse:
         assert isinstance(request, web.Request)  # the app's request factory makes them
@@ -176,10 +175,18 @@ class RouteMemo:
             return refused
         if not request.content.is_eof():
             return await self._limit.with_read_timeout(self._dispatch, request)
-        return await self._dispatch(request)
+        # What _dispatch does, inline: the usual request is spared one coroutine.
+        known = self._known.get((request.method, request.rel_url.path_safe))
+        if known is None or hdrs.EXPECT in request.headers:
+            response = await self._resolve_and_handle(request)
+            self._remember(request)
+            return response
+        handler, match_info = known
+        request._match_info = match_info  # what the router would have set (Application._handle)
+        return await handler(request)
 
     async def _dispatch(self, request: web.BaseRequest) -> web.StreamResponse:
-        assert isinstance(request, web.Request)  # the app's request factory makes them
+        assert isinstance(request, web.Request)
         known = self._known.get((request.method, request.rel_url.path_safe))
         if known is None or hdrs.EXPECT in request.headers:
             response = await self._resolve_and_handle(request)
@@ -297,7 +304,7 @@ class MockRunner(web.AppRunner):
         mock = MockServer(
             RouteMemo(handle, limits.max_header_bytes, limits.read_timeout)
             if memo_applies(self.app)
-            else HeaderLimit(handle, limits.max_header_bytes, limits.read_timeout),
+            else RequestBounds(handle, limits.max_header_bytes, limits.read_timeout),
             request_factory=server.request_factory,
             handler_cancellation=server.handler_cancellation,
             loop=server._loop,

@@ -27,7 +27,6 @@ import asyncio
 import contextlib
 import gc
 import logging
-import resource
 import signal
 import time
 from collections.abc import Awaitable, Callable
@@ -44,6 +43,11 @@ from mockserver import jsonio
 from mockserver.errors import InvalidRequestError, envelope
 from mockserver.journal import header_bytes
 from mockserver.keys import HEAD_BYTES
+
+try:
+    import resource
+except ImportError:  # pragma: no cover - Windows: no descriptor limits to mind
+    resource = None  # type: ignore[assignment]
 
 __all__ = ["Limits", "MockRunner", "RequestBounds", "RouteMemo", "StartupError", "serve"]
 
@@ -275,6 +279,8 @@ class MockServer(web.Server):
 
 def connection_cap(wanted: int) -> int:
     """``wanted``, kept below the process's descriptor limit (accept() failing is worse)."""
+    if resource is None:
+        return wanted
     soft, _ = resource.getrlimit(resource.RLIMIT_NOFILE)
     if soft == resource.RLIM_INFINITY:
         return wanted
@@ -283,6 +289,8 @@ def connection_cap(wanted: int) -> int:
 
 def raise_descriptor_limit() -> None:
     """The soft descriptor limit up to the hard one (a server's usual first step)."""
+    if resource is None:
+        return
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     if soft != hard:
         with contextlib.suppress(ValueError, OSError):

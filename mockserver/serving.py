@@ -57,7 +57,10 @@ RequestHandler = Callable[[web.BaseRequest], Awaitable[web.StreamResponse]]
 # aiohttp's parser refuses a header line (name and value) longer than this, so a request with
 # n headers holds at most n * FIELD_LIMIT bytes of them: few headers need no counting.
 FIELD_LIMIT = 8190
-FD_RESERVE = 64  # descriptors kept free of connections (the state file, logs, the listener)
+BACKLOG = 128  # aiohttp's listen backlog: asyncio accepts up to this many in one go
+# Descriptors kept free of connections: the process's own (state file, logs, the listener) and
+# one accept burst, accepted before the oldest idle connections can be closed to make room.
+FD_RESERVE = 64 + BACKLOG
 CAP_WARN_EVERY_S = 10.0
 
 
@@ -278,7 +281,8 @@ class MockServer(web.Server):
 
 
 def connection_cap(wanted: int) -> int:
-    """``wanted``, kept below the process's descriptor limit (accept() failing is worse)."""
+    """``wanted``, kept below the process's descriptor limit (accept() failing is worse: asyncio
+    then stops accepting for a second and logs a traceback each time)."""
     if resource is None:
         return wanted
     soft, _ = resource.getrlimit(resource.RLIMIT_NOFILE)
@@ -346,6 +350,7 @@ async def _serve(
     shutdown_timeout: float,
     on_ready: Callable[[int], None] | None,
 ) -> None:
+    asyncio.get_running_loop().set_exception_handler(_AcceptErrors())
     runner = MockRunner(app, access_log=None, shutdown_timeout=shutdown_timeout, handle_signals=False)
     await runner.setup()
     # Everything built so far (modules, the spec, its validators) lives as long as the process:
@@ -367,6 +372,27 @@ async def _serve(
         await stop.wait()
     finally:
         await runner.cleanup()
+
+
+class _AcceptErrors:
+    """The loop's exception handler: a failed ``accept()`` (out of descriptors) is one warning
+    line at most every ``CAP_WARN_EVERY_S`` seconds, not a traceback per attempt."""
+
+    def __init__(self) -> None:
+        self._warned_at = -CAP_WARN_EVERY_S
+
+    def __call__(self, loop: asyncio.AbstractEventLoop, context: dict[str, Any]) -> None:
+        exc = context.get("exception")
+        if isinstance(exc, OSError) and "accept" in str(context.get("message", "")):
+            now = time.monotonic()
+            if now - self._warned_at >= CAP_WARN_EVERY_S:
+                self._warned_at = now
+                log.warning(
+                    "cannot accept connections: %s (raise ulimit -n, or lower --max-connections)",
+                    exc.strerror,
+                )
+            return
+        loop.default_exception_handler(context)
 
 
 def bound_port(site: web.TCPSite, fallback: int) -> int:

@@ -267,3 +267,45 @@ def test_a_body_that_does_not_arrive_gets_408_after_the_read_timeout() -> None:
             pieces.sendall(payload[10:])
             head, body = _response(pieces)
         assert head.split()[1] == b"200" and json.loads(body)["object"] == "chat.completion"
+
+
+def test_idle_connections_past_the_descriptor_limit_neither_block_nor_flood_the_log() -> None:
+    """The issue's case: at a low descriptor limit, idle connections made requests time out and
+    wrote a traceback per refused accept(). The cap stays below the limit and sheds idle ones."""
+    import resource
+
+    def low_limit() -> None:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (256, 256))
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    process = subprocess.Popen(
+        [sys.executable, "-m", "mockserver", "--port", str(port), "--quiet"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+        preexec_fn=low_limit,
+    )
+    idle: list[socket.socket] = []
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                if httpx2.get(f"http://127.0.0.1:{port}/healthz", timeout=2).status_code == 200:
+                    break
+            except httpx2.TransportError:
+                assert time.monotonic() < deadline and process.poll() is None
+                time.sleep(0.1)
+        for _ in range(300):  # past the 256 descriptors the mock may have
+            idle.append(socket.create_connection(("127.0.0.1", port), timeout=10))
+        time.sleep(0.5)
+        answer = httpx2.get(f"http://127.0.0.1:{port}/healthz", timeout=5)
+        assert answer.status_code == 200
+    finally:
+        for sock in idle:
+            sock.close()
+        process.terminate()
+        _, err = process.communicate(timeout=15)
+    assert "Traceback" not in err
+    assert err.count("--max-connections") <= 2  # one warning per burst, not one per connection

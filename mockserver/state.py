@@ -25,6 +25,7 @@ from mockserver.errors import NotFoundError
 __all__ = ["AssistantRecord", "Persistence", "Store", "Thread"]
 
 THREADS_KEPT = 2000
+THREADS_BYTES = 64 * 1024 * 1024  # the threads kept in memory hold at most about this much text
 
 # Constants the Assistants API accepts and ignores (ASST-OBJ-2).
 IGNORED_CONSTANTS: dict[str, Any] = {
@@ -57,6 +58,11 @@ class Thread:
     instructions: str | None
     messages: list[dict[str, str]]
     answer: str
+
+    def size(self) -> int:
+        """About what the thread holds in memory (its text), for the store's bound."""
+        text = sum(len(m.get("content") or "") for m in self.messages)
+        return 256 + text + len(self.answer) + len(self.instructions or "")
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -103,7 +109,8 @@ class Store:
         self._seq = itertools.count()
         self._orgs: dict[str, _Org] = {}
         self._owner: dict[str, str] = {}
-        self.threads: deque[Thread] = deque(maxlen=THREADS_KEPT)
+        self.threads: deque[Thread] = deque()
+        self._thread_bytes = 0
         self._writing = asyncio.Lock()
         loaded = persistence.load() if persistence is not None else None
         if loaded is None:  # start-up: no loop serves yet, so the write may block
@@ -134,7 +141,10 @@ class Store:
             self._owner[r.id] = r.org_id
             top = max(top, r.seq)
         self._seq = itertools.count(top + 1)
-        self.threads = deque(threads, maxlen=THREADS_KEPT)
+        self.threads = deque()
+        self._thread_bytes = 0
+        for thread in threads:
+            self._keep(thread)
 
     async def _persist(self, write: Callable[..., None], *args: Any) -> None:
         """``write(*args)`` on the persistence's thread (nothing without persistence)."""
@@ -225,7 +235,16 @@ class Store:
         async with self._writing:
             if self.persistence is not None:
                 await self._persist(self.persistence.add_thread, thread)
-            self.threads.append(thread)
+            self._keep(thread)
+
+    def _keep(self, thread: Thread) -> None:
+        """Add ``thread``; the oldest leave past ``THREADS_KEPT`` or ``THREADS_BYTES``."""
+        self.threads.append(thread)
+        self._thread_bytes += thread.size()
+        while len(self.threads) > THREADS_KEPT or (
+            self._thread_bytes > THREADS_BYTES and len(self.threads) > 1
+        ):
+            self._thread_bytes -= self.threads.popleft().size()
 
     def snapshot(self) -> list[dict[str, Any]]:
         return [

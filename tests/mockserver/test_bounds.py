@@ -256,3 +256,17 @@ def test_masks_show_at_most_four_characters_and_tell_keys_apart() -> None:
         assert len(visible) <= 4 and key not in shown
     assert mask(demo.KEY) != mask(demo.OTHER_KEY)  # same ends, different keys
     assert mask(demo.KEY) == mask(demo.KEY)
+
+
+def test_debug_threads_are_bounded_by_bytes(small: BackgroundServer, monkeypatch: pytest.MonkeyPatch) -> None:
+    from mockserver import state
+
+    monkeypatch.setattr(state, "THREADS_BYTES", 20_000)
+    debug = {"Authorization": f"Bearer {demo.DEBUG_KEY}"}
+    for i in range(10):
+        question = f"refund {i} " + "q" * 5000
+        response = httpx2.post(small.url + "/v1/chat/completions", json=chat_body(question), headers=debug)
+        assert response.status_code == 200
+    threads = httpx2.get(small.url + "/__mock/threads").json()["data"]
+    assert 2 <= len(threads) <= 4  # the newest, within 20,000 bytes
+    assert threads[-1]["messages"][0]["content"].startswith("refund 9 ")

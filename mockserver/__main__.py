@@ -19,8 +19,10 @@ from mockserver.app import create_app, load_mock_config
 from mockserver.auth import mask
 from mockserver.config import ConfigError
 from mockserver.control import exposure_warning
+from mockserver.errors import ApiError
+from mockserver.persist import StateError
 from mockserver.proxy import create_proxy_app, proxy_banner
-from mockserver.serving import serve
+from mockserver.serving import StartupError, serve
 from mockserver.settings import Settings, SettingsError, parse_value
 
 __all__ = ["main"]
@@ -48,6 +50,16 @@ _HELP = {
     "record": "with --upstream: write each exchange to this directory as a JSON file",
     "replay": "serve /v1/ from the recordings in this directory, with no upstream",
     "replay_speed": "replay streams this many times faster than recorded (0 = no pacing)",
+    "max_header_bytes": "largest total of a request's header names and values (larger: 431)",
+    "journal_entries": "requests the journal keeps (the newest)",
+    "journal_bytes": "bytes the journal's entries may hold together (the oldest leave first)",
+    "journal_body_bytes": "bytes of each body the journal keeps (the rest is cut, with a marker)",
+    "max_faults": "faults armed at once (POST /__mock/faults past it: 400)",
+    "cache_entries": "entries of the per-assistant caches",
+    "idle_timeout": "seconds a connection may take to send a complete request head (also between requests)",
+    "read_timeout": "seconds a request body may take to arrive once its head has (then 408)",
+    "max_connections": "open connections (past it the oldest idle one is closed)",
+    "state_busy_timeout": "seconds a --state write waits for a lock held by another program (then 503)",
 }
 
 
@@ -142,20 +154,38 @@ def main(argv: Sequence[str] | None = None) -> int:
         settings = Settings.from_env(**overrides)
         proxy = settings.profile == "openai-proxy"
         app = create_proxy_app(settings) if proxy else create_app(settings)
-    except (SettingsError, ConfigError) as exc:
-        print(f"ragen-mock: {exc}", file=sys.stderr)
-        return 2
+    except (SettingsError, ConfigError, StateError) as exc:
+        return _fail(str(exc))
+    except ApiError as exc:  # the state file is busy at start-up
+        return _fail(exc.message)
     logging.basicConfig(level=args.log_level.upper(), format="%(message)s", stream=sys.stderr)
-    url = f"http://{settings.host}:{settings.port}"
-    if not args.quiet:
-        banner = proxy_banner if proxy else _proxy_banner if settings.proxying else _banner
-        print(banner(settings, url), flush=True)
     warning = exposure_warning(settings)
     if warning is not None:  # even with --quiet
         print(warning, file=sys.stderr, flush=True)
+
+    def ready(port: int) -> None:
+        """Listening: the banner names the bound port (the real one for --port 0)."""
+        if not args.quiet:
+            url = f"http://{_url_host(settings.host)}:{port}"
+            banner = proxy_banner if proxy else _proxy_banner if settings.proxying else _banner
+            print(banner(settings, url), flush=True)
+
     # SIGINT/SIGTERM end it gracefully: open streams get shutdown_timeout to end.
-    serve(app, host=settings.host, port=settings.port, shutdown_timeout=5.0)
+    try:
+        serve(app, host=settings.host, port=settings.port, shutdown_timeout=5.0, on_ready=ready)
+    except StartupError as exc:
+        return _fail(str(exc))
     return 0
+
+
+def _fail(message: str) -> int:
+    """A start-up error: one line, exit code 2."""
+    print(f"ragen-mock: {message}", file=sys.stderr)
+    return 2
+
+
+def _url_host(host: str) -> str:
+    return f"[{host}]" if ":" in host else host
 
 
 if __name__ == "__main__":

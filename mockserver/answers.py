@@ -17,7 +17,8 @@ from mockserver.config import AssistantSeed, Snippet
 
 __all__ = ["Answer", "Knowledge", "Prompt", "compose", "estimate_tokens", "pieces"]
 
-MEMO_SIZE = 4096
+MEMO_SIZE = 1024
+MEMO_QUESTION_CHARS = 512  # so one memo holds at most ~0.5 MB of questions
 _WORD = re.compile(r"[a-z0-9]+")
 _PIECE = re.compile(r"\s*[\w']+|\s*[^\w\s]+|\s+")
 _STOP = frozenset(
@@ -118,10 +119,12 @@ class Knowledge:
         """``answer()`` and its pieces, memoized: both are pure functions of the question."""
         found = self._memo.get(question)
         if found is None:
-            if len(self._memo) >= MEMO_SIZE:
-                self._memo.clear()
             answer = self.answer(question)
-            found = self._memo[question] = (answer, tuple(pieces(answer.text)))
+            found = (answer, tuple(pieces(answer.text)))
+            if question is None or len(question) <= MEMO_QUESTION_CHARS:  # long ones: not kept
+                if len(self._memo) >= MEMO_SIZE:
+                    self._memo.clear()
+                self._memo[question] = found
         return found
 
     def answer(self, question: str | None) -> Answer:

@@ -60,7 +60,7 @@ def create_app(settings: Settings | None = None, *, spec: dict[str, Any] | None 
     if settings.state is not None:
         from mockserver.persist import SqlitePersistence
 
-        persistence = SqlitePersistence(settings.state)
+        persistence = SqlitePersistence(settings.state, busy_timeout=settings.state_busy_timeout)
     store = Store(config, default_model=settings.model, persistence=persistence)
     clock = VirtualClock()
     limiter = TierLimiter(
@@ -78,8 +78,8 @@ def create_app(settings: Settings | None = None, *, spec: dict[str, Any] | None 
         keyring=KeyRing(config.keys),
         clock=clock,
         limiter=limiter,
-        journal=Journal(),
-        faults=Faults(),
+        journal=Journal.for_settings(settings),
+        faults=Faults(settings.max_faults),
     )
     policy = CorsPolicy(settings.cors_origins)
     guard = ControlGuard.from_settings(settings)

@@ -4,7 +4,7 @@ Keys are found by their BLAKE2s digest and then compared with ``hmac.compare_dig
 time taken does not depend on how much of a guessed key is right. BLAKE2s rather than SHA-256:
 Python 3.11's ``hashlib.sha256`` goes through OpenSSL 3, whose per-call digest lookup cost a
 couple of microseconds per request under load; ``blake2s`` is built into Python. A key is only ever shown
-masked (``rg-d…-key``).
+masked (``mask``: ``…ey#8c1d``).
 
 The usual header, exactly ``Bearer <key>`` for an active key with the route's scope, is found by
 one dict lookup on the whole header first (``KeyRing.ready``). That is as blind to a near-miss as
@@ -29,9 +29,13 @@ _UNKNOWN = "Incorrect API key provided."
 
 
 def mask(key: str) -> str:
-    if len(key) <= 8:
-        return "…" if len(key) < 4 else key[:1] + "…"
-    return f"{key[:4]}…{key[-4:]}"
+    """A key as it may be shown: at most 4 of its characters (2 + 2 for keys of 16 or more, the
+    last 2 from 8, none below), then a 16-bit fingerprint so that two keys with the same ends
+    still read apart (``rg…ed#3f0c``). The fingerprint says nothing useful about a real key."""
+    fingerprint = hashlib.blake2s(key.encode("utf-8", "surrogatepass"), digest_size=2).hexdigest()
+    if len(key) >= 16:
+        return f"{key[:2]}…{key[-2:]}#{fingerprint}"
+    return f"…{key[-2:] if len(key) >= 8 else ''}#{fingerprint}"
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,44 +1,28 @@
 """Organizations, API keys and assistants the mock serves: the demo, or a YAML file (``--config``).
 
-YAML format (every key but ``id``/``key``/``name`` optional)::
-
-    orgs:
-      - id: org-acme
-        model: gpt-5.4            # the deployment model every response carries (default: --model)
-        temperature: 1.0          # read-through default of its assistants
-        assistants:
-          - id: asst-00000000-0000-4000-8000-0000000000aa   # "asst-" is added when missing
-            name: Acme Support
-            instructions: Respond concisely.
-            created_at: 1744664400
-            snippets:             # the knowledge base; the best token overlap answers
-              - title: Refunds
-                text: Refunds are available within 30 days of purchase.
-            rules:                # checked first, in order; the first match answers
-              - regex: '(?i)\\bhuman\\b'
-                answer: I am connecting you with a human agent.
-              - contains: pricing   # case-insensitive substring
-                answer: See https://acme.example/pricing.
-            fallback: I do not know that yet.
-    keys:
-      - key: rg-acme-key
-        org: org-acme
-        assistant: asst-00000000-0000-4000-8000-0000000000aa   # bound default assistant
-        active: true
-        scopes: [chat, assistants]
-        debug: false              # save every conversation as a thread
+The format is ``CONFIG_SCHEMA`` (JSON Schema); ``examples/ragen-mock.example.yaml`` (shipped
+with the package, ``EXAMPLE_CONFIG``) shows every key with a comment. A file is checked against
+the schema first: an unknown key is refused with its path and the closest known key
+(``orgs[0].assistants[0]: unknown key 'snipets' (did you mean 'snippets'?)``), so a typo never
+passes silently. Then the meaning is checked (ids unique, keys naming existing assistants,
+regexes that compile). Every error is one line.
 """
 
 from __future__ import annotations
 
+import difflib
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import yaml
+from jsonschema import Draft202012Validator
+from jsonschema.exceptions import ValidationError, best_match
 
 __all__ = [
+    "CONFIG_SCHEMA",
+    "EXAMPLE_CONFIG",
     "AssistantSeed",
     "ConfigError",
     "KeySpec",
@@ -46,14 +30,140 @@ __all__ = [
     "OrgSpec",
     "Rule",
     "Snippet",
+    "check_schema",
     "load_config",
+    "read_yaml",
 ]
 
 SCOPES = frozenset({"chat", "assistants"})
+EXAMPLE_CONFIG = Path(__file__).resolve().parent / "examples" / "ragen-mock.example.yaml"
+
+_TEXT = {"type": ["string", "null"]}
+CONFIG_SCHEMA: dict[str, Any] = {
+    "$schema": "https://json-schema.org/draft/2020-12/schema",
+    "title": "ragen-mock configuration",
+    "type": "object",
+    "required": ["orgs"],
+    "additionalProperties": False,
+    "properties": {
+        "orgs": {"type": "array", "items": {"$ref": "#/$defs/org"}},
+        "keys": {"type": ["array", "null"], "items": {"$ref": "#/$defs/key"}},
+    },
+    "$defs": {
+        "org": {
+            "type": "object",
+            "required": ["id"],
+            "additionalProperties": False,
+            "properties": {
+                "id": {"type": "string", "minLength": 1},
+                "model": _TEXT,
+                "temperature": {"type": "number", "minimum": 0, "maximum": 2},
+                "assistants": {"type": ["array", "null"], "items": {"$ref": "#/$defs/assistant"}},
+            },
+        },
+        "assistant": {
+            "type": "object",
+            "required": ["id", "name"],
+            "additionalProperties": False,
+            "properties": {
+                "id": {"type": "string", "minLength": 1},
+                "name": {"type": "string"},
+                "instructions": _TEXT,
+                "created_at": {"type": "integer"},
+                "snippets": {"type": ["array", "null"], "items": {"$ref": "#/$defs/snippet"}},
+                "rules": {"type": ["array", "null"], "items": {"$ref": "#/$defs/rule"}},
+                "fallback": _TEXT,
+            },
+        },
+        "snippet": {
+            "type": "object",
+            "required": ["text"],
+            "additionalProperties": False,
+            "properties": {"title": _TEXT, "text": {"type": "string"}},
+        },
+        "rule": {
+            "type": "object",
+            "required": ["answer"],
+            "additionalProperties": False,
+            "properties": {
+                "answer": {"type": "string"},
+                "regex": {"type": "string"},
+                "contains": {"type": "string"},
+            },
+            "anyOf": [{"required": ["regex"]}, {"required": ["contains"]}],
+        },
+        "key": {
+            "type": "object",
+            "required": ["key", "org"],
+            "additionalProperties": False,
+            "properties": {
+                "key": {"type": "string", "minLength": 1},
+                "org": {"type": "string"},
+                "assistant": _TEXT,
+                "active": {"type": "boolean"},
+                "scopes": {"type": "array", "items": {"enum": sorted(SCOPES)}},
+                "debug": {"type": "boolean"},
+            },
+        },
+    },
+}
 
 
 class ConfigError(ValueError):
     """The configuration file is not usable."""
+
+
+def _where(error: ValidationError) -> str:
+    """``orgs[0].assistants[1]``: where in the document ``error`` is."""
+    parts = [f"[{p}]" if isinstance(p, int) else f".{p}" for p in error.absolute_path]
+    return "".join(parts).lstrip(".") or "the top level"
+
+
+def _suggest(word: Any, known: list[str]) -> str:
+    close = difflib.get_close_matches(str(word), known, n=1, cutoff=0.6)
+    return f" (did you mean '{close[0]}'?)" if close else f" (known: {', '.join(known)})"
+
+
+def _explain(error: ValidationError) -> str:
+    where = _where(error)
+    if error.validator == "additionalProperties" and isinstance(error.instance, dict):
+        known = sorted(error.schema.get("properties", {}))
+        unknown = sorted(str(k) for k in error.instance if k not in known)
+        return f"{where}: unknown key '{unknown[0]}'{_suggest(unknown[0], known)}"
+    if error.validator == "enum":
+        known = [str(v) for v in error.validator_value]
+        return f"{where}: {error.instance!r} is not one of {known}{_suggest(error.instance, known)}"
+    if error.validator == "required":
+        return f"{where}: {error.message}"
+    return f"{where}: {error.message}"
+
+
+def check_schema(document: Any, schema: dict[str, Any], *, source: str) -> None:
+    """Raise ``ConfigError`` (one line) for the first way ``document`` breaks ``schema``;
+    unknown keys (typos) are reported before anything else."""
+    errors = list(Draft202012Validator(schema).iter_errors(document))
+    if not errors:
+        return
+    typos = [e for e in errors if e.validator == "additionalProperties"]
+    error = min(typos, key=lambda e: [str(p) for p in e.absolute_path]) if typos else best_match(errors)
+    more = f" (and {len(errors) - 1} more)" if len(errors) > 1 else ""
+    raise ConfigError(f"{source}: {_explain(error)}{more}")
+
+
+def read_yaml(path: str | Path) -> Any:
+    """The YAML document at ``path``; any problem reading it is one line of ``ConfigError``."""
+    try:
+        with open(path, encoding="utf-8") as fh:
+            return yaml.safe_load(fh)
+    except OSError as exc:
+        raise ConfigError(f"cannot read {path}: {exc.strerror or exc}") from None
+    except UnicodeDecodeError:
+        raise ConfigError(f"cannot read {path}: not UTF-8 text") from None
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+        at = f" at line {mark.line + 1}, column {mark.column + 1}" if mark is not None else ""
+        raise ConfigError(f"cannot read {path}: invalid YAML{at}: {problem}") from None
 
 
 @dataclass(frozen=True)
@@ -225,9 +335,9 @@ def parse_config(document: Any) -> MockConfig:
 
 
 def load_config(path: str | Path) -> MockConfig:
+    document = read_yaml(path)
+    check_schema(document, CONFIG_SCHEMA, source=str(path))
     try:
-        with open(path, encoding="utf-8") as fh:
-            document = yaml.safe_load(fh)
-    except (OSError, yaml.YAMLError) as exc:
-        raise ConfigError(f"cannot read {path}: {exc}") from None
-    return parse_config(document)
+        return parse_config(document)
+    except ConfigError as exc:
+        raise ConfigError(f"{path}: {exc}") from None

@@ -58,9 +58,12 @@ class MockState:
 
     def knowledge(self, record: AssistantRecord) -> Knowledge:
         cache_key = (record.id, record.name)
-        found = self._knowledge.get(cache_key)
+        cache = self._knowledge
+        found = cache.get(cache_key)
         if found is None:
-            found = self._knowledge[cache_key] = Knowledge(self.store.seeds.get(record.id), record.name)
+            if len(cache) >= self.settings.cache_entries:  # renames must not grow it without end
+                del cache[next(iter(cache))]  # the oldest
+            found = cache[cache_key] = Knowledge(self.store.seeds.get(record.id), record.name)
         return found
 
     def assistant(
@@ -75,8 +78,8 @@ class MockState:
             )
         return record
 
-    def reset(self) -> None:
-        self.store.reset()
+    async def reset(self) -> None:
+        await self.store.reset()
         self.journal.clear()
         self.limiter.reset()
         self.faults.disarm()

@@ -80,7 +80,7 @@ class Fault:
 def _int(raw: Any, name: str, *, low: int, high: int) -> int:
     try:
         value = int(raw)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):  # OverflowError: 1e999 and Infinity
         raise FaultError(f"'{name}' must be an integer") from None
     if isinstance(raw, bool) or not low <= value <= high:
         raise FaultError(f"'{name}' must be between {low} and {high}")
@@ -92,7 +92,7 @@ def parse_fault(data: Any) -> Fault:
     if not isinstance(data, dict):
         raise FaultError("a fault is a JSON object")
     kind = data.get("kind")
-    if kind not in KINDS:
+    if not isinstance(kind, str) or kind not in KINDS:
         raise FaultError(f"'kind' must be one of {sorted(KINDS)}")
     match = data.get("match") or {}
     if not isinstance(match, dict) or not all(
@@ -130,12 +130,18 @@ def parse_header(value: str) -> Fault:
 
 
 class Faults:
-    def __init__(self) -> None:
+    def __init__(self, limit: int = 100) -> None:
+        self.limit = limit  # armed at once: every request looks through them
         self.armed: list[Fault] = []
         self._ids = itertools.count(1)
         self.needs_body = False
 
     def arm(self, fault: Fault) -> Fault:
+        if len(self.armed) >= self.limit:
+            raise InvalidRequestError(
+                f"{self.limit} faults are armed already (--max-faults); disarm some first.",
+                code="too_many_faults",
+            )
         fault.id = f"fault_{next(self._ids)}"
         self.armed.append(fault)
         self.needs_body = any(f.match.body_contains for f in self.armed)

@@ -6,7 +6,7 @@ from typing import Any
 
 from aiohttp import web
 
-__all__ = ["ENTRY", "RATE_HEADERS", "STREAM_FAULT"]
+__all__ = ["ENTRY", "HEAD_BYTES", "RATE_HEADERS", "STREAM_FAULT"]
 
 
 def _key(name: str, kind: Any) -> Any:
@@ -18,3 +18,4 @@ def _key(name: str, kind: Any) -> Any:
 ENTRY: Any = _key("ragen_entry", object)
 RATE_HEADERS = _key("ragen_rate_headers", dict)
 STREAM_FAULT: Any = _key("ragen_stream_fault", object)  # mockserver.faults.Fault
+HEAD_BYTES = _key("ragen_head_bytes", int)  # header names + values, measured by serving.RequestBounds

@@ -1,20 +1,37 @@
 """``--state FILE``: assistants and debug threads in SQLite, so a restart loses nothing.
 
-Each change is one transaction (``with connection:`` commits or rolls back), written before the
-in-memory store changes: a crash mid-request leaves either the old or the new state, never half.
-The schema is created on first use; a file written for another configuration keeps the
-assistants of organizations that still exist.
+Each change is one transaction, written before the in-memory store changes: a crash mid-request
+leaves either the old or the new state, never half. Writes run on one thread of their own
+(``writer``; ``mockserver.state.Store`` awaits them), so a slow disk or a lock held by another
+program never stalls the event loop: ``/healthz`` and every other request go on. A lock held
+elsewhere is waited for ``busy_timeout`` seconds, then the write fails as 503 ``state_busy``.
+The file is locked (``flock``) for as long as the mock runs: a second mock refuses it at
+start-up. The schema is created on first use; a file written for another configuration keeps
+the assistants of organizations that still exist.
 """
 
 from __future__ import annotations
 
 import json
+import os
 import sqlite3
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+from mockserver.errors import ServerError
 from mockserver.state import AssistantRecord, Thread
 
-__all__ = ["SqlitePersistence"]
+try:
+    import fcntl
+except ImportError:  # pragma: no cover - Windows: no advisory lock, SQLite's own locking only
+    fcntl = None  # type: ignore[assignment]
+
+__all__ = ["SqlitePersistence", "StateError"]
+
+
+class StateError(ValueError):
+    """The state file cannot be used (locked by another mock, unreadable, not a database)."""
+
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -40,15 +57,31 @@ def _str(value: bytes | str | None) -> str | None:
 
 
 class SqlitePersistence:
-    def __init__(self, path: str | Path) -> None:
+    def __init__(self, path: str | Path, *, busy_timeout: float = 5.0) -> None:
         self.path = str(path)
-        self._db = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
-        self._db.execute("PRAGMA journal_mode=WAL")
-        self._db.execute("PRAGMA synchronous=FULL")
-        self._db.executescript(_SCHEMA)
+        self._lock_fd = _lock(self.path)
+        try:
+            self._db = sqlite3.connect(
+                self.path, isolation_level=None, check_same_thread=False, timeout=busy_timeout
+            )
+            self._db.execute(f"PRAGMA busy_timeout = {int(busy_timeout * 1000)}")
+            self._db.execute("PRAGMA journal_mode=WAL")
+            self._db.execute("PRAGMA synchronous=FULL")
+            self._db.executescript(_SCHEMA)
+        except sqlite3.Error as exc:
+            os.close(self._lock_fd)
+            raise StateError(f"cannot use the state file {self.path}: {exc}") from None
         self._n = 0
+        # One thread for every write, in order (``Store`` awaits each); reads at start-up only.
+        self.writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="ragen-state")
 
     def load(self) -> tuple[list[AssistantRecord], list[Thread]] | None:
+        try:
+            return self._load()
+        except sqlite3.Error as exc:
+            raise StateError(f"cannot read the state file {self.path}: {exc}") from None
+
+    def _load(self) -> tuple[list[AssistantRecord], list[Thread]] | None:
         if self._db.execute("SELECT 1 FROM meta WHERE name = 'seeded'").fetchone() is None:
             return None
         assistants = [
@@ -79,14 +112,20 @@ class SqlitePersistence:
 
     def _run(self, statements: list[tuple[str, tuple[object, ...]]]) -> None:
         db = self._db
-        db.execute("BEGIN IMMEDIATE")
+        try:
+            db.execute("BEGIN IMMEDIATE")
+        except sqlite3.OperationalError as exc:  # "database is locked", after busy_timeout
+            raise ServerError(
+                f"The state file is busy (locked by another program): {exc}.", status=503, code="state_busy"
+            ) from None
         try:
             for sql, params in statements:
                 db.execute(sql, params)
+            db.execute("COMMIT")
         except BaseException:
-            db.execute("ROLLBACK")
+            if db.in_transaction:
+                db.execute("ROLLBACK")
             raise
-        db.execute("COMMIT")
 
     @staticmethod
     def _put(record: AssistantRecord) -> tuple[str, tuple[object, ...]]:
@@ -143,4 +182,21 @@ class SqlitePersistence:
         )
 
     def close(self) -> None:
+        self.writer.shutdown(wait=True)
         self._db.close()
+        os.close(self._lock_fd)
+
+
+def _lock(path: str) -> int:
+    """An exclusive advisory lock on ``path`` for this process's lifetime (its descriptor)."""
+    try:
+        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+    except OSError as exc:
+        raise StateError(f"cannot open the state file {path}: {exc.strerror}") from None
+    if fcntl is not None:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            os.close(fd)
+            raise StateError(f"the state file {path} is in use by another ragen-mock") from None
+    return fd

@@ -7,6 +7,7 @@ Every field is also a ``ragen-mock`` flag (``--chat-limit 5``) and an environmen
 from __future__ import annotations
 
 import dataclasses
+import math
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, fields
@@ -50,20 +51,43 @@ class Settings:
     record: str | None = None
     replay: str | None = None
     replay_speed: float = 1.0
+    # Bounds (issue 18): what one mock may hold, whatever its clients send.
+    max_header_bytes: int = 65536  # a request's header names and values together; larger: 431
+    journal_entries: int = 1000  # the journal keeps the newest entries ...
+    journal_bytes: int = 33554432  # ... while they hold at most this many bytes (32 MiB)
+    journal_body_bytes: int = 65536  # each body kept up to this, then truncated with a marker
+    max_faults: int = 100  # armed faults at once (each request looks through them)
+    cache_entries: int = 256  # per-assistant caches (knowledge index and answer memo per id and name)
+    idle_timeout: float = 60.0  # s a connection may wait for its (next) request head to be complete
+    read_timeout: float = 60.0  # s a request's body may take to arrive once its head has; then 408
+    max_connections: int = 4096  # open connections (also kept below the descriptor limit)
+    state_busy_timeout: float = 5.0  # s a --state write waits for a lock held elsewhere; then 503
 
     def __post_init__(self) -> None:
         if self.rate_limit_scope not in SCOPES:
             raise SettingsError(f"rate_limit_scope must be one of {SCOPES}, not {self.rate_limit_scope!r}")
         if self.profile not in PROFILES:
             raise SettingsError(f"profile must be one of {PROFILES}, not {self.profile!r}")
-        for name in ("chat_limit", "assistants_limit", "max_body_bytes"):
+        for name in (
+            "chat_limit",
+            "assistants_limit",
+            "max_body_bytes",
+            "max_header_bytes",
+            "journal_entries",
+            "journal_bytes",
+            "journal_body_bytes",
+            "max_faults",
+            "cache_entries",
+            "max_connections",
+        ):
             if getattr(self, name) < 1:
                 raise SettingsError(f"{name} must be at least 1")
-        for name in ("chat_window", "assistants_window"):
+        for name in ("chat_window", "assistants_window", "idle_timeout", "read_timeout"):
             if getattr(self, name) <= 0:
                 raise SettingsError(f"{name} must be positive")
-        if self.stream_delay_ms < 0:
-            raise SettingsError("stream_delay_ms must not be negative")
+        for name in ("stream_delay_ms", "state_busy_timeout"):
+            if getattr(self, name) < 0:
+                raise SettingsError(f"{name} must not be negative")
         self._check_proxy_mode()
 
     def _check_proxy_mode(self) -> None:
@@ -117,7 +141,10 @@ def parse_value(name: str, raw: str) -> Any:
         if kind == "int":
             return int(raw)
         if kind == "float":
-            return float(raw)
+            value = float(raw)
+            if not math.isfinite(value):
+                raise ValueError(raw)
+            return value
         if kind == "tuple[str, ...]":
             return tuple(part.strip() for part in raw.split(",") if part.strip())
         if kind == "str | None":

@@ -6,6 +6,8 @@ A request schema node (or a query parameter) may carry:
   under requirement ``<id>`` (problems deeper down are the deeper nodes' business);
 - ``x-required-rejected-by: <id>`` — on an object: a missing required property must be rejected;
 - ``x-reject-statuses: [...]`` — the statuses that count as that rejection (default 400 and 413);
+- ``x-rejected-keywords: [...]`` — only these JSON Schema keywords of the node are mandated (the
+  others, such as an OpenAI length limit, are the server's choice);
 - ``x-may-accept: {type: <json type>, requirement: <id>}`` — a value of that JSON type is invalid
   under the schema, but accepting it is conformant (a MAY point).
 
@@ -99,6 +101,9 @@ def body_mandate(root: dict[str, Any] | None, error: ValidationError) -> Mandate
     may = node.get("x-may-accept")
     if isinstance(may, dict) and may.get("type") == _json_type(error.instance):
         return None
+    keywords = node.get("x-rejected-keywords")
+    if keywords is not None and error.validator not in keywords:
+        return None  # a constraint of this node that no document states (e.g. OpenAI's maxLength)
     key = "x-required-rejected-by" if error.validator == "required" else "x-invalid-rejected-by"
     if key == "x-required-rejected-by" and key not in node:
         key = "x-invalid-rejected-by" if path else key

@@ -54,8 +54,8 @@ def create_proxy_app(
         keyring=KeyRing(mock_config.keys),
         clock=clock,
         limiter=TierLimiter({}, clock=clock, scope=settings.rate_limit_scope),
-        journal=Journal(),
-        faults=Faults(),
+        journal=Journal.for_settings(settings),
+        faults=Faults(settings.max_faults),
     )
     policy = CorsPolicy(settings.cors_origins)
     guard = ControlGuard.from_settings(settings)

@@ -13,6 +13,9 @@ YAML format::
       claude-3-sonnet: claude-3-5-sonnet-20241022
     keys: [sk-proxy-demo]         # the service API keys (`Authorization: Bearer ...`)
     blocked_words: [forbidden]    # a prompt containing one ends with finish_reason content_filter
+
+Checked against ``PROXY_CONFIG_SCHEMA`` first: an unknown key is refused with its path and the
+closest known key (``mockserver.config.check_schema``).
 """
 
 from __future__ import annotations
@@ -21,13 +24,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import yaml
-
-from mockserver.config import ConfigError, KeySpec
+from mockserver.config import ConfigError, KeySpec, check_schema, read_yaml
 
 __all__ = [
     "DEMO_ALIASES",
     "DEMO_MODELS",
+    "PROXY_CONFIG_SCHEMA",
     "PROXY_KEY",
     "ProxyConfig",
     "ProxyModel",
@@ -38,6 +40,33 @@ __all__ = [
 
 PROXY_KEY = "sk-proxy-demo"
 PROXY_ORG = "org-proxy"  # keys need an organization in the shared KeyRing; the proxy has one
+
+_NAMES = {"type": ["array", "null"], "items": {"type": "string", "minLength": 1}}
+PROXY_CONFIG_SCHEMA: dict[str, Any] = {
+    "$schema": "https://json-schema.org/draft/2020-12/schema",
+    "title": "ragen-mock --profile openai-proxy configuration",
+    "type": "object",
+    "required": ["models"],
+    "additionalProperties": False,
+    "properties": {
+        "models": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "required": ["id"],
+                "additionalProperties": False,
+                "properties": {
+                    "id": {"type": "string", "minLength": 1},
+                    "owned_by": {"type": ["string", "null"]},
+                    "created": {"type": "integer"},
+                },
+            },
+        },
+        "aliases": {"type": ["object", "null"], "additionalProperties": {"type": "string"}},
+        "keys": _NAMES,
+        "blocked_words": _NAMES,
+    },
+}
 
 
 @dataclass(frozen=True)
@@ -130,9 +159,9 @@ def parse_proxy_config(document: Any) -> ProxyConfig:
 def load_proxy_config(path: str | Path | None) -> ProxyConfig:
     if path is None:
         return demo_proxy_config()
+    document = read_yaml(path)
+    check_schema(document, PROXY_CONFIG_SCHEMA, source=str(path))
     try:
-        with open(path, encoding="utf-8") as fh:
-            document = yaml.safe_load(fh)
-    except (OSError, yaml.YAMLError) as exc:
-        raise ConfigError(f"cannot read {path}: {exc}") from None
-    return parse_proxy_config(document)
+        return parse_proxy_config(document)
+    except ConfigError as exc:
+        raise ConfigError(f"{path}: {exc}") from None

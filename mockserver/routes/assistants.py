@@ -31,7 +31,9 @@ def _target(request: web.Request, call: Call) -> AssistantRecord:
 async def create_assistant(request: web.Request, call: Call) -> web.StreamResponse:
     state: MockState = call.state
     body = call.body
-    record = state.store.create(call.caller.org_id, name=body["name"], instructions=body.get("instructions"))
+    record = await state.store.create(
+        call.caller.org_id, name=body["name"], instructions=body.get("instructions")
+    )
     return _json(state.store.to_api(record))  # ASST-CREATE-3: 200
 
 
@@ -86,7 +88,7 @@ async def modify_assistant(request: web.Request, call: Call) -> web.StreamRespon
         changes["name"] = body["name"]
     if "instructions" in body:
         changes["instructions"] = body["instructions"] or None
-    updated = state.store.modify(record, changes) if changes else record
+    updated = await state.store.modify(record, changes) if changes else record
     return _json(state.store.to_api(updated))
 
 
@@ -95,7 +97,7 @@ async def delete_assistant(request: web.Request, call: Call) -> web.StreamRespon
     record = _target(request, call)
     if record.id == call.caller.assistant_id:  # ASST-DEL-2
         raise InvalidRequestError(SELF_DELETE_MESSAGE)
-    state.store.delete(record)
+    await state.store.delete(record)
     return _json({"id": record.id, "object": "assistant.deleted", "deleted": True})
 
 

@@ -76,11 +76,11 @@ def _reply(
     return Reply(parts, answer.text, "stop", prompt.tokens, prompt.instructions)
 
 
-def _save_thread(
+async def _save_thread(
     request: web.Request, call: Call, record: AssistantRecord, reply: Reply, messages: list[dict[str, str]]
 ) -> None:
     """DEBUG-1: a debug key's conversation becomes a thread of its assistant."""
-    call.state.store.add_thread(
+    await call.state.store.add_thread(
         Thread(
             id=_id("thread_"),
             assistant_id=record.id,
@@ -137,7 +137,7 @@ async def create_chat_completion(request: web.Request, call: Call) -> web.Stream
     max_tokens = None if body.get("max_tokens") is None else int(body["max_tokens"])
     reply = _reply(state, record, messages, max_tokens=max_tokens)
     if call.caller.debug:
-        _save_thread(request, call, record, reply, messages)
+        await _save_thread(request, call, record, reply, messages)
     model = state.store.model_of(record.org_id)  # CHAT-REQ-4: whatever `model` was sent
     completion_id = _id("chatcmpl-")
     created = int(time.time())
@@ -214,7 +214,7 @@ async def create_native_chat(request: web.Request, call: Call) -> web.StreamResp
         state, record, messages, max_tokens=None, extra_context=f"Page context:\n{page}" if page else None
     )
     if call.caller.debug:
-        _save_thread(request, call, record, reply, messages)
+        await _save_thread(request, call, record, reply, messages)
     result = {
         "id": _id("chat-"),
         "object": "ragen.chat",

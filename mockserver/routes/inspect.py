@@ -44,7 +44,7 @@ async def _body(request: web.Request) -> dict[str, Any]:
         return {}
     try:
         body = json.loads(raw)
-    except (ValueError, UnicodeDecodeError):
+    except (ValueError, UnicodeDecodeError, RecursionError):  # RecursionError: nested too deeply
         raise InvalidRequestError("The request body is not valid JSON.", code="invalid_json") from None
     if not isinstance(body, dict):
         raise InvalidRequestError("The request body must be a JSON object.", code="invalid_type")
@@ -184,7 +184,7 @@ async def assistants(request: web.Request) -> web.Response:
 
 @routes.post("/__mock/reset")
 async def reset(request: web.Request) -> web.Response:
-    _state(request).reset()
+    await _state(request).reset()
     return _json({"reset": True})
 
 
@@ -201,7 +201,7 @@ async def ratelimit_reset(request: web.Request) -> web.Response:
     client, tier = body.get("client"), body.get("tier")
     if client is not None and not isinstance(client, str):
         raise InvalidRequestError("'client' must be a string.", code="invalid_type", param="client")
-    if tier is not None and tier not in state.limiter.windows:
+    if tier is not None and (not isinstance(tier, str) or tier not in state.limiter.windows):
         raise InvalidRequestError(
             f"'tier' must be one of {sorted(state.limiter.windows)}.", code="invalid_value", param="tier"
         )

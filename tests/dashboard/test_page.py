@@ -48,7 +48,7 @@ def test_journal_shows_sdk_requests_live_newest_first(page: Page, mock: Backgrou
     expect(rows.nth(0)).to_contain_text("stream")
     expect(rows.nth(1)).to_contain_text("/v1/chat/completions")
     expect(rows.nth(1).locator(".status")).to_have_text("200")
-    expect(rows.nth(1)).to_contain_text("rg-d…-key")  # the key, masked by the API
+    expect(rows.nth(1)).to_contain_text("…ey#e5a7")  # the key, masked by the API
     expect(page.locator("#count-journal")).to_have_text("2")
 
 
@@ -92,7 +92,7 @@ def test_journal_filters_by_path_status_and_key(page: Page, mock: BackgroundServ
     expect(rows.first).to_contain_text("/v1/assistants")
     page.fill("#f-path", "")
 
-    page.select_option("#f-key", "rg-d…-key")
+    page.select_option("#f-key", "…ey#e5a7")
     expect(rows).to_have_count(1)
     expect(rows.first).to_contain_text("/v1/chat/completions")
     expect(page.locator("#journal-shown")).to_have_text("1 of 3 shown")
@@ -184,7 +184,7 @@ def test_debug_thread_shows_as_a_conversation(page: Page, mock: BackgroundServer
     expect(thread.locator(".msg.user")).to_contain_text(question)
     expect(thread.locator(".msg.answer")).to_contain_text(answer)
     expect(thread.locator("header")).to_contain_text("Demo Support")
-    expect(thread.locator("header")).to_contain_text("rg-d…ebug")
+    expect(thread.locator("header")).to_contain_text("…ug#61f5")
 
     again = ask(sdk(mock, demo.DEBUG_KEY), "And to Norway?").choices[0].message.content
     expect(threads).to_have_count(2)  # live: a new thread shows without a refresh

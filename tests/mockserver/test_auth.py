@@ -89,8 +89,8 @@ def test_keys_never_reach_the_journal(server: BackgroundServer, inspect: httpx2.
     response = inspect.get("/journal")
     assert demo.KEY not in response.text
     (entry,) = response.json()["data"]
-    assert entry["key"] == mask(demo.KEY) == "rg-d…-key"
-    assert entry["request"]["headers"]["Authorization"] == "Bearer rg-d…-key"
+    assert entry["key"] == mask(demo.KEY) == "…ey#e5a7"
+    assert entry["request"]["headers"]["Authorization"] == "Bearer …ey#e5a7"
 
 
 def test_keyring_compares_whole_keys() -> None:

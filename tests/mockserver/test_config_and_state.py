@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import sqlite3
 from pathlib import Path
 from typing import Any
@@ -174,11 +175,12 @@ def test_a_failed_write_changes_nothing(tmp_path: Path) -> None:
         "CREATE TRIGGER no_inserts BEFORE INSERT ON assistants BEGIN SELECT RAISE(ABORT, 'boom'); END"
     )
     with pytest.raises(sqlite3.DatabaseError):
-        store.modify(record, {"name": "changed"})
+        asyncio.run(store.modify(record, {"name": "changed"}))
     with pytest.raises(sqlite3.DatabaseError):
-        store.create("org-demo", name="new", instructions=None)
+        asyncio.run(store.create("org-demo", name="new", instructions=None))
     assert store.find("org-demo", record.id) == record
     assert len(store.ordered("org-demo", descending=False)) == 2
+    persistence.close()  # its lock, before the file is opened again
     reloaded = SqlitePersistence(tmp_path / "s.db").load()
     assert reloaded is not None and {r.name for r in reloaded[0]} == {
         "Demo Support",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 import threading
 import time
 
@@ -38,7 +39,7 @@ def test_journal_records_and_filters(http: httpx2.Client, inspect: httpx2.Client
         200,
         "127.0.0.1",
     )
-    assert first["org_id"] == demo.DEMO_ORG and first["key"] == "rg-d…-key"
+    assert first["org_id"] == demo.DEMO_ORG and first["key"] == "…ey#e5a7"
     assert first["request"]["body"] == chat_body()
     assert first["response"]["body"] == ok.json() and first["response"]["stream"] is None
     assert first["response"]["headers"]["x-request-id"] == ok.headers["x-request-id"]
@@ -46,7 +47,7 @@ def test_journal_records_and_filters(http: httpx2.Client, inspect: httpx2.Client
     assert [e["status"] for e in inspect.get("/journal", params={"status": 400}).json()["data"]] == [400]
     assert len(inspect.get("/journal", params={"path": "/v1/assistants"}).json()["data"]) == 1
     assert len(inspect.get("/journal", params={"key": demo.KEY}).json()["data"]) == 3
-    assert len(inspect.get("/journal", params={"key": "rg-d…-key"}).json()["data"]) == 3
+    assert len(inspect.get("/journal", params={"key": "…ey#e5a7"}).json()["data"]) == 3
     assert inspect.get("/journal", params={"key": demo.SALES_KEY}).json()["data"] == []
     assert len(inspect.get("/journal", params={"limit": 2}).json()["data"]) == 2
     rid = bad.headers["x-request-id"]
@@ -173,6 +174,7 @@ def test_access_log_has_one_ascii_json_line_per_request(caplog: pytest.LogCaptur
     ]
     for entry in logged:
         assert set(entry) == {
+            "time",
             "request_id",
             "method",
             "path",
@@ -182,6 +184,7 @@ def test_access_log_has_one_ascii_json_line_per_request(caplog: pytest.LogCaptur
             "org_id",
             "duration_ms",
         }
-        assert entry["key"] == "rg-d…-key" and entry["org_id"] == demo.DEMO_ORG
+        assert entry["key"] == "…ey#e5a7" and entry["org_id"] == demo.DEMO_ORG
         assert entry["client"] == "127.0.0.1" and entry["duration_ms"] >= 0
+        assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z", entry["time"])  # UTC
     assert demo.KEY not in caplog.text

@@ -82,7 +82,7 @@ def test_DEBUG_1_debug_keys_save_threads(server: BackgroundServer, inspect: http
     first, second, third = threads
     assert first["messages"][-1] == {"role": "user", "content": "refund?"} and len(first["messages"]) == 3
     assert first["answer"] == answer.choices[0].message.content
-    assert first["key"] == "rg-d…ebug" and first["request_id"]
+    assert first["key"] == "…ug#61f5" and first["request_id"]
     assert second["assistant_id"] == demo.SALES_ASSISTANT and second["answer"] == streamed
     assert third["request_id"] == native.headers["x-request-id"]
     only_sales = inspect.get("/threads", params={"assistant_id": demo.SALES_ASSISTANT}).json()["data"]

@@ -5,9 +5,10 @@ Operation: POST /v1/chat/completions in spec/openapi.yaml.
 
 from __future__ import annotations
 
-import json
 import uuid
 from typing import Any
+
+from ragen_spec import judge
 
 from conformance.catalogue import check
 from conformance.client import Exchange
@@ -145,15 +146,7 @@ def chat_max_tokens_cuts_with_length(ctx: Context) -> None:
 
 
 def _stream_choices(exchange: Exchange) -> list[dict[str, Any]]:
-    out: list[dict[str, Any]] = []
-    for event in exchange.stream.events:
-        try:
-            payload = json.loads(event.data)
-        except ValueError:
-            continue
-        if isinstance(payload, dict):
-            out.extend(c for c in payload.get("choices") or [] if isinstance(c, dict))
-    return out
+    return [c for chunk in judge.stream_chunks(exchange) for c in chunk["choices"] if isinstance(c, dict)]
 
 
 def stream_text(exchange: Exchange) -> str:
@@ -161,14 +154,8 @@ def stream_text(exchange: Exchange) -> str:
 
 
 def _stream_usage(exchange: Exchange) -> dict[str, Any] | None:
-    for event in exchange.stream.events:
-        try:
-            payload = json.loads(event.data)
-        except ValueError:
-            continue
-        if isinstance(payload, dict) and isinstance(payload.get("usage"), dict):
-            return dict(payload["usage"])
-    return None
+    chunks = judge.stream_chunks(exchange)
+    return next((dict(c["usage"]) for c in chunks if isinstance(c.get("usage"), dict)), None)
 
 
 @check("CHAT-STREAM-8", group="chat", needs=("assistant_id",))

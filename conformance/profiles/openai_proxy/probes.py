@@ -365,7 +365,7 @@ def proxy_stream_is_the_whole_answer(ctx: Context) -> None:
     payloads = [p for p in (_json(e.data) for e in stream.stream.events) if isinstance(p, dict)]
     choices = [c for p in payloads for c in p.get("choices") or [] if isinstance(c, dict)]
     reasons = [c.get("finish_reason") for c in choices]
-    usage = next((p["usage"] for p in payloads if isinstance(p.get("usage"), dict)), {})
+    usage: dict[str, Any] = next((p["usage"] for p in payloads if isinstance(p.get("usage"), dict)), {})
     if "stop" in reasons or (usage.get("completion_tokens") or 0) > 0:
         ctx.expect(
             bool(text.strip()),

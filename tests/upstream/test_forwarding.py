@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 import requests
 
+from mockserver.auth import mask
 from tests.mockserver.conftest import CONTROL_HEADERS
 from tests.upstream import servers as ups
 from tests.upstream.conftest import Servers
@@ -99,7 +100,7 @@ def test_the_clients_key_and_body_reach_the_upstream_but_no_mock_header(servers:
     assert seen[0]["headers"]["Authorization"] == "Bearer real-key-123456"
     assert seen[0]["body"] == b'{"name":"n"}'
     assert "x-mock-fault" not in {k.lower() for k in seen[0]["headers"]}
-    assert journal(proxy.url)[0]["key"] == "real…3456"
+    assert journal(proxy.url)[0]["key"] == mask("real-key-123456")  # masked, never in clear
 
 
 def _expect_envelope(response: requests.Response, status: int, code: str) -> None:

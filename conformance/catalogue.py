@@ -45,6 +45,9 @@ class Check:
     # Not needed for any MUST: run only when the pacing windows the run pays for anyway have room
     # for it (always with --thorough). Generated examples are extra by nature.
     extra: bool = False
+    # Generates examples beyond ``cost`` for as long as the plan has room (the cost's tiers; a tier
+    # listed with 0 is one it may fill too).
+    fills: bool = False
 
     @property
     def lane(self) -> str:
@@ -86,6 +89,7 @@ class Registry:
         needs: tuple[str, ...] = (),
         cost: Mapping[str, int] | None = None,
         extra: bool = False,
+        fills: bool = False,
     ) -> Callable[[ProbeFn], ProbeFn]:
         def register(func: ProbeFn) -> ProbeFn:
             if func.__name__ in self.checks:
@@ -93,7 +97,7 @@ class Registry:
             if self.groups is not None and group not in self.groups:
                 raise ValueError(f"unknown group {group!r} for check {func.__name__}")
             self.checks[func.__name__] = Check(
-                func.__name__, func, tuple(requirements), group, tuple(needs), dict(cost or {}), extra
+                func.__name__, func, tuple(requirements), group, tuple(needs), dict(cost or {}), extra, fills
             )
             return func
 

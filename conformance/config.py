@@ -18,7 +18,17 @@ import yaml
 
 from conformance.errors import HarnessError
 
-__all__ = ["ENV_PREFIX", "GROUPS", "RunConfig", "Target", "Tier", "examples", "load", "normalise_base_url", "parse_tier"]
+__all__ = [
+    "ENV_PREFIX",
+    "GROUPS",
+    "RunConfig",
+    "Target",
+    "Tier",
+    "examples",
+    "load",
+    "normalise_base_url",
+    "parse_tier",
+]
 
 ENV_PREFIX = "RAGEN_"
 # The check groups, in the order a run executes them (rate limits last: they spend the budget).

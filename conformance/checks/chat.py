@@ -17,7 +17,7 @@ from conformance.errors import Failure, Skip
 INVALID = "invalid_request_error"
 
 
-@check("CHAT-REQ-1", "ERR-PARAM-1", group="chat", needs=("assistant_id",))
+@check("CHAT-REQ-1", "ERR-PARAM-1", group="chat", needs=("assistant_id",), cost={"chat": 4})
 def chat_rejects_missing_fields(ctx: Context) -> None:
     """Missing assistant_id or messages, or 0 / 101 messages, get 400 invalid_request_error."""
     body = ctx.chat_body()
@@ -32,7 +32,7 @@ def chat_rejects_missing_fields(ctx: Context) -> None:
         ctx.expect_error(ctx.chat(payload), 400, INVALID, "CHAT-REQ-1", f"a request {what}", param=param)
 
 
-@check("CHAT-REQ-2", "ERR-PARAM-1", group="chat", needs=("assistant_id",))
+@check("CHAT-REQ-2", "ERR-PARAM-1", group="chat", needs=("assistant_id",), cost={"chat": 4})
 def chat_rejects_out_of_range(ctx: Context) -> None:
     """temperature outside 0–2 and max_tokens outside 1–32000 get 400 invalid_request_error."""
     for field, value in (
@@ -54,7 +54,7 @@ def chat_rejects_out_of_range(ctx: Context) -> None:
         )
 
 
-@check("CHAT-REQ-3", group="chat", needs=("assistant_id",))
+@check("CHAT-REQ-3", group="chat", needs=("assistant_id",), cost={"chat": 2})
 def chat_rejects_unknown_roles(ctx: Context) -> None:
     """A message role other than user/assistant/system gets 400 invalid_request_error."""
     for role in ("tool", "developer"):
@@ -63,14 +63,14 @@ def chat_rejects_unknown_roles(ctx: Context) -> None:
         ctx.expect_error(ctx.chat(body), 400, INVALID, "CHAT-REQ-3", f"role {role!r}")
 
 
-@check("CHAT-REQ-5", group="chat")
+@check("CHAT-REQ-5", group="chat", cost={"chat": 1})
 def chat_unknown_assistant_is_404(ctx: Context) -> None:
     """An assistant_id unknown to the key's organization gets 404 not_found_error."""
     body = {"assistant_id": f"asst-{uuid.uuid4()}", "messages": [{"role": "user", "content": "hi"}]}
     ctx.expect_error(ctx.chat(body), 404, "not_found_error", "CHAT-REQ-5", "an unknown assistant_id")
 
 
-@check("CHAT-RESP-1", "CHAT-REQ-4", group="chat", needs=("assistant_id",))
+@check("CHAT-RESP-1", "CHAT-REQ-4", group="chat", needs=("assistant_id",), cost={"chat": 3})
 def chat_answers_whatever_the_model(ctx: Context) -> None:
     """A valid request gets a chat.completion; the response model is the same whatever model was sent."""
     for model in (None, "gpt-4o", "no-such-model-xyz"):
@@ -96,7 +96,7 @@ def _json_answer(ctx: Context, requirement: str, **fields: Any) -> dict[str, Any
     return body
 
 
-@check("CHAT-LEN-1", "CHAT-STREAM-8", group="chat", needs=("assistant_id",))
+@check("CHAT-LEN-1", "CHAT-STREAM-8", group="chat", needs=("assistant_id",), cost={"chat": 3})
 def chat_max_tokens_cuts_with_length(ctx: Context) -> None:
     """An answer cut by max_tokens ends with finish_reason "length", in JSON and in streams alike."""
     full = _json_answer(ctx, "CHAT-LEN-1")
@@ -143,7 +143,7 @@ def stream_text(exchange: Exchange) -> str:
     return "".join(str((c.get("delta") or {}).get("content") or "") for c in _stream_choices(exchange))
 
 
-@check("CHAT-STREAM-8", group="chat", needs=("assistant_id",))
+@check("CHAT-STREAM-8", group="chat", needs=("assistant_id",), cost={"chat": 3})
 def chat_stream_matches_json(ctx: Context) -> None:
     """The streamed content, concatenated, is the whole answer (checked when the server is deterministic)."""
     first = _json_answer(ctx, "CHAT-STREAM-8", temperature=0)
@@ -177,7 +177,7 @@ def _choice(ctx: Context, requirement: str, ex: Exchange, accepted: dict[str, st
     ctx.note(requirement, f"{what}: answered {key} {brief(ex)} — none of the conformant choices", ex)
 
 
-@check("CHAT-REQ-10", "ERR-PARAM-1", group="chat", needs=("assistant_id",))
+@check("CHAT-REQ-10", "ERR-PARAM-1", group="chat", needs=("assistant_id",), cost={"chat": 6})
 def chat_rejects_malformed_messages_and_flags(ctx: Context) -> None:
     """A message that is not {role, string content}, or a wrongly typed stream / stream_options, gets 400."""
     user = {"role": "user", "content": "hi"}
@@ -203,7 +203,7 @@ def chat_rejects_malformed_messages_and_flags(ctx: Context) -> None:
 _LONG_PROMPT = "refund " * 24000
 
 
-@check("CHAT-LEN-2", "CHAT-LEN-3", group="chat", needs=("assistant_id",))
+@check("CHAT-LEN-2", "CHAT-LEN-3", group="chat", needs=("assistant_id",), cost={"chat": 1})
 def chat_long_prompt(ctx: Context) -> None:
     """A prompt rejected for its length gets 400 context_length_exceeded; report the threshold (MAY)."""
     ex = ctx.chat(ctx.chat_body(_LONG_PROMPT))
@@ -253,6 +253,8 @@ def _size_rejected(ctx: Context, rejected: Exchange) -> bool:
     "CHAT-REQ-11",
     group="chat",
     needs=("assistant_id",),
+    cost={"chat": 5},
+    extra=True,
 )
 def chat_silent_points(ctx: Context) -> None:
     """Report the server's choices where the vendor documents are silent."""

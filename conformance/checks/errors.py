@@ -10,7 +10,7 @@ from conformance.context import Context, brief
 INVALID = "invalid_request_error"
 
 
-@check("ERR-BODY-1", group="errors")
+@check("ERR-BODY-1", group="errors", cost={"assistants": 5})
 def malformed_bodies_are_400(ctx: Context) -> None:
     """Bodies that are not JSON, not a JSON object, or not sent as JSON get 400 invalid_request_error."""
     valid = json.dumps({"name": "conformance probe"})
@@ -27,7 +27,7 @@ def malformed_bodies_are_400(ctx: Context) -> None:
         if ex.status in (200, 201) and isinstance(ex.json(), dict):
             ctx.created.append(str(ex.json().get("id")))
         ctx.expect_error(ex, 400, INVALID, "ERR-BODY-1", f"create with {what}")
-    if ctx.target.assistant_id:
+    if ctx.target.assistant_id and ctx.config.thorough:  # the chat budget is the scarce one
         ex = ctx.request(
             "POST",
             "/v1/chat/completions",
@@ -37,7 +37,7 @@ def malformed_bodies_are_400(ctx: Context) -> None:
         ctx.expect_error(ex, 400, INVALID, "ERR-BODY-1", "a chat request with invalid JSON")
 
 
-@check("ERR-SIZE-1", group="errors")
+@check("ERR-SIZE-1", group="errors", cost={"assistants": 1}, extra=True)
 def oversized_body(ctx: Context) -> None:
     """Report how the server treats a 1.5 MiB body (413 or 400 with the envelope are conformant)."""
     body = json.dumps({"name": "conformance probe", "instructions": "x" * (1536 * 1024)}).encode()
@@ -68,7 +68,7 @@ _AWKWARD_JSON = [
 ]
 
 
-@check("ERR-5XX-1", group="errors")
+@check("ERR-5XX-1", group="errors", cost={"assistants": 4})
 def awkward_json_is_not_a_server_error(ctx: Context) -> None:
     """Valid but awkward JSON is answered (or rejected) without a 5xx; every response is checked for that."""
     for what, data in _AWKWARD_JSON:
@@ -78,7 +78,7 @@ def awkward_json_is_not_a_server_error(ctx: Context) -> None:
         if isinstance(created, dict) and created.get("id"):
             ctx.created.append(str(created["id"]))
         ctx.expect(ex.status < 500, "ERR-5XX-1", f"create with {what}: answered {ex.status}", ex)
-    if ctx.target.assistant_id:
+    if ctx.target.assistant_id and ctx.config.thorough:  # the chat budget is the scarce one
         ex = ctx.request(
             "POST",
             "/v1/chat/completions",

@@ -192,7 +192,7 @@ class _Run:
 
     def run_check(self, lane: _Lane, check: Check) -> bool:
         """Run one check; True when it asks to run again at the end of its lane."""
-        config, budget, evidence = self.config, self.budget, lane.ctx.evidence
+        budget, evidence = self.budget, lane.ctx.evidence
         cctx = lane.rl_ctx if check.group == "ratelimit" else lane.ctx
         essential = self.plan.is_essential(check)
         if not essential and self.unreachable is None and not budget.fits(check.cost):
@@ -314,8 +314,8 @@ def run(
 
     def on_wait(tier: str, seconds: float) -> None:
         waits[tier] = time.monotonic() + seconds
-        if seconds >= 1.0:
-            emit("wait", "", f"pacing: the {tier} budget is spent, next request in {seconds:.0f}s")
+        if seconds >= 0.1:  # the progress line shows it; no 'waiting 0.0s' noise
+            emit("wait", "", f"pacing: the {tier} budget is spent, next request in {seconds:.1f}s")
 
     pacer = Pacer(config.target.tiers, enabled=config.target.pace, on_wait=on_wait)
     rl_target = config.ratelimit_target

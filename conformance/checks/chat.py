@@ -143,7 +143,7 @@ def stream_text(exchange: Exchange) -> str:
     return "".join(str((c.get("delta") or {}).get("content") or "") for c in _stream_choices(exchange))
 
 
-@check("CHAT-STREAM-8", group="chat", needs=("assistant_id",), cost={"chat": 3})
+@check("CHAT-STREAM-8", group="chat", needs=("assistant_id",), cost={"chat": 3}, extra=True)
 def chat_stream_matches_json(ctx: Context) -> None:
     """The streamed content, concatenated, is the whole answer (checked when the server is deterministic)."""
     first = _json_answer(ctx, "CHAT-STREAM-8", temperature=0)

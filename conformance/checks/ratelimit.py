@@ -122,7 +122,7 @@ def _check_burst(
     "RATE-NATIVE-1",
     group="ratelimit",
     needs=("assistant_id",),
-    cost={"chat": 13},
+    cost={"chat": 12},
 )
 def chat_tier_burst(ctx: Context) -> None:
     """The chat tier admits its full budget (stream and JSON alike), then 429s, then admits again."""
@@ -135,6 +135,10 @@ def chat_tier_burst(ctx: Context) -> None:
     if extra is None:
         return
     ctx.expect_error(extra, 429, "rate_limit_error", "RATE-CHAT-1", "the request past the chat tier")
+    if not ctx.config.thorough:
+        ctx.skip("RATE-NATIVE-1", "a MAY point the default run leaves out (--thorough reports it)")
+        _recover(ctx, "chat", extra, send)
+        return
     with ctx.client.unpaced():
         native = ctx.request("POST", "/v1/chat", json_body={"content": "hi"})
     if native.status == 429:

@@ -43,19 +43,19 @@ def missing_key_is_401(ctx: Context) -> None:
     _probe(ctx, "AUTH-1", "without Authorization", 401, "authentication_error", key=None)
 
 
-@check("AUTH-2", group="auth", cost={"assistants": 2, "chat": 1})
+@check("AUTH-2", group="auth", cost={"assistants": 2})
 def malformed_authorization_is_401(ctx: Context) -> None:
     """An Authorization header that is not `Bearer <key>` gets 401 authentication_error."""
     key = ctx.target.api_key
     headers = (f"Basic {key}", key, "Bearer", "Bearer ")
-    for i, header in enumerate(headers if ctx.config.thorough else headers[:2]):
+    for header in headers if ctx.config.thorough else headers[:2]:
         _probe(
             ctx,
             "AUTH-2",
             f"with Authorization {header.replace(key, '<key>')!r}",
             401,
             "authentication_error",
-            chat=i == 0,
+            chat=False,
             key=None,
             headers={"Authorization": header},
         )

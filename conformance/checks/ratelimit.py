@@ -157,7 +157,7 @@ def chat_tier_per_client_ip(ctx: Context) -> None:
 
 
 @check(
-    "RATE-ASST-1", "RATE-ASST-2", "RATE-RETRY-1", "RATE-RECOVER-1", group="ratelimit", cost={"assistants": 23}
+    "RATE-ASST-1", "RATE-ASST-2", "RATE-RETRY-1", "RATE-RECOVER-1", group="ratelimit", cost={"assistants": 22}
 )
 def assistants_tier_burst(ctx: Context) -> None:
     """The Assistants tier admits its full budget across endpoints, then 429s, then admits again."""
@@ -173,7 +173,7 @@ def assistants_tier_burst(ctx: Context) -> None:
     if extra is None:
         return
     ctx.expect_error(extra, 429, "rate_limit_error", "RATE-ASST-1", "the request past the assistants tier")
-    if ctx.target.second_org_key:
+    if ctx.target.second_org_key and ctx.config.thorough:
         with ctx.client.unpaced():
             other = ctx.request("GET", "/v1/assistants", key=ctx.target.second_org_key, params={"limit": 1})
         scope = (
@@ -182,6 +182,8 @@ def assistants_tier_burst(ctx: Context) -> None:
             else f"per key or organization (another org's key got {other.status})"
         )
         ctx.note("RATE-ASST-2", f"the assistants budget is kept {scope}")
+    elif ctx.target.second_org_key:
+        ctx.skip("RATE-ASST-2", "a MAY point the default run leaves out (--thorough reports it)")
     else:
         ctx.skip("RATE-ASST-2", "no second organization's key to tell per-IP from per-key budgets")
     _recover(ctx, "assistants", extra, send)

@@ -63,7 +63,7 @@ def stream_requests(draw: st.DrawFn, assistant_id: str) -> dict[str, Any]:
     *[r for r in STREAM_IDS if r != "CHAT-STREAM-7"],
     group="streaming",
     needs=("assistant_id",),
-    cost={"chat": 3},
+    cost={"chat": 2},
     fills=True,
 )
 def stream_generated_requests(ctx: Context) -> None:

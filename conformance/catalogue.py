@@ -7,7 +7,7 @@ requirement ids must exist in the spec's ``x-requirements``; tests assert it.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -39,6 +39,21 @@ class Check:
     group: str
     # Target fields that must be set (e.g. "second_org_key"); missing ones make the check a skip.
     needs: tuple[str, ...] = ()
+    # Requests per rate tier the check sends in a default (planned) run against a correct server,
+    # e.g. {"chat": 4}; the planner schedules and paces by it (a test holds it to the truth).
+    cost: Mapping[str, int] = field(default_factory=dict)
+    # Not needed for any MUST: run only when the pacing windows the run pays for anyway have room
+    # for it (always with --thorough). Generated examples are extra by nature.
+    extra: bool = False
+    # Generates examples beyond ``cost`` for as long as the plan has room (the cost's tiers; a tier
+    # listed with 0 is one it may fill too).
+    fills: bool = False
+
+    @property
+    def lane(self) -> str:
+        """The tier whose budget this check mostly spends (checks of one lane run in sequence)."""
+        chat, assistants = self.cost.get("chat", 0), self.cost.get("assistants", 0)
+        return "chat" if chat * 2 > assistants else "assistants"
 
     @property
     def doc(self) -> str:
@@ -68,14 +83,22 @@ class Registry:
     response_checks: dict[str, ResponseCheck] = field(default_factory=dict)
 
     def check(
-        self, *requirements: str, group: str, needs: tuple[str, ...] = ()
+        self,
+        *requirements: str,
+        group: str,
+        needs: tuple[str, ...] = (),
+        cost: Mapping[str, int] | None = None,
+        extra: bool = False,
+        fills: bool = False,
     ) -> Callable[[ProbeFn], ProbeFn]:
         def register(func: ProbeFn) -> ProbeFn:
             if func.__name__ in self.checks:
                 raise ValueError(f"duplicate check {func.__name__}")
             if self.groups is not None and group not in self.groups:
                 raise ValueError(f"unknown group {group!r} for check {func.__name__}")
-            self.checks[func.__name__] = Check(func.__name__, func, tuple(requirements), group, tuple(needs))
+            self.checks[func.__name__] = Check(
+                func.__name__, func, tuple(requirements), group, tuple(needs), dict(cost or {}), extra, fills
+            )
             return func
 
         return register

@@ -8,6 +8,7 @@ and retried rather than reported.
 
 from __future__ import annotations
 
+import bisect
 import collections
 import io
 import json
@@ -31,7 +32,7 @@ from conformance import sse
 from conformance.config import Target, Tier
 from conformance.errors import Skip, TargetUnreachable, UnsendableRequest
 
-__all__ = ["Exchange", "HttpClient", "Pacer", "operation_for"]
+__all__ = ["Exchange", "HttpClient", "OverPlan", "Pacer", "operation_for"]
 
 _MAX_BODY = 8 * 1024 * 1024
 _PACED_RETRIES = 3
@@ -180,7 +181,12 @@ class Exchange:
 
 
 class Pacer:
-    """Keeps each tier's sends within ``limit`` per ``window`` (sliding log), plus any Retry-After."""
+    """Keeps each tier's sends within ``limit`` per ``window`` (sliding log), plus any Retry-After.
+
+    One pacer serves every client of a run (the tiers are the server's, per client address), and
+    it is shared by threads: a send claims its slot under the lock and sleeps outside it, so one
+    tier's wait never holds up the other tier.
+    """
 
     def __init__(
         self,
@@ -196,60 +202,120 @@ class Pacer:
         self.on_wait = on_wait
         self._clock = clock
         self._sleep = sleep
-        self._sent: dict[str, collections.deque[float]] = {t: collections.deque() for t in self.tiers}
+        # Send times (claimed slots, possibly a little in the future), sorted.
+        self._sent: dict[str, list[float]] = {t: [] for t in self.tiers}
         self._blocked_until: dict[str, float] = {}
         self._lock = threading.Lock()
         self.waited = 0.0
+        self.sent: collections.Counter[str] = collections.Counter()
 
     def _margin(self, tier: Tier) -> float:
         # The server's clock and ours start the window at slightly different instants.
         return tier.window * 0.05 + 0.05
 
-    def delay(self, tier_name: str) -> float:
+    def _span(self, tier: Tier) -> float:
+        return tier.window + self._margin(tier)
+
+    def _next_slot(self, tier_name: str, sent: list[float], now: float) -> float:
+        slot = max(now, self._blocked_until.get(tier_name, 0.0))
         tier = self.tiers.get(tier_name)
-        if tier is None:
-            return 0.0
-        now = self._clock()
-        wait = max(0.0, self._blocked_until.get(tier_name, 0.0) - now)
-        if self.enabled:
-            sent = self._sent[tier_name]
-            while sent and sent[0] <= now - tier.window - self._margin(tier):
-                sent.popleft()
-            if len(sent) >= tier.limit:
-                wait = max(wait, sent[len(sent) - tier.limit] + tier.window + self._margin(tier) - now)
-        return wait
+        if self.enabled and tier is not None:
+            recent = [t for t in sent if t > slot - self._span(tier)]
+            while len(recent) >= tier.limit:
+                slot = recent[len(recent) - tier.limit] + self._span(tier)
+                recent = [t for t in sent if t > slot - self._span(tier)]
+        return slot
+
+    def delay(self, tier_name: str) -> float:
+        """Seconds until this tier may send again."""
+        with self._lock:
+            now = self._clock()
+            return self._next_slot(tier_name, self._sent.get(tier_name, []), now) - now
+
+    def finish_time(self, tier_name: str, count: int) -> float:
+        """When ``count`` more sends of this tier would be through, sent as early as pacing allows
+        (absolute, on this pacer's clock; latency not included)."""
+        with self._lock:
+            now = self._clock()
+            sent = list(self._sent.get(tier_name, []))
+            slot = now
+            for _ in range(count):
+                slot = self._next_slot(tier_name, sent, now)
+                bisect.insort(sent, slot)
+            return slot
+
+    def capacity(self, tier_name: str, until: float) -> int:
+        """How many sends of this tier pacing allows from now until ``until`` (absolute)."""
+        tier = self.tiers.get(tier_name)
+        if not self.enabled or tier is None:
+            return 1_000_000
+        with self._lock:
+            now = self._clock()
+            sent = list(self._sent.get(tier_name, []))
+            count = 0
+            while count < 10_000:
+                slot = self._next_slot(tier_name, sent, now)
+                if slot > until:
+                    return count
+                bisect.insort(sent, slot)
+                count += 1
+            return count
+
+    def _prune(self, tier_name: str, now: float) -> None:
+        tier, sent = self.tiers.get(tier_name), self._sent.get(tier_name)
+        if tier is not None and sent:
+            keep = bisect.bisect_right(sent, now - 2 * self._span(tier))
+            del sent[:keep]
 
     def acquire(self, tier_name: str | None) -> None:
         if tier_name is None:
             return
         with self._lock:
-            wait = self.delay(tier_name)
-            if wait > 0:
-                if self.on_wait:
-                    self.on_wait(tier_name, wait)
-                self._sleep(wait)
-                self.waited += wait
+            now = self._clock()
+            self._prune(tier_name, now)
+            slot = self._next_slot(tier_name, self._sent.get(tier_name, []), now)
             if tier_name in self._sent:
-                self._sent[tier_name].append(self._clock())
+                bisect.insort(self._sent[tier_name], slot)
+            self.sent[tier_name] += 1
+        wait = slot - now
+        if wait > 0:
+            if self.on_wait:
+                self.on_wait(tier_name, wait)
+            self._sleep(wait)
+            with self._lock:
+                self.waited += wait
 
     def block(self, tier_name: str | None, seconds: float) -> None:
         if tier_name is not None:
-            self._blocked_until[tier_name] = max(
-                self._blocked_until.get(tier_name, 0.0), self._clock() + seconds
-            )
+            with self._lock:
+                self._blocked_until[tier_name] = max(
+                    self._blocked_until.get(tier_name, 0.0), self._clock() + seconds
+                )
 
     def idle_until_fresh(self, tier_name: str) -> float:
         """Seconds until a full window has passed since this tier's last send (for burst checks)."""
         tier = self.tiers.get(tier_name)
-        sent = self._sent.get(tier_name)
-        if tier is None or not sent:
-            return max(0.0, self._blocked_until.get(tier_name, 0.0) - self._clock())
-        return max(0.0, sent[-1] + tier.window + self._margin(tier) - self._clock())
+        with self._lock:
+            sent = self._sent.get(tier_name)
+            now = self._clock()
+            if tier is None or not sent:
+                return max(0.0, self._blocked_until.get(tier_name, 0.0) - now)
+            return max(0.0, sent[-1] + self._span(tier) - now)
+
+    def sent_within(self, tier_name: str, seconds: float) -> int:
+        """How many sends of this tier happened in the last ``seconds``."""
+        with self._lock:
+            now = self._clock()
+            return sum(1 for t in self._sent.get(tier_name, []) if now - seconds < t <= now)
 
     def note_sent(self, tier_name: str | None) -> None:
         """Count a send that bypassed ``acquire`` (unpaced bursts) so later pacing knows of it."""
-        if tier_name in self._sent:
-            self._sent[tier_name].append(self._clock())
+        if tier_name is None:
+            return
+        with self._lock:
+            if tier_name in self._sent:
+                bisect.insort(self._sent[tier_name], self._clock())
+            self.sent[tier_name] += 1
 
 
 def _retry_after(headers: Mapping[str, str], default: float) -> float:
@@ -282,9 +348,7 @@ class _RecordingSession(requests.Session):
         self._client = client
         self.trust_env = False
 
-    def request(
-        self, method: str | bytes, url: str | bytes, *args: Any, **kwargs: Any
-    ) -> requests.Response:
+    def request(self, method: str | bytes, url: str | bytes, *args: Any, **kwargs: Any) -> requests.Response:
         return self._client._send(
             self, str(method if isinstance(method, str) else method.decode()), str(url), kwargs
         )
@@ -293,10 +357,23 @@ class _RecordingSession(requests.Session):
         return super().request(method, url, **kwargs)
 
 
+class OverPlan(UnsendableRequest):
+    """An extra (planned-filler) request that would need budget the essential checks still need."""
+
+
 class HttpClient:
-    def __init__(self, target: Target, *, on_wait: Callable[[str, float], None] | None = None) -> None:
+    def __init__(
+        self,
+        target: Target,
+        *,
+        on_wait: Callable[[str, float], None] | None = None,
+        pacer: Pacer | None = None,
+    ) -> None:
         self.target = target
-        self.pacer = Pacer(target.tiers, enabled=target.pace, on_wait=on_wait)
+        self.pacer = pacer or Pacer(target.tiers, enabled=target.pace, on_wait=on_wait)
+        # Consulted before each paced send with its tier; raises OverPlan to refuse it (the
+        # planner's filler rule). None = every request goes.
+        self.gate: Callable[[str | None], None] | None = None
         self.session = _RecordingSession(self)
         self.listeners: list[Callable[[Exchange], None]] = []
         self.count = 0
@@ -321,8 +398,16 @@ class HttpClient:
         return bool(getattr(self._raw, "on", False))
 
     def tier_of(self, method: str, url: str) -> str | None:
+        """The request's rate tier; a path the spec does not route (a wrong base URL, an unknown
+        method) still counts against the tier of its prefix, or chat, the scarcest: a real server
+        may count it, and nothing leaves unpaced."""
         _, op = operation_for(method, url)
-        return op.get("x-rate-limit-tier") if op else None
+        if op is not None:
+            return str(op["x-rate-limit-tier"]) if op.get("x-rate-limit-tier") else None
+        path = urlsplit(url).path
+        if "/assistants" in path:
+            return "assistants" if "assistants" in self.target.tiers else None
+        return "chat" if "chat" in self.target.tiers else None
 
     # -- sending -----------------------------------------------------------------------------------
     def _send(
@@ -339,6 +424,8 @@ class HttpClient:
             if self._is_raw:
                 self.pacer.note_sent(tier)
             else:
+                if self.gate is not None:
+                    self.gate(tier)
                 self.pacer.acquire(tier)
             started = time.monotonic()
             try:
@@ -466,6 +553,8 @@ class _PacedTransport(httpx2.BaseTransport):
         client = self._client
         tier = client.tier_of(request.method, str(request.url))
         for attempt in range(_PACED_RETRIES + 1):
+            if client.gate is not None:
+                client.gate(tier)
             client.pacer.acquire(tier)
             try:
                 response = self._inner.handle_request(request)

@@ -19,13 +19,27 @@ import yaml
 
 from conformance.errors import HarnessError
 
-__all__ = ["ENV_PREFIX", "GROUPS", "RunConfig", "Target", "Tier", "load", "parse_tier"]
+__all__ = [
+    "ENV_PREFIX",
+    "GROUPS",
+    "RunConfig",
+    "Target",
+    "Tier",
+    "examples",
+    "load",
+    "normalise_base_url",
+    "parse_tier",
+]
 
 ENV_PREFIX = "RAGEN_"
 # The check groups, in the order a run executes them (rate limits last: they spend the budget).
 GROUPS = ("schema", "chat", "streaming", "errors", "auth", "assistants", "native", "sdk", "ratelimit")
-# The openai-proxy profile's own group (the others it shares with GROUPS).
-PROXY_GROUPS = {"models"}
+# Each profile's groups, in run order (the CLI validates --only/--skip against them without
+# importing the profile's checks).
+PROFILE_GROUPS = {
+    "ragen": GROUPS,
+    "openai-proxy": ("models", "schema", "chat", "streaming", "errors", "auth"),
+}
 
 
 @dataclass(frozen=True)
@@ -98,20 +112,26 @@ class RunConfig:
     # Where the rate-limit checks run; None = the target itself. --against-mock points it at a
     # second mock instance with short windows so the bulk can run with rate limits off.
     ratelimit_target: Target | None = None
-    max_examples: int = 10
+    # Generated examples per operation and mode (-n); 0 = planned: as many as the pacing windows
+    # the essential requests need anyway leave room for (10 with --thorough). The runner hands
+    # checks a config where it is always >= 1.
+    max_examples: int = 0
     max_time: float | None = None
     strict: bool = False
     groups: tuple[str, ...] = GROUPS
     seed: int | None = DEFAULT_SEED
     spec_path: Path | None = None
-    # A run that could not check an observable MUST (missing key, assistant id, time) exits 2
-    # unless the user accepts that explicitly.
+    # Run every case of every probe and the full generated examples (the default run sends the
+    # essential cases and fills the pacing windows it pays for anyway with generated ones).
+    thorough: bool = False
+    # Accept a run in which an observable MUST could not be checked for lack of input (exit 0
+    # instead of 2 "incomplete").
     allow_incomplete: bool = False
 
 
 _TARGET_FIELDS = {f.name for f in fields(Target)}
-_RUN_FIELDS = {"max_examples", "max_time", "strict", "groups", "seed", "allow_incomplete"}
-_BOOLS = {"assistant_bound", "pace", "strict", "rate_limits", "allow_incomplete"}
+_RUN_FIELDS = {"max_examples", "max_time", "strict", "groups", "seed", "thorough", "allow_incomplete"}
+_BOOLS = {"assistant_bound", "pace", "strict", "rate_limits", "thorough", "allow_incomplete"}
 _FLOATS = {"timeout", "max_time"}
 _INTS = {"max_examples", "seed"}
 
@@ -170,7 +190,7 @@ def _coerce(name: str, value: Any) -> Any:
     if name == "groups":
         items = value.split(",") if isinstance(value, str) else list(value)
         groups = tuple(g.strip() for g in items if g.strip())
-        known = set(GROUPS) | PROXY_GROUPS
+        known = {g for groups in PROFILE_GROUPS.values() for g in groups}
         unknown = set(groups) - known
         if unknown:
             raise HarnessError(f"unknown check groups {sorted(unknown)}; known: {', '.join(sorted(known))}")
@@ -199,10 +219,26 @@ def load(*layers: Mapping[str, Any]) -> RunConfig:
                 f"missing {required}: give --{required.replace('_', '-')}, "
                 f"{ENV_PREFIX}{required.upper()} or a config file (or use --against-mock)"
             )
-    merged["base_url"] = str(merged["base_url"]).rstrip("/")
+    merged["base_url"] = normalise_base_url(str(merged["base_url"]))
     target = Target(tiers=tiers, **{k: v for k, v in merged.items() if k in _TARGET_FIELDS and k != "tiers"})
     run = {k: v for k, v in merged.items() if k in _RUN_FIELDS}
     return RunConfig(target=target, **run)
+
+
+def normalise_base_url(url: str) -> str:
+    """The server's root: ``https://host/v1`` (the openai SDK's convention) and ``https://host`` alike,
+    since every path the gate sends starts with ``/v1``."""
+    url = url.strip().rstrip("/")
+    if not re.match(r"^https?://[^/]+", url):
+        raise HarnessError(f"bad base URL {url!r}: expected http(s)://host[:port][/prefix]")
+    return url.removesuffix("/v1").rstrip("/")
+
+
+def examples(config: RunConfig, planned: int) -> int:
+    """Generated examples per operation and mode: ``-n`` when given, 10 with --thorough, else ``planned``."""
+    if config.max_examples > 0:
+        return config.max_examples
+    return 10 if config.thorough else planned
 
 
 def with_target(config: RunConfig, **changes: Any) -> RunConfig:

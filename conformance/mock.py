@@ -12,7 +12,7 @@ from dataclasses import replace
 
 from conformance.config import RunConfig, Target, Tier
 
-__all__ = ["RATELIMIT_TIERS", "mock_config", "proxy_mock_config"]
+__all__ = ["RATELIMIT_TIERS", "limited_mock_config", "mock_config", "proxy_mock_config"]
 
 # Short windows so the burst checks take seconds, not minutes.
 RATELIMIT_TIERS = {"chat": Tier(10, 2.0), "assistants": Tier(20, 2.0)}
@@ -44,8 +44,10 @@ def mock_config(base: RunConfig | None = None) -> Iterator[RunConfig]:
             second_org_key=demo.OTHER_KEY,
             deactivated_key=demo.DEACTIVATED_KEY,
             chat_only_key=demo.CHAT_ONLY_KEY,
-            tiers={"chat": Tier(bulk_settings.chat_limit, bulk_settings.chat_window),
-                   "assistants": Tier(bulk_settings.assistants_limit, bulk_settings.assistants_window)},
+            tiers={
+                "chat": Tier(bulk_settings.chat_limit, bulk_settings.chat_window),
+                "assistants": Tier(bulk_settings.assistants_limit, bulk_settings.assistants_window),
+            },
             pace=False,
             rate_limits=False,
         )
@@ -54,6 +56,43 @@ def mock_config(base: RunConfig | None = None) -> Iterator[RunConfig]:
         )
         config = base or RunConfig(target=target)
         yield replace(config, target=target, ratelimit_target=rl_target)
+
+
+@contextmanager
+def limited_mock_config(
+    tiers: dict[str, Tier], base: RunConfig | None = None, *, journal: list[str] | None = None
+) -> Iterator[RunConfig]:
+    """One mock enforcing ``tiers`` for the whole run, as a real deployment does: the gate paces
+    to them and the rate-limit checks spend the same budget as the rest. ``journal``, when given,
+    receives the mock's URL (its ``/__mock/journal`` shows every status it answered)."""
+    from mockserver import demo
+    from mockserver.app import create_app
+    from mockserver.background import BackgroundServer
+    from mockserver.settings import Settings
+
+    settings = Settings(
+        rate_limits=True,
+        chat_limit=tiers["chat"].limit,
+        chat_window=tiers["chat"].window,
+        assistants_limit=tiers["assistants"].limit,
+        assistants_window=tiers["assistants"].window,
+    )
+    with BackgroundServer(lambda: create_app(settings)) as server:
+        if journal is not None:
+            journal.append(server.url)
+        target = Target(
+            base_url=server.url,
+            api_key=demo.KEY,
+            assistant_id=demo.SUPPORT_ASSISTANT,
+            second_org_key=demo.OTHER_KEY,
+            deactivated_key=demo.DEACTIVATED_KEY,
+            chat_only_key=demo.CHAT_ONLY_KEY,
+            tiers=dict(tiers),
+            pace=True,
+            rate_limits=True,
+        )
+        config = base or RunConfig(target=target)
+        yield replace(config, target=target, ratelimit_target=None)
 
 
 @contextmanager

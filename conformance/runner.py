@@ -3,29 +3,32 @@ callback, output to the reporters."""
 
 from __future__ import annotations
 
+import threading
 import time
 import traceback
 from collections import Counter
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 
 from conformance import checks as _checks  # noqa: F401  (registers the catalogue)
 from conformance.catalogue import Check, ResponseCheck
-from conformance.client import Exchange, HttpClient
-from conformance.config import GROUPS, RunConfig
-from conformance.context import Context, Evidence
+from conformance.checks.ratelimit import Deferred
+from conformance.client import Exchange, HttpClient, Pacer
+from conformance.config import GROUPS, RunConfig, Target, examples
+from conformance.context import Context, Evidence, brief
 from conformance.errors import Failure, HarnessError, Skip, TargetUnreachable
+from conformance.plan import LANES, Budget, Plan, make_plan
 from conformance.profiles import Profile, get_profile
 from conformance.results import CheckRun, Finding, Kind, Report, Verdict, VerdictKind
 
-__all__ = ["Progress", "run", "selected_checks"]
+__all__ = ["Progress", "SetupError", "run", "selected_checks"]
 
 
 @dataclass(frozen=True)
 class Progress:
     """One progress event: a check started/ended, or the pacer is waiting."""
 
-    kind: str  # "start" | "end" | "wait"
+    kind: str  # "plan" | "start" | "end" | "wait"
     check: str
     index: int
     total: int
@@ -33,6 +36,8 @@ class Progress:
     eta: float | None
     requests: int
     detail: str = ""
+    # Per tier: (requests sent, essential requests the plan still has to send).
+    tiers: Mapping[str, tuple[int, int]] = field(default_factory=dict)
 
 
 def selected_checks(config: RunConfig, profile: Profile | None = None) -> list[Check]:
@@ -78,119 +83,398 @@ def _still_answers(ctx: Context) -> bool:
     return True
 
 
+class SetupError(HarnessError):
+    """The run cannot start: a wrong base URL, key or assistant, or inputs missing (one line)."""
+
+
 def _preflight(ctx: Context) -> None:
-    """The target answers HTTP and accepts the key; otherwise nothing else is worth running."""
-    exchange = ctx.request("GET", "/v1/assistants", params={"limit": 1})
-    if exchange.status in (401, 403):
-        raise HarnessError(f"the API key was rejected by {ctx.target.base_url} ({exchange.status}); "
-                           "check --api-key / RAGEN_API_KEY")
-
-
-def run(
-    config: RunConfig, *, progress: Callable[[Progress], None] | None = None, profile: Profile | None = None
-) -> Report:
-    """Run ``profile`` (default: the Ragen catalogue against spec/openapi.yaml)."""
-    profile = profile or get_profile("ragen")
-    if not profile.pace:
-        config = replace(config, target=replace(config.target, pace=False))
-    started = time.monotonic()
-    deadline = started + config.max_time if config.max_time else None
-    evidence = Evidence()
-    checks = selected_checks(config, profile)
-    index = 0
-    harness_errors: list[str] = []
-    runs: list[CheckRun] = []
-
-    def emit(kind: str, name: str, detail: str = "") -> None:
-        if progress is None:
-            return
-        elapsed = time.monotonic() - started
-        eta = elapsed / index * (len(checks) - index) if index and kind != "wait" else None
-        progress(Progress(kind, name, index, len(checks), elapsed, eta, requests(), detail))
-
-    def on_wait(tier: str, seconds: float) -> None:
-        emit("wait", ctx.check_name, f"pacing: waiting {seconds:.1f}s for the {tier} budget")
-
-    client = HttpClient(config.target, on_wait=on_wait)
-    ctx = Context(config, client, evidence, deadline=deadline)
-    client.listeners.append(_dispatch(ctx, profile.response_checks))
-    rl_ctx = ctx
-    if config.ratelimit_target is not None and any(c.group == "ratelimit" for c in checks):
-        rl_client = HttpClient(config.ratelimit_target, on_wait=on_wait)
-        rl_ctx = Context(config, rl_client, evidence, deadline=deadline)
-        rl_client.listeners.append(_dispatch(rl_ctx, profile.response_checks))
-
-    def requests() -> int:
-        return client.count + (rl_ctx.client.count if rl_ctx is not ctx else 0)
-
-    unreachable: str | None = None
+    """Prove the base URL, the key and the assistant with a few paced requests before anything
+    else is sent; a mistake there is a set-up error, not dozens of server violations."""
+    base = ctx.target.base_url
     try:
-        (profile.preflight or _preflight)(ctx)
-    except (HarnessError, Skip) as exc:
-        unreachable = str(exc)
-        harness_errors.append(unreachable)
-        evidence.discard_passes()  # a rejected key's 401 observed nothing about the server's rules
+        listed = ctx.request("GET", "/v1/assistants", params={"limit": 1})
+    except TargetUnreachable as exc:
+        raise SetupError(f"cannot reach {base}: {exc}") from exc
+    error = listed.error or {}
+    if listed.status in (401, 403):
+        raise SetupError(
+            f"the API key was rejected by {base} ({listed.status} {error.get('type') or ''}: "
+            f"{str(error.get('message') or brief(listed))[:120]}); check --api-key / RAGEN_API_KEY"
+        )
+    if listed.status != 200:
+        raise SetupError(
+            f"{base} does not serve the Ragen API: GET /v1/assistants answered {listed.status} "
+            f"{brief(listed)}; check --base-url (the server's root, e.g. https://host or https://host/v1)"
+        )
+    assistant_id = ctx.target.assistant_id
+    if assistant_id:
+        got = ctx.request("GET", f"/v1/assistants/{assistant_id}")
+        if got.status == 404:
+            raise SetupError(
+                f"assistant {assistant_id} is not found in the key's organization (404); "
+                "check --assistant-id / RAGEN_ASSISTANT_ID"
+            )
+        if got.status != 200:
+            raise SetupError(f"GET /v1/assistants/{assistant_id} answered {got.status} {brief(got)}")
 
+
+def _missing_inputs(config: RunConfig, checks: list[Check], profile: Profile) -> dict[str, list[str]]:
+    """Missing target inputs -> the observable MUST rules that cannot be checked without them."""
+    requirements = profile.requirements()
+    out: dict[str, list[str]] = {}
     for check in checks:
-        index += 1
-        emit("start", check.name)
+        missing = [n for n in check.needs if not getattr(config.target, n)]
+        for rid in check.requirements:
+            req = requirements.get(rid, {})
+            if req.get("level") != "MUST" or req.get("observable") is False:
+                continue
+            if any(
+                rid in other.requirements and all(getattr(config.target, n) for n in other.needs)
+                for other in checks
+                if other.group != "schema"
+            ):
+                continue
+            for name in missing:
+                out.setdefault(name, [])
+                if rid not in out[name]:
+                    out[name].append(rid)
+    return out
+
+
+def _incomplete_message(missing: Mapping[str, list[str]]) -> str:
+    parts = [
+        f"--{name.replace('_', '-')} ({len(ids)} MUST: {', '.join(ids[:4])}{', …' if len(ids) > 4 else ''})"
+        for name, ids in missing.items()
+    ]
+    return (
+        "incomplete: missing " + "; ".join(parts) + ". Give them (or RAGEN_* variables), or pass "
+        "--allow-incomplete to run without those rules (a run that cannot check a MUST is not green)"
+    )
+
+
+@dataclass
+class _Lane:
+    """One lane's thread state: its own context and client (sharing the pacer and evidence)."""
+
+    name: str
+    checks: list[Check]
+    ctx: _PlannedContext
+    rl_ctx: _PlannedContext
+
+
+class _Run:
+    """State shared by the lanes of one run."""
+
+    def __init__(
+        self,
+        config: RunConfig,
+        profile: Profile,
+        plan: Plan,
+        budget: Budget,
+        emit: Callable[[str, str, str], None],
+    ) -> None:
+        self.config = config
+        self.profile = profile
+        self.plan = plan
+        self.budget = budget
+        self.emit = emit
+        # Generated examples are planned (no -n): checks that fill stop when the plan has no room.
+        self.planned_examples = False
+        self.unreachable: str | None = None
+        self.harness_errors: list[str] = []
+        self.runs: list[CheckRun] = []
+        self.left_unchecked: list[str] = []
+        self.done = 0
+        self.lock = threading.Lock()
+        self.cleanup_done = threading.Event()
+
+    def run_lane(self, lane: _Lane, contexts: list[Context]) -> None:
+        queue = list(lane.checks)
+        while queue:
+            check = queue.pop(0)
+            if check.name in _AFTER_CLEANUP and not self.cleanup_done.is_set():
+                _cleanup_all(lane.ctx, contexts)
+                self.cleanup_done.set()
+            if self.run_check(lane, check):
+                queue.append(check)  # a burst that found its window not fresh: again, last
+        if lane.name == "assistants" and not self.cleanup_done.is_set():
+            _cleanup_all(lane.ctx, contexts)
+            self.cleanup_done.set()
+
+    def run_check(self, lane: _Lane, check: Check) -> bool:
+        """Run one check; True when it asks to run again at the end of its lane."""
+        budget, evidence = self.budget, lane.ctx.evidence
+        cctx = lane.rl_ctx if check.group == "ratelimit" else lane.ctx
+        essential = self.plan.is_essential(check)
+        if not essential and self.unreachable is None and not budget.fits(check.cost):
+            with self.lock:
+                self.done += 1
+                self.left_unchecked.append(check.name)
+                self.runs.append(
+                    CheckRun(check.name, check.group, check.requirements, "skipped", 0.0, _NO_ROOM)
+                )
+            for rid in check.requirements:
+                if not evidence.passes.get(rid) and not any(f.requirement == rid for f in evidence.findings):
+                    cctx.check_name = check.name
+                    cctx.skip(rid, _NO_ROOM)
+            return False
+        self.emit("start", check.name, lane.name)
         began = time.monotonic()
-        cctx = rl_ctx if check.group == "ratelimit" else ctx
         cctx.check_name, cctx.touched = check.name, set()
+        budget.started(lane.name, check, cctx.client)
+        gated = check.fills and self.planned_examples and not self.plan.thorough
+        cctx.client.gate = budget.gate(lane.name, check) if gated else None
+        cctx.room = (lambda: budget.room_for_more(lane.name, check)) if gated else None
         status, message = "passed", ""
         missing = [n for n in check.needs if not getattr(cctx.target, n)]
         try:
-            if unreachable is not None:
-                raise Skip(f"not run: {unreachable}")
+            if self.unreachable is not None:
+                raise Skip(f"not run: {self.unreachable}")
             if check.group == "ratelimit" and not cctx.target.rate_limits:
                 raise Skip("the target runs with rate limits off (rate_limits = false)")
             if missing:
-                raise Skip(f"needs {', '.join(missing)} (--{missing[0].replace('_', '-')})",
-                           missing_input=True)
+                flag = missing[0].replace("_", "-")
+                raise Skip(f"needs {', '.join(missing)} (--{flag})", missing_input=True)
             cctx.check_time()
-            check.func(cctx)
+            check.func(cctx)  # a rule passes only where the check observed it (never by default)
         except Failure as failure:
             cctx.record_failure(failure)
             status, message = "failed", str(failure)
+        except Deferred:
+            return True
         except Skip as skip:
             for rid in check.requirements:
                 if rid not in cctx.touched:
                     cctx.skip(rid, skip.reason, missing_input=skip.missing_input)
             status, message = "skipped", skip.reason
         except TargetUnreachable as exc:
-            # One dropped connection is this check's problem; the run stops only if the target no
-            # longer answers at all.
+            # One dropped connection (already retried once) is this check's problem; the run stops
+            # only if the target no longer answers at all.
             status, message = "error", f"the target dropped a request of this check: {exc}"
             for rid in check.requirements:
                 evidence.add(Finding(rid, Kind.ERROR, f"{check.name}: {message}", check.name))
-            if not _still_answers(ctx):
-                unreachable = f"the target stopped answering: {exc}"
-                harness_errors.append(unreachable)
+            if not _still_answers(cctx):
+                self.unreachable = f"the target stopped answering: {exc}"
+                with self.lock:
+                    self.harness_errors.append(self.unreachable)
         except Exception as exc:  # a harness bug must not pass as conformance
             detail = "".join(traceback.format_exception_only(type(exc), exc)).strip()
             for rid in check.requirements:
                 evidence.add(Finding(rid, Kind.ERROR, f"harness error in {check.name}: {detail}", check.name))
             status, message = "error", detail
+        finally:
+            cctx.client.gate = None
+            cctx.room = None
+            budget.finished(lane.name, check)
         if status == "passed" and any(evidence.failed(r, check.name) for r in check.requirements):
             status = "failed"
+        if status == "skipped" and "time limit" in message:
+            self.left_unchecked.append(check.name)
         duration = time.monotonic() - began
-        runs.append(CheckRun(check.name, check.group, check.requirements, status, duration, message))
-        emit("end", check.name, status)
+        with self.lock:
+            self.done += 1
+            self.runs.append(CheckRun(check.name, check.group, check.requirements, status, duration, message))
+        self.emit("end", check.name, status)
+        return False
 
-    if unreachable is None:
-        _cleanup(ctx)
-    client.close()
-    if rl_ctx is not ctx:
-        rl_ctx.client.close()
-    ran = {r.name for r in runs if r.status != "skipped" or "rate limits off" not in r.message}
+
+# Checks that need the scratch assistants deleted first (they spend a fresh window at the end).
+_AFTER_CLEANUP = ("rejected_requests_count",)
+_NO_ROOM = "not run: no room left in this run's rate budget (--thorough or a larger --max-time runs it)"
+
+
+class _PlannedContext(Context):
+    """A lane's context: a check that fills the plan with generated examples runs out of time
+    when the plan has no room left for another request (``room``), as well as at --max-time."""
+
+    room: Callable[[], bool] | None = None
+
+    def out_of_time(self) -> bool:
+        if super().out_of_time():
+            return True
+        return self.room is not None and not self.room()
+
+    def check_time(self) -> None:
+        if self.room is not None and not self.room() and not super().out_of_time():
+            raise Skip("the plan's rate budget has no room for more generated examples (--thorough, -n)")
+        super().check_time()
+
+
+def run(
+    config: RunConfig, *, progress: Callable[[Progress], None] | None = None, profile: Profile | None = None
+) -> Report:
+    """Run ``profile`` (default: the Ragen catalogue against spec/openapi.yaml).
+
+    Raises SetupError when the preflight finds a wrong base URL, key or assistant, or when inputs an
+    observable MUST needs are missing (unless ``config.allow_incomplete``).
+    """
+    profile = profile or get_profile("ragen")
+    if not profile.pace:
+        config = replace(config, target=replace(config.target, pace=False))
+    # Without a budget to respect, every case runs (an unthrottled run is the thorough one).
+    thorough = config.thorough or not config.target.pace
+    planned_examples = examples(config, 10 if thorough else 2)
+    run_config = replace(config, thorough=thorough, max_examples=planned_examples)
+    started = time.monotonic()
+    deadline = started + config.max_time if config.max_time else None
+    evidence = Evidence()
+    checks = selected_checks(config, profile)
+
+    missing = _missing_inputs(config, checks, profile)
+    if missing and not config.allow_incomplete:
+        raise SetupError(_incomplete_message(missing))
+
+    waits: dict[str, float] = {}
+
+    def on_wait(tier: str, seconds: float) -> None:
+        waits[tier] = time.monotonic() + seconds
+        if seconds >= 0.1:  # the progress line shows it; no 'waiting 0.0s' noise
+            emit("wait", "", f"pacing: the {tier} budget is spent, next request in {seconds:.1f}s")
+
+    pacer = Pacer(config.target.tiers, enabled=config.target.pace, on_wait=on_wait)
+    rl_target = config.ratelimit_target
+    rl_pacer = Pacer(rl_target.tiers, enabled=rl_target.pace, on_wait=on_wait) if rl_target else pacer
+    plan = make_plan(checks, thorough=thorough, bursts_on_target=rl_target is None)
+    budget = Budget(plan, pacer, deadline=deadline)
+    clients: list[HttpClient] = []
+
+    def requests() -> int:
+        return sum(c.count for c in clients)
+
+    def emit(kind: str, name: str, detail: str = "") -> None:
+        if progress is None:
+            return
+        now = time.monotonic()
+        remaining = budget.remaining()
+        tiers = {
+            t: (
+                pacer.sent.get(t, 0) + (rl_pacer.sent.get(t, 0) if rl_pacer is not pacer else 0),
+                remaining.get(t, 0),
+            )
+            for t in LANES
+        }
+        eta = max(0.0, budget.eta()) + (_LATENCY if any(remaining.values()) else 0.0)
+        progress(
+            Progress(
+                kind,
+                name,
+                state.done if state else 0,
+                len(checks),
+                now - started,
+                eta,
+                requests(),
+                detail,
+                tiers,
+            )
+        )
+
+    state: _Run | None = None
+    main_client = HttpClient(config.target, pacer=pacer)
+    clients.append(main_client)
+    ctx = _PlannedContext(run_config, main_client, evidence, deadline=deadline)
+    dispatch = _dispatch(ctx, profile.response_checks)
+    held: list[Exchange] = []
+    main_client.listeners.append(held.append)
+    try:
+        (profile.preflight or _preflight)(ctx)
+    except (HarnessError, Skip) as exc:
+        main_client.close()
+        raise exc if isinstance(exc, SetupError) else SetupError(str(exc)) from exc
+    # Only now that the key and the assistant are proven does the evidence start (a preflight
+    # 401 must not pass anything).
+    main_client.listeners.remove(held.append)
+    main_client.listeners.append(dispatch)
+    for exchange in held:
+        dispatch(exchange)
+
+    state = _Run(run_config, profile, plan, budget, emit)
+    state.planned_examples = config.max_examples == 0
+    lanes: list[_Lane] = []
+    contexts: list[Context] = []
+    for name, lane_checks in plan.lanes.items():
+        lane_ctx = (
+            ctx
+            if name == "assistants"
+            else _lane_context(run_config, config.target, pacer, evidence, deadline, profile, clients, ctx)
+        )
+        rl_ctx = lane_ctx
+        if rl_target is not None and any(c.group == "ratelimit" for c in lane_checks):
+            rl_ctx = _lane_context(run_config, rl_target, rl_pacer, evidence, deadline, profile, clients, ctx)
+        lanes.append(_Lane(name, lane_checks, lane_ctx, rl_ctx))
+        contexts += [lane_ctx] if rl_ctx is lane_ctx else [lane_ctx, rl_ctx]
+    emit("plan", "", ", ".join(f"{t} {n}" for t, n in sorted(plan.essential.items())))
+    threads = [
+        threading.Thread(target=state.run_lane, args=(lane, contexts), name=f"lane-{lane.name}")
+        for lane in lanes
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    if state.unreachable is None:
+        _cleanup_all(ctx, contexts)
+    for client in clients:
+        client.close()
+    ran = {r.name for r in state.runs if r.status != "skipped" or "rate limits off" not in r.message}
     ran |= set(profile.response_checks)
     verdicts = _verdicts(evidence, profile, ran)
-    paced = client.pacer.waited + (rl_ctx.client.pacer.waited if rl_ctx is not ctx else 0.0)
-    by_tier = client.exchanges_by_tier + (rl_ctx.client.exchanges_by_tier if rl_ctx is not ctx else Counter())
-    return Report(config.target.base_url, verdicts, runs, requests(), time.monotonic() - started,
-                  strict=config.strict, paced_seconds=paced, harness_errors=harness_errors,
-                  requests_by_tier=dict(by_tier), seed=config.seed, profile=profile.name,
-                  allow_incomplete=config.allow_incomplete)
+    by_tier: Counter[str] = Counter()
+    for client in clients:
+        by_tier += client.exchanges_by_tier
+    harness_errors = list(state.harness_errors)
+    if state.left_unchecked and deadline is not None and time.monotonic() >= deadline:
+        harness_errors.append(f"--max-time reached: left unchecked {', '.join(state.left_unchecked)}")
+    return Report(
+        config.target.base_url,
+        verdicts,
+        _in_catalogue_order(state.runs, checks),
+        requests(),
+        time.monotonic() - started,
+        strict=config.strict,
+        paced_seconds=pacer.waited + (rl_pacer.waited if rl_pacer is not pacer else 0.0),
+        harness_errors=harness_errors,
+        requests_by_tier=dict(by_tier),
+        allow_incomplete=config.allow_incomplete,
+        seed=config.seed,
+        profile=profile.name,
+    )
+
+
+# A request's typical time on top of pacing, for the ETA's last batch.
+_LATENCY = 2.0
+
+
+def _lane_context(
+    config: RunConfig,
+    target: Target,
+    pacer: Pacer,
+    evidence: Evidence,
+    deadline: float | None,
+    profile: Profile,
+    clients: list[HttpClient],
+    shared: Context,
+) -> _PlannedContext:
+    client = HttpClient(target, pacer=pacer)
+    clients.append(client)
+    lane_ctx = _PlannedContext(config, client, evidence, deadline=deadline)
+    lane_ctx.facts = shared.facts  # discoveries (the deployment's model, ...) are the run's
+    client.listeners.append(_dispatch(lane_ctx, profile.response_checks))
+    return lane_ctx
+
+
+def _in_catalogue_order(runs: list[CheckRun], checks: list[Check]) -> list[CheckRun]:
+    order = {c.name: i for i, c in enumerate(checks)}
+    return sorted(runs, key=lambda r: order.get(r.name, len(order)))
+
+
+def _cleanup_all(ctx: Context, contexts: list[Context]) -> None:
+    """Delete every scratch assistant the lanes created, through ``ctx`` (the assistants lane)."""
+    for other in contexts:
+        if other is not ctx and other.target == ctx.target:
+            ctx.created.extend(other.created)
+            other.created.clear()
+    _cleanup(ctx)
 
 
 def _cleanup(ctx: Context) -> None:

@@ -18,7 +18,7 @@ from conformance.errors import Failure
 INVALID = "invalid_request_error"
 
 
-@check("CHAT-REQ-1", "ERR-PARAM-1", group="chat", needs=("assistant_id",))
+@check("CHAT-REQ-1", "ERR-PARAM-1", group="chat", needs=("assistant_id",), cost={"chat": 4})
 def chat_rejects_missing_fields(ctx: Context) -> None:
     """Missing assistant_id or messages, or 0 / 101 messages, get 400 invalid_request_error."""
     body = ctx.chat_body()
@@ -33,7 +33,7 @@ def chat_rejects_missing_fields(ctx: Context) -> None:
         ctx.expect_error(ctx.chat(payload), 400, INVALID, "CHAT-REQ-1", f"a request {what}", param=param)
 
 
-@check("CHAT-REQ-2", "ERR-PARAM-1", group="chat", needs=("assistant_id",))
+@check("CHAT-REQ-2", "ERR-PARAM-1", group="chat", needs=("assistant_id",), cost={"chat": 4})
 def chat_rejects_out_of_range(ctx: Context) -> None:
     """temperature outside 0–2 and max_tokens outside 1–32000 get 400 invalid_request_error."""
     for field, value in (
@@ -55,7 +55,7 @@ def chat_rejects_out_of_range(ctx: Context) -> None:
         )
 
 
-@check("CHAT-REQ-3", group="chat", needs=("assistant_id",))
+@check("CHAT-REQ-3", group="chat", needs=("assistant_id",), cost={"chat": 2})
 def chat_rejects_unknown_roles(ctx: Context) -> None:
     """A message role other than user/assistant/system gets 400 invalid_request_error."""
     for role in ("tool", "developer"):
@@ -64,14 +64,14 @@ def chat_rejects_unknown_roles(ctx: Context) -> None:
         ctx.expect_error(ctx.chat(body), 400, INVALID, "CHAT-REQ-3", f"role {role!r}")
 
 
-@check("CHAT-REQ-5", group="chat")
+@check("CHAT-REQ-5", group="chat", cost={"chat": 1})
 def chat_unknown_assistant_is_404(ctx: Context) -> None:
     """An assistant_id unknown to the key's organization gets 404 not_found_error."""
     body = {"assistant_id": f"asst-{uuid.uuid4()}", "messages": [{"role": "user", "content": "hi"}]}
     ctx.expect_error(ctx.chat(body), 404, "not_found_error", "CHAT-REQ-5", "an unknown assistant_id")
 
 
-@check("CHAT-RESP-1", "CHAT-REQ-4", group="chat", needs=("assistant_id",))
+@check("CHAT-RESP-1", "CHAT-REQ-4", group="chat", needs=("assistant_id",), cost={"chat": 3})
 def chat_answers_whatever_the_model(ctx: Context) -> None:
     """A valid request gets a chat.completion; the response model is the same whatever model was sent."""
     for model in (None, "gpt-4o", "no-such-model-xyz"):
@@ -118,7 +118,7 @@ def _judge_cut(
         ctx.skip(requirement, f"the answer ended before max_tokens: 1 ({text!r}, finish_reason {finish!r})")
 
 
-@check("CHAT-LEN-4", "CHAT-LEN-1", "CHAT-STREAM-8", group="chat", needs=("assistant_id",))
+@check("CHAT-LEN-4", "CHAT-LEN-1", "CHAT-STREAM-8", group="chat", needs=("assistant_id",), cost={"chat": 2})
 def chat_max_tokens_cuts_with_length(ctx: Context) -> None:
     """An answer cut by max_tokens ends with finish_reason "length", in JSON and in streams alike
     (each answer judged by itself: a real backend answers differently every time)."""
@@ -158,7 +158,7 @@ def _stream_usage(exchange: Exchange) -> dict[str, Any] | None:
     return next((dict(c["usage"]) for c in chunks if isinstance(c.get("usage"), dict)), None)
 
 
-@check("CHAT-STREAM-8", group="chat", needs=("assistant_id",))
+@check("CHAT-STREAM-8", group="chat", needs=("assistant_id",), cost={"chat": 1})
 def chat_stream_is_the_whole_answer(ctx: Context) -> None:
     """A finished stream's content, concatenated, is an answer: non-empty, and as long as its own
     usage says (judged within the one stream; never against a separate call)."""
@@ -184,7 +184,8 @@ def chat_stream_is_the_whole_answer(ctx: Context) -> None:
         )
 
 
-@check("CHAT-REQ-10", "CHAT-REQ-12", "ERR-PARAM-1", group="chat", needs=("assistant_id",))
+@check("CHAT-REQ-10", "CHAT-REQ-12", "ERR-PARAM-1", group="chat", needs=("assistant_id",),
+       cost={"chat": 6})
 def chat_rejects_malformed_messages_and_flags(ctx: Context) -> None:
     """A message that is not {role, string content}, or a wrongly typed stream / stream_options, gets 400."""
     user = {"role": "user", "content": "hi"}
@@ -213,7 +214,7 @@ def chat_rejects_malformed_messages_and_flags(ctx: Context) -> None:
 _PROMPT_WORDS = (24_000, 97_000, 390_000)
 
 
-@check("CHAT-LEN-2", "CHAT-LEN-3", group="chat", needs=("assistant_id",))
+@check("CHAT-LEN-2", "CHAT-LEN-3", group="chat", needs=("assistant_id",), cost={"chat": 2})
 def chat_long_prompt(ctx: Context) -> None:
     """A prompt rejected for its length gets 400 context_length_exceeded; report the threshold (MAY)."""
     for words in _PROMPT_WORDS:
@@ -272,6 +273,8 @@ def _size_rejected(ctx: Context, rejected: Exchange, bulk: str) -> bool:
     "CHAT-REQ-11",
     group="chat",
     needs=("assistant_id",),
+    cost={"chat": 5},
+    extra=True,
 )
 def chat_silent_points(ctx: Context) -> None:
     """Report the server's choices where the vendor documents are silent."""

@@ -6,7 +6,7 @@ from conformance.catalogue import check
 from conformance.context import Context
 
 
-@check("NATIVE-1", "NATIVE-2", "RATE-NATIVE-1", group="native")
+@check("NATIVE-1", "NATIVE-2", "RATE-NATIVE-1", group="native", cost={"chat": 2}, extra=True)
 def native_chat(ctx: Context) -> None:
     """POST /v1/chat answers a ragen.chat object, or delta events then one done event."""
     body: dict[str, object] = {

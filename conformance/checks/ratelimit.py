@@ -28,23 +28,30 @@ def _fresh_window(ctx: Context, tier: str) -> None:
         time.sleep(wait)
 
 
-def _burst(ctx: Context, tier: str, send: Any) -> tuple[list[Exchange], Exchange]:
-    """Send until the first 429, at most ``2 * limit + 1`` requests.
-
-    A correct limiter of any common kind (a clock-aligned fixed window, a token bucket refilling
-    while the burst runs, a sliding log) admits at least ``limit`` and at most ``2 * limit``
-    inside one window span: a burst that straddles a fixed window's boundary legitimately gets
-    more than ``limit`` through. Returns the admitted exchanges and the last one sent."""
+def _burst(ctx: Context, tier: str, send: Any) -> tuple[list[Exchange], Exchange | None, int]:
+    """Send until the first 429: (the requests admitted before it, the 429 or None, how many the
+    tier must admit). Opens its lane, so the window holds at most the preflight's requests, which
+    it counts; a second attempt (after an early 429: the window may not have been ours alone)
+    waits out a whole window first. Stops at twice the limit: even a fixed-window limiter whose
+    boundary falls inside the burst never admits more than that in a few seconds."""
     limit = ctx.target.tiers[tier].limit
-    _fresh_window(ctx, tier)
+    span = ctx.target.tiers[tier].window * 1.05 + 0.05
+    if ctx.facts.get(f"burst-retry-{tier}") or ctx.client.pacer.sent_within(tier, span) > limit // 2:
+        _fresh_window(ctx, tier)
+    expected = limit - ctx.client.pacer.sent_within(tier, span)
     admitted: list[Exchange] = []
     with ctx.client.unpaced():
-        for i in range(2 * limit + 1):
+        for i in range(2 * limit):
             exchange = send(i)
             if exchange.status == 429:
-                return admitted, exchange
+                return admitted, exchange, expected
             admitted.append(exchange)
-    return admitted[:-1], admitted[-1]
+    return admitted, None, expected
+
+
+class Deferred(Skip):
+    """The burst met a 429 before the tier's budget: the window was not ours alone. The runner
+    runs the check again at the end of its lane, after a whole idle window."""
 
 
 def _recover(ctx: Context, tier: str, rejected: Exchange, send: Any) -> None:
@@ -72,31 +79,40 @@ def _recover(ctx: Context, tier: str, rejected: Exchange, send: Any) -> None:
 
 
 def _check_burst(
-    ctx: Context, tier: str, admitted: list[Exchange], extra: Exchange, promise: str, limit_id: str
-) -> bool:
-    limit = ctx.target.tiers[tier].limit
-    first_429 = len(admitted) if extra.status == 429 else None
-    if first_429 is not None and first_429 < limit:
-        ctx.fail(
-            promise,
-            f"request {first_429 + 1} in a fresh window got 429 (the {tier} tier promises "
-            f"{ctx.target.tiers[tier]})",
-            extra,
-        )
-        return False
-    # An unknown probe id (404) is still a counted request.
-    odd = [ex for ex in admitted[:limit] if ex.status >= 400 and ex.status != 404]
+    ctx: Context,
+    tier: str,
+    burst: tuple[list[Exchange], Exchange | None, int],
+    promise: str,
+    limit_id: str,
+) -> Exchange | None:
+    """Judge a burst; returns the 429 that ended it (None when the tier was not enforced)."""
+    admitted, rejected, expected = burst
+    odd = [ex for ex in admitted if ex.status >= 400 and ex.status != 404]  # an unknown id still counts
     if odd:
         raise Skip(f"burst requests were rejected for another reason: {odd[0].status} {brief(odd[0])}")
-    ctx.passed(promise)
-    if not ctx.expect(
-        extra.status == 429,
-        limit_id,
-        f"{len(admitted) + 1} requests in one window span were all admitted (the {tier} tier promises "
-        f"{ctx.target.tiers[tier]}; even a fixed window straddled by the burst admits at most {2 * limit})",
-        extra,
-    ):
-        return False
+    if rejected is not None and len(admitted) < expected:
+        if not ctx.facts.get(f"burst-retry-{tier}"):
+            ctx.facts[f"burst-retry-{tier}"] = True
+            raise Deferred(
+                f"429 after {len(admitted)} requests: the {tier} window was not fresh; retried later"
+            )
+        ctx.fail(
+            promise,
+            f"request {len(admitted) + 1} of {expected} in a fresh window got 429 "
+            f"(the {tier} tier promises {ctx.target.tiers[tier]})",
+            rejected,
+        )
+        return rejected
+    if rejected is None:
+        ctx.fail(
+            limit_id,
+            f"{len(admitted)} requests in one burst were all admitted; the {tier} tier promises "
+            f"{ctx.target.tiers[tier]} (429 past it)",
+            admitted[-1] if admitted else None,
+        )
+        return None
+    ctx.passed(promise)  # the tier admitted what it promises
+    limit = ctx.target.tiers[tier].limit
     if len(admitted) > limit:
         # On the MUST it passes (not RATE-ALGO-1): whether a burst straddles a fixed window's
         # boundary is timing, and no verdict may depend on timing.
@@ -105,7 +121,7 @@ def _check_burst(
             f"the burst got {len(admitted)} requests through before the first 429 (at most {2 * limit} "
             "conforms: a fixed window's boundary or a token bucket's refill fell inside the burst)",
         )
-    return True
+    return rejected
 
 
 @check(
@@ -116,6 +132,7 @@ def _check_burst(
     "RATE-NATIVE-1",
     group="ratelimit",
     needs=("assistant_id",),
+    cost={"chat": 12},
 )
 def chat_tier_burst(ctx: Context) -> None:
     """The chat tier admits its full budget (stream and JSON alike), then 429s, then admits again."""
@@ -124,10 +141,14 @@ def chat_tier_burst(ctx: Context) -> None:
     def send(i: int) -> Exchange:
         return ctx.chat({**body, "stream": i % 2 == 1})
 
-    admitted, extra = _burst(ctx, "chat", send)
-    if not _check_burst(ctx, "chat", admitted, extra, "RATE-CHAT-2", "RATE-CHAT-1"):
+    extra = _check_burst(ctx, "chat", _burst(ctx, "chat", send), "RATE-CHAT-2", "RATE-CHAT-1")
+    if extra is None:
         return
     ctx.expect_error(extra, 429, "rate_limit_error", "RATE-CHAT-1", "the request past the chat tier")
+    if not ctx.config.thorough:
+        ctx.skip("RATE-NATIVE-1", "a MAY point the default run leaves out (--thorough reports it)")
+        _recover(ctx, "chat", extra, send)
+        return
     with ctx.client.unpaced():
         native = ctx.request("POST", "/v1/chat", json_body={"content": "hi"})
     if native.status == 429:
@@ -146,7 +167,9 @@ def chat_tier_per_client_ip(ctx: Context) -> None:
     raise Skip("needs several client addresses: ragen-load proves it")
 
 
-@check("RATE-ASST-1", "RATE-ASST-2", "RATE-RETRY-1", "RATE-RECOVER-1", group="ratelimit")
+@check(
+    "RATE-ASST-1", "RATE-ASST-2", "RATE-RETRY-1", "RATE-RECOVER-1", group="ratelimit", cost={"assistants": 22}
+)
 def assistants_tier_burst(ctx: Context) -> None:
     """The Assistants tier admits its full budget across endpoints, then 429s, then admits again."""
 
@@ -157,11 +180,11 @@ def assistants_tier_burst(ctx: Context) -> None:
             else ctx.request("GET", f"/v1/assistants/{ctx.target.assistant_id or 'asst-conformance-probe'}")
         )
 
-    admitted, extra = _burst(ctx, "assistants", send)
-    if not _check_burst(ctx, "assistants", admitted, extra, "RATE-ASST-1", "RATE-ASST-1"):
+    extra = _check_burst(ctx, "assistants", _burst(ctx, "assistants", send), "RATE-ASST-1", "RATE-ASST-1")
+    if extra is None:
         return
     ctx.expect_error(extra, 429, "rate_limit_error", "RATE-ASST-1", "the request past the assistants tier")
-    if ctx.target.second_org_key:
+    if ctx.target.second_org_key and ctx.config.thorough:
         with ctx.client.unpaced():
             other = ctx.request("GET", "/v1/assistants", key=ctx.target.second_org_key, params={"limit": 1})
         scope = (
@@ -170,12 +193,14 @@ def assistants_tier_burst(ctx: Context) -> None:
             else f"per key or organization (another org's key got {other.status})"
         )
         ctx.note("RATE-ASST-2", f"the assistants budget is kept {scope}")
+    elif ctx.target.second_org_key:
+        ctx.skip("RATE-ASST-2", "a MAY point the default run leaves out (--thorough reports it)")
     else:
         ctx.skip("RATE-ASST-2", "no second organization's key to tell per-IP from per-key budgets")
     _recover(ctx, "assistants", extra, send)
 
 
-@check("RATE-COUNT-1", group="ratelimit")
+@check("RATE-COUNT-1", group="ratelimit", cost={"assistants": 21}, extra=True)
 def rejected_requests_count(ctx: Context) -> None:
     """Report whether rejected (401) requests count against the assistants budget."""
     tier = ctx.target.tiers["assistants"]

@@ -7,7 +7,7 @@ The client is created with ``max_retries=0`` (it would otherwise retry 429/5xx a
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import httpx2
@@ -38,7 +38,15 @@ def _call(ctx: Context, requirement: str, what: str, func: Any) -> Any:
     return None
 
 
-@check("CHAT-RESP-1", "CHAT-STREAM-2", "CHAT-USAGE-STREAM-2", group="sdk", needs=("assistant_id",))
+@check(
+    "CHAT-RESP-1",
+    "CHAT-STREAM-2",
+    "CHAT-USAGE-STREAM-2",
+    group="sdk",
+    needs=("assistant_id",),
+    cost={"chat": 2},
+    extra=True,
+)
 def sdk_chat(ctx: Context) -> None:
     """chat.completions.create parses into ChatCompletion; a stream iterates to one usage chunk."""
     with sdk_client(ctx) as client:
@@ -79,7 +87,7 @@ def sdk_chat(ctx: Context) -> None:
             )
 
 
-@check("ERR-TYPE-1", "AUTH-3", "AUTH-4", group="sdk")
+@check("ERR-TYPE-1", "AUTH-3", "AUTH-4", group="sdk", cost={"assistants": 4})
 def sdk_errors(ctx: Context) -> None:
     """Errors map to the SDK's exception classes (NotFound, BadRequest, Authentication, PermissionDenied)."""
     unknown_key = f"rg-unknown-{uuid.uuid4().hex}"
@@ -126,6 +134,16 @@ def sdk_errors(ctx: Context) -> None:
                 deactivated.close()
 
 
+def _until(wanted: str, ids: Iterator[str]) -> list[str]:
+    """Auto-paginate up to ``wanted`` (newest first: the first page), not through the whole org."""
+    out: list[str] = []
+    for found in ids:
+        out.append(found)
+        if found == wanted:
+            break
+    return out
+
+
 def _expect_sdk_error(
     ctx: Context, rid: str, cls: type[openai.APIStatusError], error_type: str, call: Callable[[], object]
 ) -> None:
@@ -143,7 +161,7 @@ def _expect_sdk_error(
         ctx.fail(rid, f"SDK call succeeded, expected {cls.__name__}")
 
 
-@check("ASST-OBJ-1", "ASST-LIST-1", "ASST-DEL-1", group="sdk")
+@check("ASST-OBJ-1", "ASST-LIST-1", "ASST-DEL-1", group="sdk", cost={"assistants": 5})
 def sdk_assistants(ctx: Context) -> None:
     """beta.assistants create/retrieve/update/list/delete parse into the SDK's typed models."""
     with sdk_client(ctx) as client:
@@ -173,7 +191,7 @@ def sdk_assistants(ctx: Context) -> None:
             ctx,
             "ASST-LIST-1",
             "assistants.list",
-            lambda: [a.id for a in client.beta.assistants.list(limit=2)],
+            lambda: _until(created.id, (a.id for a in client.beta.assistants.list(limit=2))),
         )
         if page is not None:
             ctx.expect(

@@ -59,7 +59,13 @@ def stream_requests(draw: st.DrawFn, assistant_id: str) -> dict[str, Any]:
     return body
 
 
-@check(*[r for r in STREAM_IDS if r != "CHAT-STREAM-7"], group="streaming", needs=("assistant_id",))
+@check(
+    *[r for r in STREAM_IDS if r != "CHAT-STREAM-7"],
+    group="streaming",
+    needs=("assistant_id",),
+    cost={"chat": 2},
+    fills=True,
+)
 def stream_generated_requests(ctx: Context) -> None:
     """Valid streaming requests (generated) get well-formed streams; usage only when opted in."""
     sent: list[int] = []

@@ -10,6 +10,7 @@ from ragen_spec import PROXY_SPEC_PATH
 
 from conformance.catalogue import Registry
 from conformance.client import Exchange
+from conformance.config import PROFILE_GROUPS
 from conformance.context import Context, brief
 from conformance.errors import Skip
 
@@ -27,7 +28,7 @@ __all__ = [
 ]
 
 SPEC = PROXY_SPEC_PATH
-GROUPS = ("models", "schema", "chat", "streaming", "errors", "auth")
+GROUPS = PROFILE_GROUPS["openai-proxy"]
 MODEL_ENV = "RAGEN_PROXY_MODEL"  # the model the probes ask; default: the first of GET /v1/models
 
 REGISTRY = Registry(GROUPS)

@@ -1,0 +1,103 @@
+"""The planner against a server enforcing the real tiers' counts with short windows (chat 10 and
+assistants 20 per 4 s): a default run checks every MUST an unthrottled run checks, with the same
+verdicts, and never goes past a tier outside the rate-limit checks."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+import requests
+
+from conformance.catalogue import CHECKS
+from conformance.client import Pacer
+from conformance.config import RunConfig, Target, Tier
+from conformance.mock import limited_mock_config
+from conformance.plan import make_plan
+from conformance.results import Report, VerdictKind
+from conformance.runner import Progress, run, selected_checks
+
+SHORT = {"chat": Tier(10, 4.0), "assistants": Tier(20, 4.0)}
+
+
+def must_verdicts(report: Report) -> dict[str, VerdictKind]:
+    return {v.requirement: v.verdict for v in report.verdicts if v.level == "MUST"}
+
+
+@pytest.fixture(scope="module")
+def planned() -> Iterator[tuple[Report, str, list[Progress]]]:
+    urls: list[str] = []
+    events: list[Progress] = []
+    base = RunConfig(target=Target("http://unused", "unused"), seed=1)
+    with limited_mock_config(SHORT, base, journal=urls) as config:
+        report = run(config, progress=events.append)
+        answered_429 = requests.get(
+            f"{urls[0]}/__mock/journal", params={"status": 429, "limit": 1000}, timeout=10
+        )
+        yield report, answered_429.text, events
+
+
+def test_planned_run_checks_every_must_an_unthrottled_run_checks(planned, mock_run_config) -> None:  # type: ignore[no-untyped-def]
+    report, _, _ = planned
+    unthrottled = run(mock_run_config)
+    assert must_verdicts(report) == must_verdicts(unthrottled)
+    assert report.exit_code == 0
+    # Far fewer requests than the unthrottled (thorough) run: the essential ones and what fits.
+    assert report.requests < unthrottled.requests / 2
+
+
+def test_planned_run_never_exceeds_a_tier_outside_the_rate_limit_checks(planned) -> None:  # type: ignore[no-untyped-def]
+    _, journal, _ = planned
+    entries = requests.models.complexjson.loads(journal)["data"]
+    # Exactly the bursts' own 429s: the request past the chat tier, the one past the assistants
+    # tier and the other organization's probe right after it (the budget is per client address).
+    assert len(entries) == 3, [(e["method"], e["path"], e["key"]) for e in entries]
+    assert sorted(e["path"] for e in entries) == ["/v1/assistants", "/v1/assistants", "/v1/chat/completions"]
+
+
+def test_progress_is_one_line_per_event_with_tiers_and_a_plan_eta(planned) -> None:  # type: ignore[no-untyped-def]
+    _, _, events = planned
+    plan = [e for e in events if e.kind == "plan"]
+    assert len(plan) == 1 and "chat" in plan[0].detail and "assistants" in plan[0].detail
+    starts = [e for e in events if e.kind == "start"]
+    assert starts and all(set(e.tiers) == {"chat", "assistants"} for e in starts)
+    # The planned requests still to go only shrink, and the ETA comes from the plan (never jumps
+    # to thousands of seconds): at most a few windows.
+    left = [sum(n for _, n in e.tiers.values()) for e in starts]
+    assert left == sorted(left, reverse=True)
+    assert all(e.eta is not None and 0 <= e.eta < 10 * 4.0 for e in starts)
+    assert not [e for e in events if e.kind == "wait" and "0.0s" in e.detail]
+
+
+def test_extras_run_only_where_the_plan_has_room(planned) -> None:  # type: ignore[no-untyped-def]
+    report, _, _ = planned
+    statuses = {c.name: (c.status, c.message) for c in report.checks}
+    essential = [c for c in CHECKS.values() if not c.extra and c.group != "ratelimit"]
+    assert all(statuses[c.name][0] == "passed" for c in essential if not c.fills), statuses
+    left_out = [n for n, (status, message) in statuses.items() if "no room" in message]
+    assert all(CHECKS[n].extra or CHECKS[n].fills for n in left_out)
+
+
+def test_plan_opens_each_lane_with_its_burst_and_keeps_extras_after_the_essentials() -> None:
+    checks = selected_checks(RunConfig(target=Target("http://x", "k")))
+    plan = make_plan(checks, thorough=False)
+    first = {lane: next(c.name for c in checks if c.cost) for lane, checks in plan.lanes.items()}
+    assert first == {"chat": "chat_tier_burst", "assistants": "assistants_tier_burst"}
+    for lane in plan.lanes.values():
+        ranks = [2 if c.extra else 3 if c.fills else 1 for c in lane if c.group != "ratelimit"]
+        assert ranks == sorted(ranks)
+    assert plan.essential["chat"] <= 50 and plan.essential["assistants"] <= 100
+    thorough = make_plan(checks, thorough=True)
+    assert thorough.essential["chat"] > plan.essential["chat"]
+
+
+def test_pacer_plans_the_finish_time_and_the_room_left() -> None:
+    now = [100.0]
+    pacer = Pacer({"chat": Tier(10, 60.0)}, enabled=True, clock=lambda: now[0], sleep=lambda s: None)
+    assert pacer.finish_time("chat", 10) == pytest.approx(100.0)  # one burst of ten, at once
+    assert pacer.finish_time("chat", 25) == pytest.approx(100.0 + 2 * 63.05)  # three windows
+    assert pacer.capacity("chat", 100.0) == 10
+    assert pacer.capacity("chat", 170.0) == 20
+    for _ in range(4):
+        pacer.acquire("chat")
+    assert pacer.capacity("chat", 100.0) == 6

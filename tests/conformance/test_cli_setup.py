@@ -36,7 +36,7 @@ def journal(url: str) -> list[dict[str, object]]:
 
 
 def clear(url: str) -> None:
-    requests.delete(f"{url}/__mock/journal", timeout=10)
+    requests.delete(f"{url}/__mock/journal", headers={"x-mock-control": "1"}, timeout=10).raise_for_status()
 
 
 def args(url: str, *extra: str) -> list[str]:

@@ -15,6 +15,7 @@ from conformance.catalogue import Check
 from conformance.config import RunConfig, Target
 from conformance.profiles import Profile, get_profile
 from conformance.results import Report, VerdictKind
+from conformance.runner import SetupError
 from mockserver.background import BackgroundServer
 from tests.conformance.conftest import AltServers
 
@@ -47,21 +48,22 @@ def test_streams_answered_as_json_pass_no_stream_rule(alt_servers: AltServers) -
 def test_a_missing_assistant_id_makes_the_run_incomplete(mock_run_config: RunConfig) -> None:
     config = replace(mock_run_config, target=replace(mock_run_config.target, assistant_id=None),
                      groups=("chat",), ratelimit_target=None)
-    report = run(config)
+    with pytest.raises(SetupError, match=r"incomplete.*assistant-id"):
+        run(config)  # before any request (tests/conformance/test_cli_setup.py checks the journal)
+    report = run(replace(config, allow_incomplete=True))
     assert not report.violations
     incomplete = {v.requirement for v in report.incomplete}
     assert {"CHAT-REQ-1", "CHAT-REQ-2", "CHAT-RESP-1"} <= incomplete
-    assert report.exit_code == 2
     assert all(report.verdict(r).verdict is UNOBSERVED for r in incomplete)
-    assert replace(report, allow_incomplete=True).exit_code == 0
+    assert report.exit_code == 0  # the user accepted it
+    assert replace(report, allow_incomplete=False).exit_code == 2
 
 
 def test_a_rejected_key_passes_nothing(mock_run_config: RunConfig) -> None:
     config = replace(mock_run_config, target=replace(mock_run_config.target, api_key="rg-wrong"),
                      ratelimit_target=None)
-    report = run(config)
-    assert report.exit_code == 2 and report.harness_errors
-    assert [v.requirement for v in report.verdicts if v.verdict is PASS] == []
+    with pytest.raises(SetupError, match="rejected"):
+        run(config)  # no Report, so no verdict at all, let alone a pass
 
 
 def test_the_same_server_gets_the_same_table_three_times(mock_run_config: RunConfig) -> None:
@@ -82,6 +84,9 @@ def _resetting_app() -> web.Application:
         return web.json_response({"object": "list", "data": [], "first_id": None, "last_id": None,
                                   "has_more": False})
 
+    async def assistant(request: web.Request) -> web.Response:
+        return web.json_response({"id": request.match_info["id"], "object": "assistant"})
+
     async def chat(request: web.Request) -> web.StreamResponse:
         await request.read()
         assert request.transport is not None
@@ -90,6 +95,7 @@ def _resetting_app() -> web.Application:
 
     app = web.Application()
     app.router.add_get("/v1/assistants", assistants)
+    app.router.add_get("/v1/assistants/{id}", assistant)
     app.router.add_post("/v1/chat/completions", chat)
     return app
 
@@ -103,7 +109,8 @@ def resetting() -> Iterator[BackgroundServer]:
 def test_a_dropped_connection_costs_one_check_not_the_run(resetting: BackgroundServer) -> None:
     target = Target(base_url=resetting.url, api_key="k", assistant_id="asst-x", pace=False,
                     rate_limits=False, timeout=5.0)
-    report = run(RunConfig(target=target, groups=("chat", "assistants"), max_examples=1))
+    config = RunConfig(target=target, groups=("chat", "assistants"), max_examples=1, allow_incomplete=True)
+    report = run(config)
     statuses = {c.name: c.status for c in report.checks}
     assert not any("stopped answering" in e for e in report.harness_errors), report.harness_errors
     assert statuses["chat_rejects_out_of_range"] == "error"

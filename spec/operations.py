@@ -4,6 +4,7 @@
     op = ops.by_id("deleteAssistant")
     op.method, op.path, op.name                 # "DELETE", "/v1/assistants/{assistant_id}", "DELETE /v1/..."
     op.tier, op.requirement_ids, op.ours        # x-rate-limit-tier, x-requirement-ids, x-ragen-defined
+    ops.shared_requirement_ids                  # the top-level x-requirement-ids: rules of every operation
     op.matches("/v1/assistants/asst-1")         # a concrete path against the template
     op.response(400)                            # the documented response (404 -> "4XX" -> "default")
     ops.match("GET", "/v1/assistants/asst-1")   # the operation a concrete request is for
@@ -26,7 +27,16 @@ from urllib.parse import urlsplit
 from ragen_spec import SPEC_PATH, _load
 from ragen_spec.refs import resolve_in
 
-__all__ = ["HTTP_METHODS", "Operation", "Operations", "operation_for", "operations", "operations_of"]
+__all__ = [
+    "HTTP_METHODS",
+    "Operation",
+    "Operations",
+    "operation_for",
+    "operations",
+    "operations_of",
+    "status_keys",
+    "template_matcher",
+]
 
 HTTP_METHODS = ("get", "post", "put", "patch", "delete")
 Resolver = Callable[[dict[str, Any]], dict[str, Any]]
@@ -100,7 +110,9 @@ class Operation:
         key = self.response_key(status)
         return None if key is None else self._resolve(self.raw["responses"][key])
 
-    def response_schema(self, status: int | str, media_type: str = "application/json") -> dict[str, Any] | None:
+    def response_schema(
+        self, status: int | str, media_type: str = "application/json"
+    ) -> dict[str, Any] | None:
         media = ((self.response(status) or {}).get("content") or {}).get(media_type)
         if not media:
             return None
@@ -116,8 +128,10 @@ class Operation:
 class Operations:
     """Every operation of one document, in document order, with lookups by id, name and request."""
 
-    def __init__(self, items: list[Operation]) -> None:
+    def __init__(self, items: list[Operation], shared_requirement_ids: tuple[str, ...] = ()) -> None:
         self._items = tuple(items)
+        # The document's top-level ``x-requirement-ids``: rules every operation carries (errors, auth).
+        self.shared_requirement_ids = shared_requirement_ids
         self._by_id = {op.operation_id: op for op in self._items}
         self._by_name = {op.name: op for op in self._items}
 
@@ -145,16 +159,17 @@ def _build(spec: Mapping[str, Any], document: Path | None, resolver: Resolver) -
     for path, item in spec["paths"].items():
         shared = item.get("parameters", [])
         matcher = template_matcher(path)
-        for method in HTTP_METHODS:
-            op = item.get(method)
-            if op is None:
+        for method, op in item.items():  # document order, as written
+            if method not in HTTP_METHODS:
                 continue
             params = tuple(resolver(p) for p in [*shared, *op.get("parameters", [])])
             body = resolver(op["requestBody"]) if "requestBody" in op else None
             found.append(
-                Operation(method.upper(), path, op["operationId"], op, params, body, document, matcher, resolver)
+                Operation(
+                    method.upper(), path, op["operationId"], op, params, body, document, matcher, resolver
+                )
             )
-    return Operations(found)
+    return Operations(found, tuple(spec.get("x-requirement-ids", ())))
 
 
 @functools.cache

@@ -18,7 +18,6 @@ from typing import Any
 
 from aiohttp import web
 from aiohttp.typedefs import Handler
-
 from ragen_spec import PROXY_SPEC_PATH, error_types
 
 from mockserver.errors import ApiError

@@ -56,11 +56,19 @@ class Tier:
 
 
 # The budgets are the spec's (x-rate-limit-tiers); the ids its x-requirements RATE-CHAT-1/2/3, RATE-ASST-1/2.
-_SPEC_TIERS = spec_tiers()
+_CHAT, _ASSISTANTS = spec_tiers()["chat"], spec_tiers()["assistants"]
 TIERS: dict[str, Tier] = {
-    "chat": Tier("chat", *_SPEC_TIERS["chat"], ("RATE-CHAT-1",), ("RATE-CHAT-2",), ("RATE-CHAT-3",), "MUST"),
+    "chat": Tier(
+        "chat", _CHAT.limit, _CHAT.window, ("RATE-CHAT-1",), ("RATE-CHAT-2",), ("RATE-CHAT-3",), "MUST"
+    ),
     "assistants": Tier(
-        "assistants", *_SPEC_TIERS["assistants"], ("RATE-ASST-1",), ("RATE-ASST-1",), ("RATE-ASST-2",), "MAY"
+        "assistants",
+        _ASSISTANTS.limit,
+        _ASSISTANTS.window,
+        ("RATE-ASST-1",),
+        ("RATE-ASST-1",),
+        ("RATE-ASST-2",),
+        "MAY",
     ),
 }
 

@@ -25,7 +25,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from ragen_spec import SPEC_PATH, _load
-from ragen_spec.refs import resolve_in
+from ragen_spec.refs import resolve_in, resolve_local
 
 __all__ = [
     "HTTP_METHODS",
@@ -188,12 +188,7 @@ def operations_of(spec: Mapping[str, Any]) -> Operations:
     """The same view over an in-memory document with local refs only (a bundled profile)."""
 
     def resolver(node: dict[str, Any]) -> dict[str, Any]:
-        while "$ref" in node:
-            target: Any = spec
-            for part in node["$ref"].removeprefix("#/").split("/"):
-                target = target[part]
-            node = target
-        return node
+        return resolve_local(spec, node)
 
     return _build(spec, None, resolver)
 

@@ -6,6 +6,7 @@ tiers, error types) do not pay for importing jsonschema.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 from urllib.parse import urldefrag
@@ -13,7 +14,7 @@ from urllib.request import url2pathname
 
 from ragen_spec import SPEC_PATH, _load
 
-__all__ = ["DOCUMENT_URI", "document_at", "resolve", "resolve_in"]
+__all__ = ["DOCUMENT_URI", "document_at", "resolve", "resolve_in", "resolve_local"]
 
 DOCUMENT_URI = "urn:ragen:openapi"
 
@@ -43,3 +44,14 @@ def resolve_in(node: dict[str, Any], document: Path | None) -> tuple[dict[str, A
 def resolve(node: dict[str, Any], document: Path | None = None) -> dict[str, Any]:
     """``node`` with its ``$ref`` chain followed (also into sibling documents). Do not mutate."""
     return resolve_in(node, document)[0]
+
+
+def resolve_local(document: Mapping[str, Any], node: dict[str, Any]) -> dict[str, Any]:
+    """``node`` with its local (``#/...``) ref chain followed inside an in-memory ``document``
+    (a bundled profile, or a copy the caller holds). Do not mutate."""
+    while "$ref" in node:
+        target: Any = document
+        for part in node["$ref"].removeprefix("#/").split("/"):
+            target = target[part]
+        node = target
+    return node

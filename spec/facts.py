@@ -43,6 +43,7 @@ def pinned_types(schema: dict[str, Any]) -> tuple[str, ...]:
 
 
 def _statuses(key: str) -> range:
+    """The statuses a ``responses`` key documents: ``"404"`` one, ``"5XX"`` a hundred."""
     if key.endswith("XX"):
         first = int(key[0]) * 100
         return range(first, first + 100)
@@ -54,27 +55,19 @@ def error_types(document: Path | None = None) -> dict[int, tuple[str, ...]]:
     """Status -> the error types the documented responses allow, the table's own name first.
 
     A range key (``5XX``) gives every status in it unless an exact key documents that status.
-    Two operations pinning different types for one status is a contradiction in the spec.
+    Two operations pinning different types for one key is a contradiction in the spec.
     """
-    table: dict[int, tuple[str, ...]] = {}
-    exact: set[int] = set()
+    by_key: dict[str, tuple[str, ...]] = {}
     for op in operations(document):
         for key in op.raw.get("responses", {}):
-            if key == "default" or int(key[0]) < 4:
+            if key == "default" or key[0] not in "45":
                 continue
             schema = op.response_schema(key)
             types = pinned_types(schema) if schema else ()
-            if not types:
-                continue
-            for status in _statuses(key):
-                is_exact = not key.endswith("XX")
-                if status in exact and not is_exact:
-                    continue
-                if table.get(status, types) != types and (is_exact == (status in exact)):
-                    raise ValueError(f"{op.name}: {key} pins {types}, another operation {table[status]}")
-                table[status] = types
-                if is_exact:
-                    exact.add(status)
+            if types and by_key.setdefault(key, types) != types:
+                raise ValueError(f"{op.name}: {key} pins {types}, another operation {by_key[key]}")
+    ranges = sorted(by_key, key=lambda k: not k.endswith("XX"))  # ranges first: exact keys override
+    table = {status: by_key[key] for key in ranges for status in _statuses(key)}
     return dict(sorted(table.items()))
 
 

@@ -8,12 +8,23 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 import requests
 import schemathesis
-from ragen_spec import PROXY_SPEC_PATH, SPEC_PATH, error_types, requirements, self_delete_message, tiers
+import yaml
+from ragen_spec import (
+    PROXY_SPEC_PATH,
+    SPEC_PATH,
+    error_types,
+    load_spec,
+    requirements,
+    self_delete_message,
+    tiers,
+)
 from ragen_spec.operations import operations
 
 from loadtests.scenario import TIERS as LOAD_TIERS
@@ -127,3 +138,33 @@ def test_the_self_delete_example_is_the_vendor_quote() -> None:
     assert message.startswith("Cannot delete the assistant")
     assert f'"{message}"' in requirements()["ASST-DEL-2"]["source"]["quote"]
     assert f'"{message}"' in requirements()["ASST-DEL-2"]["text"]
+
+
+def _variant(tmp_path: Path, edit: Callable[[dict[str, Any]], None]) -> Path:
+    spec = load_spec()
+    edit(spec)
+    path = tmp_path / f"{edit.__name__}.yaml"  # one file per variant: documents are read once per path
+    path.write_text(yaml.safe_dump(spec, sort_keys=False))
+    return path
+
+
+def _pinned_response(type_: str) -> dict[str, Any]:
+    pin = {"properties": {"error": {"properties": {"type": {"const": type_}}}}}
+    schema = {"allOf": [{"$ref": "#/components/schemas/ErrorResponse"}, pin]}
+    return {"description": type_, "content": {"application/json": {"schema": schema}}}
+
+
+def test_an_exact_status_overrides_its_range_and_a_contradiction_is_refused(tmp_path: Path) -> None:
+    def exact_503(spec: dict[str, Any]) -> None:
+        spec["paths"]["/v1/assistants/{assistant_id}"]["get"]["responses"]["503"] = _pinned_response(
+            "overloaded"
+        )
+
+    table = error_types(_variant(tmp_path, exact_503))
+    assert (table[502], table[503]) == (("api_error",), ("overloaded",))
+
+    def two_404s(spec: dict[str, Any]) -> None:
+        spec["paths"]["/v1/assistants/{assistant_id}"]["get"]["responses"]["404"] = _pinned_response("gone")
+
+    with pytest.raises(ValueError, match="404 pins"):
+        error_types(_variant(tmp_path, two_404s))

@@ -119,6 +119,16 @@ class Operation:
         schema: dict[str, Any] | None = media.get("itemSchema", media.get("schema"))
         return schema
 
+    def media_schema(self, status: int | str, media_type: str) -> tuple[str, dict[str, Any]]:
+        """(``"schema"`` or ``"itemSchema"``, the schema) for ``status`` and ``media_type``, ready for
+        ``ragen_spec.schemas.validator_for(schema, document=op.document)``; KeyError when undocumented."""
+        from ragen_spec.schemas import media_schema  # validators live there (jsonschema)
+
+        key = self.response_key(status)
+        if key is None:
+            raise KeyError(status)
+        return media_schema(dict(self.raw), key, media_type, document=self.document)
+
     def example(self, status: int | str, name: str, media_type: str = "application/json") -> Any:
         """The value of the named example of the response documented for ``status``."""
         media = (self.response(status) or {})["content"][media_type]

@@ -11,7 +11,7 @@ from typing import Any
 
 import httpx2
 from ragen_spec.operations import operation_for
-from ragen_spec.schemas import media_schema, sse_event_errors, validator_for
+from ragen_spec.schemas import sse_event_errors, validator_for
 from ragen_spec.sse import parse
 
 __all__ = ["SpecViolation", "check_response", "parse_sse", "spec_hook"]
@@ -51,7 +51,7 @@ def check_response(method: str, path: str, status: int, content_type: str, body:
     if key is None:
         return [f"{method} {path}: status {status} is not documented"]
     try:
-        kind, schema = media_schema(dict(operation.raw), key, media)
+        kind, schema = operation.media_schema(status, media)
     except KeyError:
         return [f"{method} {path} {status}: content type {content_type!r} is not documented"]
     if kind == "itemSchema":

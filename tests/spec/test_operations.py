@@ -7,6 +7,7 @@ from ragen_spec import PROXY_SPEC_PATH, load_spec, resolve
 from ragen_spec.bundle import load_bundled
 from ragen_spec.exchange import Observation, operation_for, tier_of
 from ragen_spec.operations import operations, operations_of
+from ragen_spec.schemas import validator_for
 
 
 def test_the_view_lists_every_operation_of_paths_in_document_order() -> None:
@@ -84,3 +85,14 @@ def test_an_observation_reads_its_operation_from_the_view() -> None:
     )
     unknown = Observation("GET", "/v2/x", None, 404, {}, b"{}")
     assert (unknown.operation, unknown.operation_id, unknown.tier) == ("GET /v2/x", None, None)
+
+
+def test_a_response_schema_behind_another_document_validates_with_its_pinned_type() -> None:
+    op = operations(PROXY_SPEC_PATH).by_id("listModels")
+    kind, schema = op.media_schema(401, "application/json")  # openapi.yaml's Unauthorized
+    validator = validator_for(schema, document=PROXY_SPEC_PATH)
+    good = {"error": {"message": "m", "type": "authentication_error", "code": None, "param": None}}
+    assert kind == "schema" and validator.is_valid(good)
+    assert not validator.is_valid({"error": {**good["error"], "type": "invalid_request_error"}})
+    with pytest.raises(KeyError):
+        op.media_schema(418, "application/json")

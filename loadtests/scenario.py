@@ -18,6 +18,8 @@ import json
 import math
 from dataclasses import asdict, dataclass, replace
 
+from ragen_spec import tiers as spec_tiers
+
 __all__ = [
     "PHASES",
     "TIERS",
@@ -53,10 +55,21 @@ class Tier:
         )
 
 
-# spec/openapi.yaml x-requirements RATE-CHAT-1/2/3, RATE-ASST-1/2.
+# The budgets are the spec's (x-rate-limit-tiers); the ids its x-requirements RATE-CHAT-1/2/3, RATE-ASST-1/2.
+_CHAT, _ASSISTANTS = spec_tiers()["chat"], spec_tiers()["assistants"]
 TIERS: dict[str, Tier] = {
-    "chat": Tier("chat", 10, 60.0, ("RATE-CHAT-1",), ("RATE-CHAT-2",), ("RATE-CHAT-3",), "MUST"),
-    "assistants": Tier("assistants", 20, 60.0, ("RATE-ASST-1",), ("RATE-ASST-1",), ("RATE-ASST-2",), "MAY"),
+    "chat": Tier(
+        "chat", _CHAT.limit, _CHAT.window, ("RATE-CHAT-1",), ("RATE-CHAT-2",), ("RATE-CHAT-3",), "MUST"
+    ),
+    "assistants": Tier(
+        "assistants",
+        _ASSISTANTS.limit,
+        _ASSISTANTS.window,
+        ("RATE-ASST-1",),
+        ("RATE-ASST-1",),
+        ("RATE-ASST-2",),
+        "MAY",
+    ),
 }
 
 

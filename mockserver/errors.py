@@ -10,6 +10,9 @@
     ├── RateLimitError            429 rate_limit_error
     └── ServerError               5xx api_error              (status per instance: 500/502/503)
 
+The types are the ones the spec's documented error responses pin (``ragen_spec.error_types()``);
+413 and 405 are not pinned there and take ``invalid_request_error`` as the mock's choice.
+
 Every 4xx/5xx leaving the app, aiohttp's own (404 route, 405 method, 413 body) and unexpected
 exceptions included, goes through ``error_middleware`` and gets ``{"error": {message, type,
 code, param}}`` (ERR-ENV-1). A traceback is logged, never sent.
@@ -23,6 +26,7 @@ from typing import ClassVar
 
 from aiohttp import web
 from aiohttp.typedefs import Handler
+from ragen_spec import error_types
 
 from mockserver import jsonio
 
@@ -43,6 +47,9 @@ __all__ = [
 
 log = logging.getLogger("ragen_mock")
 
+# ERR-TYPE-1, as the spec's documented error responses pin it (the first type of each status).
+_SPEC_TYPES = {status: types[0] for status, types in error_types().items()}
+
 
 def envelope(
     message: str, type_: str, code: str | None = None, param: str | None = None
@@ -52,7 +59,7 @@ def envelope(
 
 class ApiError(Exception):
     status: ClassVar[int] = 500
-    type: ClassVar[str] = "api_error"
+    type: ClassVar[str] = _SPEC_TYPES[500]
 
     def __init__(
         self,
@@ -89,7 +96,7 @@ class ApiError(Exception):
 
 class InvalidRequestError(ApiError):
     status = 400
-    type = "invalid_request_error"
+    type = _SPEC_TYPES[400]
 
 
 class RequestTooLargeError(InvalidRequestError):
@@ -105,27 +112,27 @@ class MethodNotAllowedError(InvalidRequestError):
 
 class AuthenticationError(ApiError):
     status = 401
-    type = "authentication_error"
+    type = _SPEC_TYPES[401]
 
 
 class PermissionDeniedError(ApiError):
     status = 403
-    type = "permission_error"
+    type = _SPEC_TYPES[403]
 
 
 class NotFoundError(ApiError):
     status = 404
-    type = "not_found_error"
+    type = _SPEC_TYPES[404]
 
 
 class RateLimitError(ApiError):
     status = 429
-    type = "rate_limit_error"
+    type = _SPEC_TYPES[429]
 
 
 class ServerError(ApiError):
     status = 500
-    type = "api_error"
+    type = _SPEC_TYPES[500]
 
     def __init__(self, message: str, *, status: int = 500, code: str | None = None) -> None:
         super().__init__(message, code=code)

@@ -1,5 +1,6 @@
-"""Routes derived from the spec: every operation of ``paths`` becomes a route whose handler runs
-authentication and scope, then body and query validation, then the operation's own handler.
+"""Routes derived from the spec: every operation (``ragen_spec.operations``) becomes a route whose
+handler runs authentication and scope, then body and query validation, then the operation's own
+handler.
 
 The rate limit runs before all of it, as a middleware keyed by the route (AUTH-ORDER-1); the
 tier and the scope come from the operation's ``x-rate-limit-tier``.
@@ -12,6 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from aiohttp import web
+from ragen_spec.operations import operations_of
 
 from mockserver.auth import Caller
 from mockserver.errors import RequestTooLargeError
@@ -19,8 +21,6 @@ from mockserver.journal import entry_of
 from mockserver.validation import BodyValidator, QueryValidator, SchemaSource, parse_json_body
 
 __all__ = ["Call", "Operation", "OperationHandler", "operations_from_spec"]
-
-HTTP_METHODS = ("get", "post", "put", "patch", "delete")
 
 
 @dataclass(slots=True)
@@ -49,34 +49,23 @@ class Operation:
 
 
 def operations_from_spec(source: SchemaSource) -> list[Operation]:
+    """Every operation of the source's document, its validators compiled once (at start-up)."""
     found: list[Operation] = []
-    for path, item in source.spec["paths"].items():
-        shared = item.get("parameters", [])
-        for method in HTTP_METHODS:
-            op = item.get(method)
-            if op is None:
-                continue
-            body_schema = None
-            body_required = False
-            if "requestBody" in op:
-                request_body = source.resolve(op["requestBody"])
-                body_required = bool(request_body.get("required"))
-                media = request_body.get("content", {}).get("application/json")
-                body_schema = media.get("schema") if media else None
-            params = [source.resolve(p) for p in [*shared, *op.get("parameters", [])]]
-            query = [p for p in params if p.get("in") == "query"]
-            found.append(
-                Operation(
-                    operation_id=op["operationId"],
-                    method=method.upper(),
-                    path=path,
-                    tier=op.get("x-rate-limit-tier"),
-                    body=BodyValidator(body_schema, source) if body_schema is not None else None,
-                    body_required=body_required,
-                    query=QueryValidator(query, source) if query else None,
-                    responses=op.get("responses", {}),
-                )
+    for op in operations_of(source.spec):
+        body_schema = op.request_schema() if op.request_body is not None else None
+        query = op.query_parameters()
+        found.append(
+            Operation(
+                operation_id=op.operation_id,
+                method=op.method,
+                path=op.path,
+                tier=op.tier,
+                body=BodyValidator(body_schema, source) if body_schema is not None else None,
+                body_required=op.body_required,
+                query=QueryValidator(query, source) if query else None,
+                responses=op.raw.get("responses", {}),
             )
+        )
     return found
 
 

@@ -14,6 +14,7 @@ from typing import Any
 from aiohttp import web
 from aiohttp.typedefs import Handler, Middleware
 from jsonschema import Draft202012Validator
+from ragen_spec.operations import status_keys
 
 from mockserver.validation import SchemaSource
 
@@ -29,7 +30,7 @@ class _ResponseSchemas:
         self._cache: dict[tuple[int, str], Draft202012Validator | None] = {}
 
     def validator(self, responses: dict[str, Any], status: int) -> Draft202012Validator | None:
-        key = next((k for k in (str(status), f"{status // 100}XX", "default") if k in responses), None)
+        key = next((k for k in status_keys(status) if k in responses), None)
         if key is None:
             return None
         cache_key = (id(responses), key)
@@ -55,9 +56,7 @@ def response_check(
         ):
             return
         problems: list[str] = []
-        key_found = any(
-            k in documented for k in (str(response.status), f"{response.status // 100}XX", "default")
-        )
+        key_found = any(k in documented for k in status_keys(response.status))
         if not key_found:
             problems.append(f"status {response.status} is not documented")
         else:

@@ -95,7 +95,7 @@ class Limits:
 
 def _error(status: int, message: str, code: str) -> web.Response:
     return web.Response(
-        body=jsonio.dumps(envelope(message, "invalid_request_error", code)),
+        body=jsonio.dumps(envelope(message, InvalidRequestError.type, code)),
         status=status,
         content_type="application/json",
     )

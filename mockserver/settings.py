@@ -13,11 +13,14 @@ from collections.abc import Mapping
 from dataclasses import dataclass, fields
 from typing import Any
 
+from ragen_spec import tiers
+
 __all__ = ["ENV_PREFIX", "Settings", "SettingsError"]
 
 ENV_PREFIX = "RAGEN_MOCK_"
 PROFILES = ("ragen", "openai-proxy")
 SCOPES = ("ip", "global")
+_TIERS = tiers()
 
 
 class SettingsError(ValueError):
@@ -31,10 +34,11 @@ class Settings:
     config: str | None = None
     state: str | None = None
     rate_limits: bool = True
-    chat_limit: int = 10
-    chat_window: float = 60.0
-    assistants_limit: int = 20
-    assistants_window: float = 60.0
+    # The spec's tiers (x-rate-limit-tiers) unless set otherwise.
+    chat_limit: int = _TIERS["chat"].limit
+    chat_window: float = _TIERS["chat"].window
+    assistants_limit: int = _TIERS["assistants"].limit
+    assistants_window: float = _TIERS["assistants"].window
     rate_limit_scope: str = "ip"
     retry_after: bool = True
     stream_delay_ms: float = 0.0

@@ -14,7 +14,7 @@ import logging
 
 from aiohttp import web
 
-from mockserver.errors import envelope
+from mockserver.errors import ServerError, envelope
 from mockserver.faults import STREAM_KINDS, Fault, Faults
 from mockserver.journal import Entry, entry_of
 from mockserver.keys import STREAM_FAULT
@@ -72,7 +72,7 @@ class EventStream:
         log.error(
             "stream of %s failed", self.request.path, exc_info=exc if isinstance(exc, BaseException) else None
         )
-        body = json.dumps(envelope("The mock failed mid-stream.", "api_error", "internal_error"))
+        body = json.dumps(envelope("The mock failed mid-stream.", ServerError.type, "internal_error"))
         with contextlib.suppress(ClientGone):
             await self._write_raw("error" if self.named else None, body)
         await self._finish()
@@ -117,7 +117,7 @@ class EventStream:
             return
         if fault.kind == "error_event":
             body = json.dumps(
-                envelope("upstream model failed (injected fault)", "api_error", "upstream_error")
+                envelope("upstream model failed (injected fault)", ServerError.type, "upstream_error")
             )
             await self._write_raw("error" if self.named else None, body)
             await self._finish()

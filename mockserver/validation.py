@@ -16,6 +16,7 @@ from jsonschema import Draft202012Validator
 from jsonschema.exceptions import ValidationError, best_match
 from multidict import MultiMapping
 from ragen_spec import load_spec
+from ragen_spec.refs import resolve_local
 from ragen_spec.schemas import DOCUMENT_URI, validator_for
 from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT202012
@@ -49,12 +50,8 @@ class SchemaSource:
         self._registry: Registry | None = None
 
     def resolve(self, node: dict[str, Any]) -> dict[str, Any]:
-        while "$ref" in node:
-            target: Any = self.spec
-            for part in node["$ref"].removeprefix("#/").split("/"):
-                target = target[part]
-            node = target
-        return node
+        resolved: dict[str, Any] = resolve_local(self.spec, node)
+        return resolved
 
     def precise(self, schema: dict[str, Any]) -> Draft202012Validator:
         if self.default:

@@ -14,7 +14,18 @@ from typing import Any
 
 import yaml
 
-__all__ = ["PROXY_SPEC_PATH", "SPEC_PATH", "Requirement", "load_spec", "requirements"]
+__all__ = [
+    "PROXY_SPEC_PATH",
+    "SPEC_PATH",
+    "Requirement",
+    "Tier",
+    "error_types",
+    "load_spec",
+    "requirements",
+    "resolve",
+    "self_delete_message",
+    "tiers",
+]
 
 SPEC_PATH = Path(str(resources.files(__name__).joinpath("openapi.yaml")))
 # The second profile (a generic OpenAI-compatible proxy); it $refs shared components of SPEC_PATH.
@@ -26,7 +37,8 @@ Requirement = dict[str, Any]
 @functools.cache
 def _load(path: Path) -> dict[str, Any]:
     with path.open(encoding="utf-8") as fh:
-        document: dict[str, Any] = yaml.safe_load(fh)
+        # libyaml's loader when present: the same safe subset, several times faster at start-up.
+        document: dict[str, Any] = yaml.load(fh, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
     return document
 
 
@@ -38,3 +50,9 @@ def load_spec(path: Path | None = None) -> dict[str, Any]:
 def requirements(path: Path | None = None) -> dict[str, Requirement]:
     """The spec's ``x-requirements`` keyed by id, in document order."""
     return {req["id"]: dict(req) for req in _load(path or SPEC_PATH)["x-requirements"]}
+
+
+# The spec's facts and the ref resolver, importable from the package itself (defined after _load,
+# which they use).
+from ragen_spec.facts import Tier, error_types, self_delete_message, tiers  # noqa: E402
+from ragen_spec.refs import resolve  # noqa: E402

@@ -7,16 +7,15 @@ the mock's validating proxy and its recordings.
 
 from __future__ import annotations
 
-import functools
 import json
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any, Protocol
 from urllib.parse import urlsplit
 
-from ragen_spec.schemas import operations
+from ragen_spec.operations import Operation, operations
+from ragen_spec.operations import operation_for as _operation_for
 from ragen_spec.sse import ParsedStream, parse
 
 __all__ = ["Exchange", "Observation", "operation_for", "tier_of"]
@@ -54,27 +53,10 @@ class Exchange(Protocol):
     def request_json(self) -> Any: ...
 
 
-# --- the spec's operations ------------------------------------------------------------------------
-def _template_regex(path: str) -> re.Pattern[str]:
-    return re.compile("^" + re.sub(r"\\\{[^}]+\\\}", "[^/]+", re.escape(path)) + "$")
-
-
-@functools.cache
-def _operations() -> list[tuple[str, re.Pattern[str], str, dict[str, Any]]]:
-    return [(method, _template_regex(path), path, op) for path, method, op in operations()]
-
-
 def operation_for(method: str, path: str) -> tuple[str | None, dict[str, Any] | None]:
     """(``"POST /v1/assistants/{assistant_id}"``, the operation) for a concrete request path."""
-    return _operation_for(method.upper(), urlsplit(path).path)
-
-
-@functools.lru_cache(maxsize=4096)
-def _operation_for(method: str, path: str) -> tuple[str | None, dict[str, Any] | None]:
-    for op_method, regex, template, op in _operations():
-        if op_method == method.upper() and regex.match(path):
-            return f"{op_method} {template}", op
-    return None, None
+    op = _operation_for(method.upper(), urlsplit(path).path)
+    return (op.name, dict(op.raw)) if op else (None, None)
 
 
 @dataclass
@@ -99,27 +81,24 @@ class Observation:
         self.request_headers = {k.lower(): v for k, v in self.request_headers.items()}
 
     @cached_property
-    def _op(self) -> tuple[str | None, dict[str, Any] | None]:
-        return operation_for(self.method, self.path)
+    def _op(self) -> Operation | None:
+        return _operation_for(self.method.upper(), urlsplit(self.path).path)
 
     @property
     def operation(self) -> str:
-        return self._op[0] or f"{self.method} {urlsplit(self.path).path}"
+        return self._op.name if self._op else f"{self.method} {urlsplit(self.path).path}"
 
     @property
     def operation_id(self) -> str | None:
-        op = self._op[1]
-        return op.get("operationId") if op else None
+        return self._op.operation_id if self._op else None
 
     @property
     def tier(self) -> str | None:
-        op = self._op[1]
-        return op.get("x-rate-limit-tier") if op else None
+        return self._op.tier if self._op else None
 
     @property
     def ours(self) -> bool:
-        op = self._op[1]
-        return bool(op and op.get("x-ragen-defined"))
+        return bool(self._op and self._op.ours)
 
     @property
     def content_type(self) -> str:
@@ -164,6 +143,5 @@ class Observation:
 
 def tier_of(operation: str) -> str | None:
     """The rate-limit tier (``x-rate-limit-tier``) of an operation named like ``"POST /v1/chat"``."""
-    method, _, template = operation.partition(" ")
-    op = next((o for m, _r, t, o in _operations() if m == method and t == template), None)
-    return op.get("x-rate-limit-tier") if op else None
+    op = operations().named(operation)
+    return op.tier if op else None

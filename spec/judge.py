@@ -20,7 +20,7 @@ from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
 from jsonschema import Draft202012Validator
-from ragen_spec import mandates, requirements
+from ragen_spec import error_types, mandates, requirements
 from ragen_spec.exchange import Exchange, tier_of
 from ragen_spec.schemas import validator_for
 from ragen_spec.validity import quick_check
@@ -59,15 +59,10 @@ __all__ = [
 
 Problem = tuple[str, str]
 
-# ERR-TYPE-1's table: the documented statuses (and 5xx). Any other status (405, 409, 413, 422, ...)
-# needs only the envelope (ERR-ENV-1); whether it was the right status is the probing check's call.
-ERROR_TYPES = {
-    400: "invalid_request_error",
-    401: "authentication_error",
-    403: "permission_error",
-    404: "not_found_error",
-    429: "rate_limit_error",
-}
+# ERR-TYPE-1's table, as the spec's documented error responses pin it: 400, 401, 403, 404, 429 and
+# 500..599. Any other status (405, 409, 413, 422, ...) needs only the envelope (ERR-ENV-1); whether
+# it was the right status is the probing check's call.
+ERROR_TYPES = {status: types[0] for status, types in error_types().items()}
 CHAT = "POST /v1/chat/completions"
 STREAM_IDS = (
     "CHAT-STREAM-1",
@@ -179,11 +174,8 @@ def error_type(exchange: Exchange) -> list[Problem] | None:
     """ERR-TYPE-1: the error type follows the status, for 400, 401, 403, 404, 429 and 5xx."""
     if exchange.status < 400 or not _is_spec_operation(exchange):
         return None
-    if exchange.status >= 500:
-        expected = "api_error"
-    elif exchange.status in ERROR_TYPES:
-        expected = ERROR_TYPES[exchange.status]
-    else:
+    expected = ERROR_TYPES.get(exchange.status)
+    if expected is None:
         return None  # an undocumented status: out of ERR-TYPE-1's scope
     error = exchange.error
     if error is not None and error.get("type") != expected:

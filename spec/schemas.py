@@ -8,17 +8,19 @@ document shipped beside it (the ``openai-proxy`` profile), whose relative extern
 
 from __future__ import annotations
 
+import copy
 import functools
 import json
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
-from urllib.parse import urldefrag, urljoin
-from urllib.request import url2pathname
+from urllib.parse import urljoin
 
 from jsonschema import Draft202012Validator
 from jsonschema.exceptions import ValidationError
-from ragen_spec import SPEC_PATH, _load, load_spec
+from ragen_spec import SPEC_PATH, load_spec
+from ragen_spec.operations import operations as _operations
+from ragen_spec.refs import DOCUMENT_URI, document_at, resolve, resolve_in
 from referencing import Registry, Resource
 from referencing.exceptions import NoSuchResource
 from referencing.jsonschema import DRAFT202012
@@ -33,23 +35,12 @@ __all__ = [
     "validator_for",
 ]
 
-DOCUMENT_URI = "urn:ragen:openapi"
-
 
 def _retrieve(uri: str) -> Resource:
     """Load a sibling document (``file:`` URI) the first time a ref points into it."""
     if not uri.startswith("file:"):
         raise NoSuchResource(uri)
-    return Resource.from_contents(load_spec(_document_at(uri, None)), DRAFT202012)
-
-
-def _document_at(file: str, current: Path | None) -> Path | None:
-    """The document a ref's URI part names: an absolute ``file:`` URI, our URN, or a sibling's name."""
-    if file.startswith("file:"):
-        return Path(url2pathname(file.removeprefix("file://")))
-    if file == DOCUMENT_URI:
-        return None
-    return (current or SPEC_PATH).parent / file
+    return Resource.from_contents(load_spec(document_at(uri, None)), DRAFT202012)
 
 
 @functools.cache
@@ -90,29 +81,12 @@ def validator_for(
 
 
 def operations(*, document: Path | None = None) -> Iterator[tuple[str, str, dict[str, Any]]]:
-    """Every (path, METHOD, operation object) of the spec (or of ``document``)."""
-    for path, item in load_spec(document)["paths"].items():
-        for method, operation in item.items():
-            if method in {"get", "post", "put", "patch", "delete"}:
-                yield path, method.upper(), operation
+    """Every (path, METHOD, operation object) of the spec (or of ``document``), each a fresh copy.
 
-
-def _resolve_in(node: dict[str, Any], document: Path | None) -> tuple[dict[str, Any], Path | None]:
-    """Follow refs (also into sibling files); the target and the document it lives in."""
-    while "$ref" in node:
-        file, pointer = urldefrag(node["$ref"])
-        if file:
-            document = _document_at(file, document)
-        target: Any = _load(document or SPEC_PATH)  # read only: no copy
-        for part in pointer.removeprefix("/").split("/"):
-            target = target[part]
-        node = target
-    return node, document
-
-
-def resolve(node: dict[str, Any], document: Path | None = None) -> dict[str, Any]:
-    """``node`` with its ``$ref`` chain followed (also into sibling documents). Do not mutate."""
-    return _resolve_in(node, document)[0]
+    The tuple form of ``ragen_spec.operations.operations()``, which new code should use.
+    """
+    for op in _operations(document):
+        yield op.path, op.method, copy.deepcopy(dict(op.raw))
 
 
 _resolve = resolve  # the name older callers import
@@ -126,7 +100,7 @@ def media_schema(
     With ``document``, a schema found behind an external ref is returned as an absolute ref, so
     ``validator_for(schema, document=document)`` still resolves it.
     """
-    response, found_in = _resolve_in(operation["responses"][status], document)
+    response, found_in = resolve_in(operation["responses"][status], document)
     media = response["content"][media_type]
     key = "itemSchema" if "itemSchema" in media else "schema"
     schema = media[key]
@@ -145,7 +119,7 @@ def sse_event_errors(
     errors = [e.message for e in validator_for(item_schema, document=document).iter_errors(event)]
     if errors:
         return errors
-    resolved, found_in = _resolve_in(item_schema, document)
+    resolved, found_in = resolve_in(item_schema, document)
     data_schema = resolved.get("properties", {}).get("data", {})
     branches = data_schema.get("anyOf", [data_schema])
     if any(b.get("const") == event.get("data") for b in branches if "const" in b):

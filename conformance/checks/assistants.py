@@ -10,15 +10,15 @@ import math
 import uuid
 from typing import Any
 
+from ragen_spec import self_delete_message
+
 from conformance.catalogue import check
 from conformance.client import Exchange
 from conformance.context import Context, brief
 from conformance.errors import Failure, Skip
 
 INVALID = "invalid_request_error"
-SELF_DELETE_MESSAGE = (
-    "Cannot delete the assistant this API key is bound to. Rotate the key first, then retry."
-)
+SELF_DELETE_MESSAGE = self_delete_message()  # ASST-DEL-2: the spec's documented words
 _MAX_PAGES = 60
 
 

@@ -1,7 +1,8 @@
 """The proxy document's error table on top of the Ragen mock's errors (PROXY-ERR-TYPE-1).
 
 The shared machinery (``mockserver.errors``, auth, validation, faults) raises Ragen types; the
-proxy's table differs for 429 and 5xx. One middleware, inside ``error_middleware``, re-types
+proxy's table (its documented error responses, ``ragen_spec.error_types(PROXY_SPEC_PATH)``)
+differs for 429 and 5xx. One middleware, inside ``error_middleware``, re-types
 every ``ApiError`` by status and words the injected 5xx faults as a provider outage:
 
     400 invalid_request_error   401 authentication_error   404 not_found_error
@@ -17,6 +18,7 @@ from typing import Any
 
 from aiohttp import web
 from aiohttp.typedefs import Handler
+from ragen_spec import PROXY_SPEC_PATH, error_types
 
 from mockserver.errors import ApiError
 
@@ -24,13 +26,13 @@ __all__ = ["PROXY_TYPES", "ProxyError", "proxy_errors_middleware"]
 
 log = logging.getLogger("ragen_mock")
 
+# The statuses whose type the proxy document names differently from the Ragen table (429, 5xx),
+# read from its documented responses; 504 is not in the document: `gateway_timeout` is the mock's.
 PROXY_TYPES = {
-    429: "rate_limit_exceeded",
-    500: "internal_server_error",
-    502: "bad_gateway",
-    503: "service_unavailable",
-    504: "gateway_timeout",
-}
+    status: types[0]
+    for status, types in error_types(PROXY_SPEC_PATH).items()
+    if types[0] != error_types().get(status, ("",))[0]
+} | {504: "gateway_timeout"}
 _OUTAGE = {
     502: ("The provider serving this model answered with an error.", "provider_error"),
     503: ("All providers for this model are unavailable.", "providers_unavailable"),

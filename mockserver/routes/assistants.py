@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from aiohttp import web
+from ragen_spec import self_delete_message
 
 from mockserver import jsonio
 from mockserver.context import MockState
@@ -14,9 +15,8 @@ from mockserver.state import AssistantRecord
 
 __all__ = ["HANDLERS", "SELF_DELETE_MESSAGE"]
 
-SELF_DELETE_MESSAGE = (
-    "Cannot delete the assistant this API key is bound to. Rotate the key first, then retry."
-)
+# ASST-DEL-2: the words the spec documents (deleteAssistant's 400 example `self_delete`).
+SELF_DELETE_MESSAGE = self_delete_message()
 
 
 def _json(payload: dict[str, Any]) -> web.Response:

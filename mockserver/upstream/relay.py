@@ -228,7 +228,7 @@ class Relay:
             text = event.decode("utf-8", "replace").strip()
             return await self._write((text[: max(len(text) // 2, 7)] + "\x7b\n\n").encode())
         if fault.kind == "error_event":
-            failure = envelope("upstream model failed (injected fault)", "api_error", "upstream_error")
+            failure = envelope("upstream model failed (injected fault)", ServerError.type, "upstream_error")
             body = json.dumps(failure)
             await self._write(f"data: {body}\n\n".encode())
             self.entry.add_chunk(body)

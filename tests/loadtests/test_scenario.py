@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 from ragen_spec import requirements
-from ragen_spec.schemas import operations
+from ragen_spec.operations import operations
 
 from loadtests.scenario import TIERS, Scenario, burst_seconds, minimum_duration, timeline
 
@@ -61,10 +61,10 @@ def test_tiers_name_requirements_of_the_spec() -> None:
 
 
 def test_load_targets_are_tiered_operations_of_the_spec() -> None:
-    tiers = {(path, method): op.get("x-rate-limit-tier") for path, method, op in operations()}
-    assert tiers[("/v1/chat/completions", "POST")] == "chat"
-    assert tiers[("/v1/assistants", "GET")] == "assistants"
-    assert tiers[("/v1/assistants/{assistant_id}", "GET")] == "assistants"
+    tier = {op.name: op.tier for op in operations()}
+    assert tier["POST /v1/chat/completions"] == "chat"
+    assert tier["GET /v1/assistants"] == "assistants"
+    assert tier["GET /v1/assistants/{assistant_id}"] == "assistants"
 
 
 def test_timeline_distributed_drains_longer_than_a_worker_report_interval() -> None:

@@ -7,11 +7,12 @@ so every mock response a test sees has been checked against the spec.
 from __future__ import annotations
 
 import json
-import re
 from typing import Any
 
 import httpx2
-from ragen_spec.schemas import media_schema, operations, sse_event_errors, validator_for
+from ragen_spec.operations import operation_for
+from ragen_spec.schemas import sse_event_errors, validator_for
+from ragen_spec.sse import parse
 
 __all__ = ["SpecViolation", "check_response", "parse_sse", "spec_hook"]
 
@@ -20,47 +21,13 @@ class SpecViolation(AssertionError):
     """A mock response that the spec does not allow."""
 
 
-def _compile() -> list[tuple[re.Pattern[str], str, dict[str, Any]]]:
-    table = []
-    for path, method, operation in operations():
-        pattern = re.compile("^" + re.sub(r"\\\{[^}]+\\\}", "[^/]+", re.escape(path)) + "$")
-        table.append((pattern, method, operation))
-    return table
-
-
-_OPERATIONS = _compile()
 _ENVELOPE = validator_for("#/components/schemas/ErrorResponse")
 
 
 def parse_sse(text: str) -> list[dict[str, Any]]:
-    """Events as the spec's itemSchema describes them: ``{data, event?, id?, retry?}``."""
-    events = []
-    for block in text.replace("\r\n", "\n").split("\n\n"):
-        event: dict[str, Any] = {}
-        data: list[str] = []
-        for line in block.split("\n"):
-            if not line or line.startswith(":"):
-                continue
-            name, _, value = line.partition(":")
-            value = value.removeprefix(" ")
-            if name == "data":
-                data.append(value)
-            elif name == "retry" and value.isdigit():
-                event["retry"] = int(value)
-            elif name in ("event", "id"):
-                event[name] = value
-        if data:
-            event["data"] = "\n".join(data)
-        if event:
-            events.append(event)
-    return events
-
-
-def _status_key(responses: dict[str, Any], status: int) -> str | None:
-    for key in (str(status), f"{status // 100}XX", "default"):
-        if key in responses:
-            return key
-    return None
+    """Events as the spec's itemSchema describes them (``{data, event?, id?, retry?}``), read by the
+    spec package's own parser: an event a browser would not dispatch is not returned either."""
+    return [event.as_dict() for event in parse(text.encode("utf-8")).events]
 
 
 def check_response(method: str, path: str, status: int, content_type: str, body: bytes) -> list[str]:
@@ -71,7 +38,7 @@ def check_response(method: str, path: str, status: int, content_type: str, body:
         return []  # CORS preflight, answered before routing
     media = content_type.split(";")[0].strip().lower()
     problems: list[str] = []
-    operation = next((op for rx, m, op in _OPERATIONS if m == method and rx.match(path)), None)
+    operation = operation_for(method, path)
     if operation is None:
         # Not an operation of the spec (unknown route or method): only the envelope is promised.
         if status < 400:
@@ -80,11 +47,11 @@ def check_response(method: str, path: str, status: int, content_type: str, body:
             return [f"error {status} has content type {content_type!r}"]
         errors = [e.message for e in _ENVELOPE.iter_errors(json.loads(body))]
         return [f"error {status} envelope: {e}" for e in errors]
-    key = _status_key(operation["responses"], status)
+    key = operation.response_key(status)
     if key is None:
         return [f"{method} {path}: status {status} is not documented"]
     try:
-        kind, schema = media_schema(operation, key, media)
+        kind, schema = operation.media_schema(status, media)
     except KeyError:
         return [f"{method} {path} {status}: content type {content_type!r} is not documented"]
     if kind == "itemSchema":

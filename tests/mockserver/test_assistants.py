@@ -9,10 +9,10 @@ import httpx2
 import openai
 import pytest
 from openai import OpenAI
+from ragen_spec import self_delete_message
 
 from mockserver import demo
 from mockserver.background import BackgroundServer
-from mockserver.routes.assistants import SELF_DELETE_MESSAGE
 from tests.mockserver.conftest import CONTROL_HEADERS, checked_client, error_of, make_openai
 
 CONSTANTS: dict[str, Any] = {
@@ -219,11 +219,9 @@ def test_ASST_DEL_2_bound_assistant_cannot_be_deleted(client: OpenAI) -> None:
         client.beta.assistants.delete(demo.SUPPORT_ASSISTANT)
     assert caught.value.type == "invalid_request_error"
     assert isinstance(caught.value.body, dict)
-    assert caught.value.body["message"] == SELF_DELETE_MESSAGE
-    assert (
-        SELF_DELETE_MESSAGE
-        == "Cannot delete the assistant this API key is bound to. Rotate the key first, then retry."
-    )
+    # The documented words: the spec's example (deleteAssistant 400 `self_delete`), which the
+    # requirement's vendor quote contains (tests/spec/test_facts.py).
+    assert caught.value.body["message"] == self_delete_message()
     assert client.beta.assistants.retrieve(demo.SUPPORT_ASSISTANT).id == demo.SUPPORT_ASSISTANT
 
 

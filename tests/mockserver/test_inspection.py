@@ -10,6 +10,7 @@ import time
 
 import httpx2
 import pytest
+from ragen_spec.sse import parse as parse_sse
 
 from mockserver import demo
 from mockserver.app import create_app
@@ -67,9 +68,7 @@ def test_journal_records_stream_chunks_with_timings(inspect: httpx2.Client) -> N
         response = http.post("/v1/chat/completions", json=chat_body(stream=True, max_tokens=4))
         entry = httpx2.get(f"{slow.url}/__mock/journal/{response.headers['x-request-id']}").json()
     stream = entry["response"]["stream"]
-    assert [c["data"] for c in stream] == [
-        line.removeprefix("data: ") for line in response.text.split("\n\n") if line
-    ]
+    assert [c["data"] for c in stream] == [event.data for event in parse_sse(response.content).events]
     times = [c["t_ms"] for c in stream]
     assert times == sorted(times)
     assert times[4] - times[1] >= 3 * 15 * 0.8  # the per-chunk delay shows in the timings

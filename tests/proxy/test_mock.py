@@ -16,6 +16,7 @@ import pytest
 import requests
 from ragen_spec import PROXY_SPEC_PATH
 from ragen_spec.schemas import media_schema, operations, sse_event_errors, validator_for
+from ragen_spec.sse import parse as parse_sse
 
 from mockserver.background import BackgroundServer
 from mockserver.config import ConfigError
@@ -47,7 +48,8 @@ def chat(url: str, body: Any, headers: dict[str, str] | None = None, **kwargs: A
 
 
 def events(response: requests.Response) -> list[str]:
-    return [line[len("data: ") :] for line in response.text.split("\n\n") if line.startswith("data: ")]
+    """The data of each event, as the spec package's parser (a browser's rules) reads the stream."""
+    return [event.data for event in parse_sse(response.content).events]
 
 
 def assert_error(response: requests.Response, status: int, error_type: str, param: str | None = None) -> None:

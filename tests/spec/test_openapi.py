@@ -20,7 +20,7 @@ from openai.types.chat import ChatCompletion, ChatCompletionChunk
 from openai.types.shared import ErrorObject
 from openapi_spec_validator import validate
 from openapi_spec_validator.validation.exceptions import OpenAPIValidationError
-from ragen_spec import SPEC_PATH, load_spec, requirements
+from ragen_spec import SPEC_PATH, load_spec, requirements, resolve
 from ragen_spec.schemas import media_schema, operations, sse_event_errors, validator_for
 
 REFERENCE = Path(__file__).resolve().parents[2].parent / "shared" / "reference" / "openai-schemas.json"
@@ -46,25 +46,15 @@ REFERENCE_SCHEMAS = {
 }
 
 
-def _resolve(node: dict[str, Any]) -> dict[str, Any]:
-    spec = load_spec()
-    while "$ref" in node:
-        target: Any = spec
-        for part in node["$ref"].removeprefix("#/").split("/"):
-            target = target[part]
-        node = target
-    return node
-
-
 def _response_examples() -> list[tuple[str, str, str, str, dict[str, Any], Any]]:
     """(operationId, status, media type, example name, schema-or-itemSchema ref, value) for every example."""
     found = []
     for _path, _method, op in operations():
         for status, response in op["responses"].items():
-            for media_type, media in (_resolve(response).get("content") or {}).items():
+            for media_type, media in (resolve(response).get("content") or {}).items():
                 key, schema = media_schema(op, status, media_type)
                 for name, example in (media.get("examples") or {}).items():
-                    value = _resolve(example)["value"]
+                    value = resolve(example)["value"]
                     found.append(
                         (op["operationId"], status, media_type, name, {"key": key, "schema": schema}, value)
                     )
@@ -72,7 +62,8 @@ def _response_examples() -> list[tuple[str, str, str, str, dict[str, Any], Any]]
 
 
 def _schema_name(schema: dict[str, Any]) -> str | None:
-    ref = schema.get("$ref", "")
+    """The component a schema is, or extends (``allOf`` with the envelope and a pinned ``type``)."""
+    ref = schema.get("$ref", "") or next((b["$ref"] for b in schema.get("allOf", []) if "$ref" in b), "")
     return ref.rsplit("/", 1)[-1] if ref else None
 
 
@@ -147,7 +138,7 @@ def test_every_operation_has_request_and_response_examples() -> None:
         if body:
             assert body["content"]["application/json"].get("examples"), f"{method} {path} request"
         ok = next(s for s in op["responses"] if s.startswith("2"))
-        for media_type, media in (_resolve(op["responses"][ok]).get("content") or {}).items():
+        for media_type, media in (resolve(op["responses"][ok]).get("content") or {}).items():
             assert media.get("examples"), f"{method} {path} {ok} {media_type}"
 
 

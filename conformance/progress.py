@@ -17,6 +17,13 @@ def _clock(seconds: float) -> str:
     return f"{seconds // 60}m{seconds % 60:02d}s" if seconds >= 60 else f"{seconds}s"
 
 
+def _seconds(detail: str) -> float:
+    try:
+        return float(detail.rsplit("in ", 1)[1].rstrip("s"))
+    except (IndexError, ValueError):
+        return 0.0
+
+
 class PlanProgress:
     """``[12/44] 1m40s  chat 23 sent, 18 to go · assistants 51 sent, 30 to go · ETA 2m10s  <check>``"""
 
@@ -29,8 +36,14 @@ class PlanProgress:
         if event.kind == "plan":
             print(f"plan: essential requests per tier: {event.detail}", file=self.out, flush=True)
             return
-        if event.kind == "end":
-            return
+        if event.kind == "end" or (
+            event.kind == "wait"
+            and not self.live
+            and event.eta is not None
+            and "next request in" in event.detail
+            and _seconds(event.detail) < 10
+        ):
+            return  # a log (not a terminal) gets a line per check and per long wait only
         tiers = " · ".join(
             f"{t} {sent} sent, {left} to go" for t, (sent, left) in sorted(event.tiers.items())
         )

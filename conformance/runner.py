@@ -407,8 +407,6 @@ def run(
     for client in clients:
         by_tier += client.exchanges_by_tier
     harness_errors = list(state.harness_errors)
-    if state.left_unchecked and deadline is not None and time.monotonic() >= deadline:
-        harness_errors.append(f"--max-time reached: left unchecked {', '.join(state.left_unchecked)}")
     return Report(
         config.target.base_url,
         verdicts,

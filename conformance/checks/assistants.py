@@ -305,7 +305,7 @@ def list_all(
 def assistant_list_pagination(ctx: Context) -> None:
     """The list is ordered as asked, bounded by limit, and paging visits every assistant once."""
     # A few assistants to page through (the run's scratch ones count).
-    for i in range(3 if ctx.config.thorough else max(0, 3 - len(_pool(ctx)))):
+    for i in range(3 if ctx.config.thorough else max(0, 2 - len(_pool(ctx)))):
         _pool(ctx).append(ctx.created_assistant("ASST-LIST-2", f"Conformance list {i}"))
     default = _list(ctx, "ASST-LIST-1")
     ex = default["_exchange"]

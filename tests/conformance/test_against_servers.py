@@ -137,14 +137,18 @@ def test_cli_exit_2_on_usage_and_connection_errors() -> None:
         ).exit_code
         == 2
     )
-    result = runner.invoke(main, ["--base-url", "http://127.0.0.1:9", "--api-key", "k", "--allow-incomplete", "-q"])
+    result = runner.invoke(
+        main, ["--base-url", "http://127.0.0.1:9", "--api-key", "k", "--allow-incomplete", "-q"]
+    )
     assert result.exit_code == 2, result.output
     assert "cannot reach" in result.output  # one line, from the preflight
 
 
 def test_cli_exit_2_when_the_key_is_rejected(alt_servers: AltServers) -> None:
     server = alt_servers.start()
-    result = CliRunner().invoke(main, ["--base-url", server.url, "--api-key", "wrong", "--allow-incomplete", "-q"])
+    result = CliRunner().invoke(
+        main, ["--base-url", server.url, "--api-key", "wrong", "--allow-incomplete", "-q"]
+    )
     assert result.exit_code == 2
     assert "rejected" in result.output
 

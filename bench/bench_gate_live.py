@@ -73,7 +73,7 @@ def main() -> int:
     )
     print(
         f"  floor: essential requests chat {need['chat']}, assistants {need['assistants']} -> "
-        f"{windows} windows incl. recovery = {_clock(floor)}"
+        f"{_clock(floor)} paced from a fresh window (requests / budget + one window: {_clock(by_rate)})"
     )
     print(
         f"  baseline (issue 17): {_clock(BASELINE_S)} -> {BASELINE_S / wall:.1f}x faster; goal <= 6 min: "

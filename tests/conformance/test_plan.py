@@ -104,3 +104,27 @@ def test_pacer_plans_the_finish_time_and_the_room_left() -> None:
     for _ in range(4):
         pacer.acquire("chat")
     assert pacer.capacity("chat", 100.0) == 6
+
+
+def test_a_burst_that_finds_its_window_spent_runs_again_after_a_fresh_one() -> None:
+    # Someone (another CI job on the same address) spent half the chat window just before the
+    # run: the opening burst meets an early 429. That is not the server's fault: the burst runs
+    # again at the end of its lane, after a whole idle window, and the verdict is the same.
+    urls: list[str] = []
+    base = RunConfig(target=Target("http://unused", "unused"), seed=1, groups=("ratelimit",))
+    with limited_mock_config(SHORT, base, journal=urls) as config:
+        body = {"assistant_id": config.target.assistant_id, "messages": [{"role": "user", "content": "hi"}]}
+        headers = {"Authorization": f"Bearer {config.target.api_key}"}
+        for _ in range(6):
+            sent = requests.post(f"{urls[0]}/v1/chat/completions", json=body, headers=headers, timeout=10)
+            assert sent.status_code == 200
+        report = run(config)
+        chat_429 = requests.get(
+            f"{urls[0]}/__mock/journal", params={"status": 429, "path": "/v1/chat/completions"}, timeout=10
+        ).json()["data"]
+    assert len(chat_429) == 2  # the early one of the first attempt, the one past the tier of the second
+    assert report.verdict("RATE-CHAT-2").verdict is VerdictKind.PASS
+    assert report.verdict("RATE-CHAT-1").verdict is VerdictKind.PASS
+    assert report.verdict("RATE-RECOVER-1").verdict is VerdictKind.PASS
+    statuses = {c.name: c.status for c in report.checks}
+    assert statuses["chat_tier_burst"] == "passed"

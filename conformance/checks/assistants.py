@@ -301,7 +301,7 @@ def list_all(
     raise Skip(f"more than {_MAX_PAGES} pages")
 
 
-@check("ASST-LIST-1", "ASST-LIST-2", "ASST-LIST-3", "ASST-LIST-4", group="assistants", cost={"assistants": 9})
+@check("ASST-LIST-1", "ASST-LIST-2", "ASST-LIST-3", "ASST-LIST-4", group="assistants", cost={"assistants": 8})
 def assistant_list_pagination(ctx: Context) -> None:
     """The list is ordered as asked, bounded by limit, and paging visits every assistant once."""
     # A few assistants to page through (the run's scratch ones count).

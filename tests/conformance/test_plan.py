@@ -9,11 +9,11 @@ from collections.abc import Iterator
 import pytest
 import requests
 
-from conformance.catalogue import CHECKS
+from conformance.catalogue import CHECKS, Check
 from conformance.client import Pacer
 from conformance.config import RunConfig, Target, Tier
 from conformance.mock import limited_mock_config
-from conformance.plan import make_plan
+from conformance.plan import Budget, make_plan
 from conformance.results import Report, VerdictKind
 from conformance.runner import Progress, run, selected_checks
 
@@ -24,17 +24,27 @@ def must_verdicts(report: Report) -> dict[str, VerdictKind]:
     return {v.requirement: v.verdict for v in report.verdicts if v.level == "MUST"}
 
 
+SPENT: dict[str, dict[str, int]] = {}
+
+
 @pytest.fixture(scope="module")
 def planned() -> Iterator[tuple[Report, str, list[Progress]]]:
     urls: list[str] = []
     events: list[Progress] = []
     base = RunConfig(target=Target("http://unused", "unused"), seed=1)
-    with limited_mock_config(SHORT, base, journal=urls) as config:
+    finished = Budget.finished
+
+    def record(self: Budget, lane: str, check: Check) -> None:
+        SPENT[check.name] = {t: n for t, n in self.spent(lane).items() if n}
+        finished(self, lane, check)
+
+    with pytest.MonkeyPatch.context() as patch, limited_mock_config(SHORT, base, journal=urls) as config:
+        patch.setattr(Budget, "finished", record)
         report = run(config, progress=events.append)
         answered_429 = requests.get(
             f"{urls[0]}/__mock/journal", params={"status": 429, "limit": 1000}, timeout=10
         )
-        yield report, answered_429.text, events
+    yield report, answered_429.text, events
 
 
 def test_planned_run_checks_every_must_an_unthrottled_run_checks(planned, mock_run_config) -> None:  # type: ignore[no-untyped-def]
@@ -44,6 +54,20 @@ def test_planned_run_checks_every_must_an_unthrottled_run_checks(planned, mock_r
     assert report.exit_code == 0
     # Far fewer requests than the unthrottled (thorough) run: the essential ones and what fits.
     assert report.requests < unthrottled.requests / 2
+
+
+def test_the_plan_knows_what_each_check_costs(planned) -> None:  # type: ignore[no-untyped-def]
+    # The declared cost per tier is what a default run against a correct server sends (the burst
+    # may send less: the preflight's requests share its window); what fills sends more, in the room.
+    report, _, _ = planned
+    ran = {c.name for c in report.checks if c.status == "passed"}
+    for name in ran:
+        check = CHECKS[name]
+        declared = {t: n for t, n in check.cost.items() if n}
+        if check.group == "ratelimit":
+            assert all(SPENT[name].get(t, 0) <= n for t, n in declared.items()), (name, SPENT[name])
+        elif not check.fills:
+            assert SPENT[name] == declared, (name, SPENT[name], declared)
 
 
 def test_planned_run_never_exceeds_a_tier_outside_the_rate_limit_checks(planned) -> None:  # type: ignore[no-untyped-def]

@@ -4,6 +4,7 @@ otherwise), with requests sent and still planned per tier and an ETA computed fr
 from __future__ import annotations
 
 import sys
+import threading
 from typing import TYPE_CHECKING, TextIO
 
 if TYPE_CHECKING:
@@ -31,6 +32,7 @@ class PlanProgress:
         self.out = out or sys.stderr
         self.live = bool(getattr(self.out, "isatty", lambda: False)())
         self._last = ""
+        self._lock = threading.Lock()
 
     def __call__(self, event: Progress) -> None:
         if event.kind == "plan":
@@ -53,10 +55,9 @@ class PlanProgress:
         if line == self._last:
             return
         self._last = line
-        if self.live:
-            print("\r\033[K" + line, end="", file=self.out, flush=True)
-        else:
-            print(line, file=self.out, flush=True)
+        with self._lock:  # the two lanes report from their own threads
+            self.out.write("\r\033[K" + line if self.live else line + "\n")
+            self.out.flush()
 
     def close(self) -> None:
         if self.live and self._last:

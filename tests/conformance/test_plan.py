@@ -4,6 +4,7 @@ verdicts, and never goes past a tier outside the rate-limit checks."""
 
 from __future__ import annotations
 
+import io
 from collections.abc import Iterator
 
 import pytest
@@ -14,6 +15,7 @@ from conformance.client import Pacer
 from conformance.config import RunConfig, Target, Tier
 from conformance.mock import limited_mock_config
 from conformance.plan import Budget, make_plan
+from conformance.progress import PlanProgress
 from conformance.results import Report, VerdictKind
 from conformance.runner import Progress, run, selected_checks
 
@@ -152,3 +154,17 @@ def test_a_burst_that_finds_its_window_spent_runs_again_after_a_fresh_one() -> N
     assert report.verdict("RATE-RECOVER-1").verdict is VerdictKind.PASS
     statuses = {c.name: c.status for c in report.checks}
     assert statuses["chat_tier_burst"] == "passed"
+
+
+def test_the_progress_printer_writes_one_line_per_check_with_the_plan(planned) -> None:  # type: ignore[no-untyped-def]
+    _, _, events = planned
+    out = io.StringIO()
+    printer = PlanProgress(out)
+    for event in events:
+        printer(event)
+    lines = out.getvalue().splitlines()
+    assert lines[0].startswith("plan: essential requests per tier: assistants ")
+    checks = [line for line in lines[1:] if "pacing" not in line]
+    assert len(checks) == len([e for e in events if e.kind == "start"])
+    assert all(" sent, " in line and " to go" in line and "ETA" in line for line in checks)
+    assert all(line.startswith("[") for line in lines[1:])  # never two events on one line

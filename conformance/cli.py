@@ -162,6 +162,18 @@ def _flags(options: dict[str, Any], known_groups: tuple[str, ...] = GROUPS) -> d
     return flags
 
 
+def _left_unchecked(report: Any, max_time: float | None) -> None:
+    """Name the checks --max-time or the rate budget left out (their rules show "skip")."""
+    timed = [
+        c.name for c in report.checks if max_time and c.status == "skipped" and "time limit" in c.message
+    ]
+    budget = [c.name for c in report.checks if c.status == "skipped" and "no room" in c.message]
+    if timed:
+        click.echo(f"--max-time left unchecked: {', '.join(timed)}")
+    if budget:
+        click.echo(f"left out by the rate budget's plan (--thorough runs them): {', '.join(budget)}")
+
+
 def _run(options: dict[str, Any]) -> int:
     flags = _flags(options, PROFILE_GROUPS[options.get("profile") or "ragen"])
     env = configuration.from_env()
@@ -196,6 +208,7 @@ def _run(options: dict[str, Any]) -> int:
         if progress is not None:
             progress.close()
     terminal(report)
+    _left_unchecked(report, options.get("max_time"))
     if options.get("junit"):
         write_junit(report, Path(options["junit"]))
     if options.get("json_file"):

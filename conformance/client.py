@@ -220,10 +220,12 @@ class Pacer:
         slot = max(now, self._blocked_until.get(tier_name, 0.0))
         tier = self.tiers.get(tier_name)
         if self.enabled and tier is not None:
-            recent = [t for t in sent if t > slot - self._span(tier)]
+            span = self._span(tier)
+            # The epsilon: (t + span) - span may round below t, which would count t forever.
+            recent = [t for t in sent if t > slot - span + 1e-6]
             while len(recent) >= tier.limit:
-                slot = recent[len(recent) - tier.limit] + self._span(tier)
-                recent = [t for t in sent if t > slot - self._span(tier)]
+                slot = max(slot, recent[len(recent) - tier.limit] + span)
+                recent = [t for t in sent if t > slot - span + 1e-6]
         return slot
 
     def delay(self, tier_name: str) -> float:
@@ -252,14 +254,16 @@ class Pacer:
         with self._lock:
             now = self._clock()
             sent = list(self._sent.get(tier_name, []))
+            # Simulate two windows; past them the schedule repeats (``limit`` per window).
+            horizon = min(until, now + 2 * self._span(tier))
             count = 0
-            while count < 10_000:
+            while True:
                 slot = self._next_slot(tier_name, sent, now)
-                if slot > until:
-                    return count
+                if slot > horizon:
+                    break
                 bisect.insort(sent, slot)
                 count += 1
-            return count
+            return count + tier.limit * int(max(0.0, until - horizon) // self._span(tier))
 
     def _prune(self, tier_name: str, now: float) -> None:
         tier, sent = self.tiers.get(tier_name), self._sent.get(tier_name)

@@ -189,6 +189,14 @@ class _Run:
         self.cleanup_done = threading.Event()
 
     def run_lane(self, lane: _Lane, contexts: list[Context]) -> None:
+        try:
+            self._run_lane(lane, contexts)
+        except Exception as exc:  # a harness bug in a lane must surface, not end a thread silently
+            detail = "".join(traceback.format_exception_only(type(exc), exc)).strip()
+            with self.lock:
+                self.harness_errors.append(f"the {lane.name} lane stopped: {detail}")
+
+    def _run_lane(self, lane: _Lane, contexts: list[Context]) -> None:
         queue = list(lane.checks)
         while queue:
             check = queue.pop(0)
@@ -324,10 +332,7 @@ def run(
     if missing and not config.allow_incomplete:
         raise SetupError(_incomplete_message(missing))
 
-    waits: dict[str, float] = {}
-
     def on_wait(tier: str, seconds: float) -> None:
-        waits[tier] = time.monotonic() + seconds
         if seconds >= 0.1:  # the progress line shows it; no 'waiting 0.0s' noise
             emit("wait", "", f"pacing: the {tier} budget is spent, next request in {seconds:.1f}s")
 
@@ -423,8 +428,6 @@ def run(
     for client in clients:
         by_tier += client.exchanges_by_tier
     harness_errors = list(state.harness_errors)
-    if state.left_unchecked and deadline is not None and time.monotonic() >= deadline:
-        harness_errors.append(f"--max-time reached: left unchecked {', '.join(state.left_unchecked)}")
     return Report(
         config.target.base_url,
         verdicts,

@@ -504,7 +504,7 @@ class SchemaRun:
                 ctx.skip(rid, self.stateful_error)
 
 
-@check(*SCHEMA_IDS, group="schema", cost={"assistants": 1, "chat": 0}, fills=True)
+@check(*SCHEMA_IDS, group="schema", cost={"assistants": 1, "chat": 0}, extra=True, fills=True)
 def schema_driven(ctx: Context) -> None:
     """Every operation: coverage, positive and negative cases (schemathesis), then stateful link runs."""
     run = SchemaRun(ctx)

@@ -4,16 +4,18 @@ verdicts, and never goes past a tier outside the rate-limit checks."""
 
 from __future__ import annotations
 
+import io
 from collections.abc import Iterator
 
 import pytest
 import requests
 
-from conformance.catalogue import CHECKS
+from conformance.catalogue import CHECKS, Check
 from conformance.client import Pacer
 from conformance.config import RunConfig, Target, Tier
 from conformance.mock import limited_mock_config
-from conformance.plan import make_plan
+from conformance.plan import Budget, make_plan
+from conformance.progress import PlanProgress
 from conformance.results import Report, VerdictKind
 from conformance.runner import Progress, run, selected_checks
 
@@ -24,17 +26,27 @@ def must_verdicts(report: Report) -> dict[str, VerdictKind]:
     return {v.requirement: v.verdict for v in report.verdicts if v.level == "MUST"}
 
 
+SPENT: dict[str, dict[str, int]] = {}
+
+
 @pytest.fixture(scope="module")
 def planned() -> Iterator[tuple[Report, str, list[Progress]]]:
     urls: list[str] = []
     events: list[Progress] = []
     base = RunConfig(target=Target("http://unused", "unused"), seed=1)
-    with limited_mock_config(SHORT, base, journal=urls) as config:
+    finished = Budget.finished
+
+    def record(self: Budget, lane: str, check: Check) -> None:
+        SPENT[check.name] = {t: n for t, n in self.spent(lane).items() if n}
+        finished(self, lane, check)
+
+    with pytest.MonkeyPatch.context() as patch, limited_mock_config(SHORT, base, journal=urls) as config:
+        patch.setattr(Budget, "finished", record)
         report = run(config, progress=events.append)
         answered_429 = requests.get(
             f"{urls[0]}/__mock/journal", params={"status": 429, "limit": 1000}, timeout=10
         )
-        yield report, answered_429.text, events
+    yield report, answered_429.text, events
 
 
 def test_planned_run_checks_every_must_an_unthrottled_run_checks(planned, mock_run_config) -> None:  # type: ignore[no-untyped-def]
@@ -46,13 +58,27 @@ def test_planned_run_checks_every_must_an_unthrottled_run_checks(planned, mock_r
     assert report.requests < unthrottled.requests / 2
 
 
+def test_the_plan_knows_what_each_check_costs(planned) -> None:  # type: ignore[no-untyped-def]
+    # The declared cost per tier is what a default run against a correct server sends (the burst
+    # may send less: the preflight's requests share its window); what fills sends more, in the room.
+    report, _, _ = planned
+    ran = {c.name for c in report.checks if c.status == "passed"}
+    for name in ran:
+        check = CHECKS[name]
+        declared = {t: n for t, n in check.cost.items() if n}
+        if check.group == "ratelimit":
+            assert all(SPENT[name].get(t, 0) <= n for t, n in declared.items()), (name, SPENT[name])
+        elif not check.fills:
+            assert SPENT[name] == declared, (name, SPENT[name], declared)
+
+
 def test_planned_run_never_exceeds_a_tier_outside_the_rate_limit_checks(planned) -> None:  # type: ignore[no-untyped-def]
     _, journal, _ = planned
     entries = requests.models.complexjson.loads(journal)["data"]
-    # Exactly the bursts' own 429s: the request past the chat tier, the one past the assistants
-    # tier and the other organization's probe right after it (the budget is per client address).
-    assert len(entries) == 3, [(e["method"], e["path"], e["key"]) for e in entries]
-    assert sorted(e["path"] for e in entries) == ["/v1/assistants", "/v1/assistants", "/v1/chat/completions"]
+    # Exactly the bursts' own 429s: the request past the chat tier and the one past the
+    # assistants tier. Every other request was paced within the tiers.
+    assert len(entries) == 2, [(e["method"], e["path"], e["key"]) for e in entries]
+    assert sorted(e["path"] for e in entries) == ["/v1/assistants", "/v1/chat/completions"]
 
 
 def test_progress_is_one_line_per_event_with_tiers_and_a_plan_eta(planned) -> None:  # type: ignore[no-untyped-def]
@@ -96,8 +122,49 @@ def test_pacer_plans_the_finish_time_and_the_room_left() -> None:
     pacer = Pacer({"chat": Tier(10, 60.0)}, enabled=True, clock=lambda: now[0], sleep=lambda s: None)
     assert pacer.finish_time("chat", 10) == pytest.approx(100.0)  # one burst of ten, at once
     assert pacer.finish_time("chat", 25) == pytest.approx(100.0 + 2 * 63.05)  # three windows
+    # Forty: three windows after the first (a float edge once made this loop forever).
+    assert pacer.finish_time("chat", 40) == pytest.approx(100.0 + 3 * 63.05)
     assert pacer.capacity("chat", 100.0) == 10
+    assert pacer.capacity("chat", 100.0 + 3600.0) >= 570  # extrapolated past two windows
     assert pacer.capacity("chat", 170.0) == 20
     for _ in range(4):
         pacer.acquire("chat")
     assert pacer.capacity("chat", 100.0) == 6
+
+
+def test_a_burst_that_finds_its_window_spent_runs_again_after_a_fresh_one() -> None:
+    # Someone (another CI job on the same address) spent half the chat window just before the
+    # run: the opening burst meets an early 429. That is not the server's fault: the burst runs
+    # again at the end of its lane, after a whole idle window, and the verdict is the same.
+    urls: list[str] = []
+    base = RunConfig(target=Target("http://unused", "unused"), seed=1, groups=("ratelimit",))
+    with limited_mock_config(SHORT, base, journal=urls) as config:
+        body = {"assistant_id": config.target.assistant_id, "messages": [{"role": "user", "content": "hi"}]}
+        headers = {"Authorization": f"Bearer {config.target.api_key}"}
+        for _ in range(6):
+            sent = requests.post(f"{urls[0]}/v1/chat/completions", json=body, headers=headers, timeout=10)
+            assert sent.status_code == 200
+        report = run(config)
+        chat_429 = requests.get(
+            f"{urls[0]}/__mock/journal", params={"status": 429, "path": "/v1/chat/completions"}, timeout=10
+        ).json()["data"]
+    assert len(chat_429) == 2  # the early one of the first attempt, the one past the tier of the second
+    assert report.verdict("RATE-CHAT-2").verdict is VerdictKind.PASS
+    assert report.verdict("RATE-CHAT-1").verdict is VerdictKind.PASS
+    assert report.verdict("RATE-RECOVER-1").verdict is VerdictKind.PASS
+    statuses = {c.name: c.status for c in report.checks}
+    assert statuses["chat_tier_burst"] == "passed"
+
+
+def test_the_progress_printer_writes_one_line_per_check_with_the_plan(planned) -> None:  # type: ignore[no-untyped-def]
+    _, _, events = planned
+    out = io.StringIO()
+    printer = PlanProgress(out)
+    for event in events:
+        printer(event)
+    lines = out.getvalue().splitlines()
+    assert lines[0].startswith("plan: essential requests per tier: assistants ")
+    checks = [line for line in lines[1:] if "pacing" not in line]
+    assert len(checks) == len([e for e in events if e.kind == "start"])
+    assert all(" sent, " in line and " to go" in line and "ETA" in line for line in checks)
+    assert all(line.startswith("[") for line in lines[1:])  # never two events on one line

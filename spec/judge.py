@@ -432,7 +432,26 @@ def chat_stream(exchange: Exchange) -> list[Problem] | None:
     problems = chat_stream_problems(exchange)
     for payload in stream_chunks(exchange):
         problems += _usage_and_length(payload.get("usage"), request)
-    return problems
+    return problems + _whole_answer(exchange)
+
+
+def _whole_answer(exchange: Exchange) -> list[Problem]:
+    """CHAT-STREAM-8, judged within the one stream (never against another call): a stream that
+    finished with "stop", or whose own usage counts completion tokens, carries its answer as
+    ``delta.content``."""
+    chunks = list(stream_chunks(exchange))
+    choices = [c for chunk in chunks for c in chunk["choices"] if isinstance(c, dict)]
+    text = "".join(str((c.get("delta") or {}).get("content") or "") for c in choices)
+    reasons = [c.get("finish_reason") for c in choices if c.get("finish_reason") is not None]
+    usage = next((c["usage"] for c in chunks if isinstance(c.get("usage"), dict)), {})
+    tokens = usage.get("completion_tokens")
+    if text.strip() or has_error_event(exchange) or exchange.dropped:
+        return []
+    if reasons[-1:] == ["stop"]:
+        return [("CHAT-STREAM-8", "a stream finished with 'stop' carried no delta.content")]
+    if isinstance(tokens, int) and not isinstance(tokens, bool) and tokens > 0:
+        return [("CHAT-STREAM-8", f"the stream's usage counts {tokens} completion tokens, no delta.content")]
+    return []
 
 
 def has_error_event(exchange: Exchange) -> bool:

@@ -101,7 +101,7 @@ def chat_completion_object(ctx: Context, exchange: Exchange) -> bool:
     return True
 
 
-_CHAT_STREAM_IDS = (*STREAM_IDS, "CHAT-USAGE-1", "CHAT-LEN-1")
+_CHAT_STREAM_IDS = (*STREAM_IDS, "CHAT-STREAM-8", "CHAT-USAGE-1", "CHAT-LEN-1")
 
 
 @response_check(*_CHAT_STREAM_IDS)

@@ -74,6 +74,7 @@ FAULTS = {
     "roles_unchecked": "any message role is accepted",
     "data_after_done": "an extra chunk follows [DONE]",
     "finish_chunk_content": "the finishing chunk carries content",
+    "stream_text_not_content": "stream deltas carry the answer in 'text', not 'content'",
     "no_usage_null": "with include_usage, chunks omit 'usage': null",
     "messages_unbounded": "more than 100 messages are accepted",
     "created_in_ms": "created is in milliseconds",
@@ -539,7 +540,8 @@ async def _stream(
         pieces = pieces[1:]
     else:
         events.append(chunk(choice({"role": "assistant", "content": ""})))
-    events += [chunk(choice({"content": p})) for p in pieces]
+    field = "text" if "stream_text_not_content" in faults else "content"
+    events += [chunk(choice({field: p})) for p in pieces]
     final = {"content": "."} if "finish_chunk_content" in faults else {}
     events.append(chunk(choice(final, finish)))
     if include_usage or "usage_without_opt_in" in faults:

@@ -62,6 +62,7 @@ CASES: list[tuple[str, tuple[str, ...], str, VerdictKind]] = [
     ("roles_unchecked", ("chat",), "CHAT-REQ-3", FAIL),
     ("data_after_done", ("streaming",), "CHAT-STREAM-5", FAIL),
     ("finish_chunk_content", ("streaming",), "CHAT-STREAM-4", FAIL),
+    ("stream_text_not_content", ("streaming",), "CHAT-STREAM-8", FAIL),
     ("no_usage_null", ("streaming",), "CHAT-USAGE-STREAM-3", WARN),
     ("messages_unbounded", ("chat",), "CHAT-REQ-1", FAIL),
     ("created_in_ms", ("chat",), "CHAT-RESP-2", WARN),

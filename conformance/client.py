@@ -12,7 +12,6 @@ import bisect
 import collections
 import io
 import json
-import re
 import shlex
 import threading
 import time
@@ -25,7 +24,7 @@ from urllib.parse import urlsplit
 
 import httpx2
 import requests
-from ragen_spec.schemas import operations
+from ragen_spec.operations import operation_for as spec_operation_for
 from requests.structures import CaseInsensitiveDict
 
 from conformance import sse
@@ -39,20 +38,11 @@ _PACED_RETRIES = 3
 _MISSING = object()
 
 
-def _template_regex(path: str) -> re.Pattern[str]:
-    return re.compile("^" + re.sub(r"\\\{[^}]+\\\}", "[^/]+", re.escape(path)) + "$")
-
-
-_OPERATIONS = [(method, _template_regex(path), path, op) for path, method, op in operations()]
-
-
 def operation_for(method: str, path: str) -> tuple[str | None, dict[str, Any] | None]:
-    """(``"POST /v1/assistants/{assistant_id}"``, the operation) for a concrete request path."""
-    path = urlsplit(path).path
-    for op_method, regex, template, op in _OPERATIONS:
-        if op_method == method.upper() and regex.match(path):
-            return f"{op_method} {template}", op
-    return None, None
+    """(``"POST /v1/assistants/{assistant_id}"``, the operation) for a concrete request path, as
+    ``ragen_spec.operations`` matches it."""
+    found = spec_operation_for(method, urlsplit(path).path)
+    return (f"{found.method} {found.path}", found.raw) if found is not None else (None, None)
 
 
 @dataclass

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import yaml
+from ragen_spec import tiers as spec_tiers
 
 from conformance.errors import HarnessError
 
@@ -72,7 +73,8 @@ def parse_tier(text: str | Mapping[str, Any] | Tier) -> Tier:
 # run. ``--seed random`` (None) explores.
 DEFAULT_SEED = 20260101
 
-DEFAULT_TIERS = {"chat": Tier(10, 60.0), "assistants": Tier(20, 60.0)}
+# The tiers the spec promises (x-rate-limit-tiers): what a run expects unless told otherwise.
+DEFAULT_TIERS = {name: Tier(t.limit, t.window) for name, t in spec_tiers().items()}
 
 
 @dataclass(frozen=True)

@@ -21,7 +21,7 @@ from typing import Any
 
 import schemathesis
 from hypothesis import HealthCheck, Phase, given, settings
-from ragen_spec import SPEC_PATH, load_spec, mandates, requirements
+from ragen_spec import SPEC_PATH, load_spec, mandates, requirements, resolve
 from ragen_spec.request_rules import RequestViolation, request_violations
 from ragen_spec.request_rules import request_schemas as _request_schemas
 from schemathesis import GenerationMode
@@ -101,21 +101,19 @@ def _unknown_fields(body: Any, schema: dict[str, Any] | None) -> bool:
     """Whether ``body`` carries a field the spec does not define (at any depth of known objects)."""
     if not isinstance(body, dict) or schema is None:
         return False
-    from ragen_spec.schemas import _resolve  # the spec's own $ref resolver
-
-    schema = _resolve(schema)
+    schema = resolve(schema)
     props = schema.get("properties")
     if props is None:
         return False
     for key, value in body.items():
         if key not in props:
             return True
-        sub = _resolve(props[key])
+        sub = resolve(props[key])
         if isinstance(value, list) and "items" in sub:
             if any(_unknown_fields(v, sub["items"]) for v in value):
                 return True
         elif isinstance(value, dict):
-            branches = [_resolve(b) for b in sub.get("oneOf", sub.get("anyOf", [sub]))]
+            branches = [resolve(b) for b in sub.get("oneOf", sub.get("anyOf", [sub]))]
             if any(b.get("properties") for b in branches) and all(
                 _unknown_fields(value, b) for b in branches if b.get("properties")
             ):

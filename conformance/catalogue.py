@@ -12,8 +12,8 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from conformance.client import Exchange
     from conformance.context import Context
+    from conformance.exchange import Exchange
 
 __all__ = [
     "CHECKS",

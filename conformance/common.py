@@ -15,8 +15,8 @@ from ragen_spec import judge
 from ragen_spec.judge import Problem, validation_problems
 
 if TYPE_CHECKING:
-    from conformance.client import Exchange
     from conformance.context import Context
+    from conformance.exchange import Exchange
 
 __all__ = [
     "example_settings",

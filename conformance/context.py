@@ -9,9 +9,10 @@ from typing import Any
 
 from ragen_spec import requirements
 
-from conformance.client import Exchange, HttpClient
+from conformance.client import HttpClient
 from conformance.config import RunConfig, Target
 from conformance.errors import Failure, Skip
+from conformance.exchange import Exchange
 from conformance.results import Finding, Kind
 
 __all__ = ["Context", "Evidence"]

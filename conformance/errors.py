@@ -14,7 +14,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from conformance.client import Exchange
+    from conformance.exchange import Exchange
 
 __all__ = ["Failure", "HarnessError", "Skip", "TargetUnreachable", "UnsendableRequest"]
 

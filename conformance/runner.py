@@ -13,10 +13,11 @@ from dataclasses import dataclass, field, replace
 from conformance import checks as _checks  # noqa: F401  (registers the catalogue)
 from conformance.catalogue import Check, ResponseCheck
 from conformance.checks.ratelimit import Deferred
-from conformance.client import Exchange, HttpClient, Pacer
+from conformance.client import HttpClient, Pacer
 from conformance.config import GROUPS, RunConfig, Target, examples
 from conformance.context import Context, Evidence, brief
 from conformance.errors import Failure, HarnessError, Skip, TargetUnreachable
+from conformance.exchange import Exchange
 from conformance.plan import LANES, Budget, Plan, make_plan
 from conformance.profiles import Profile, get_profile
 from conformance.results import CheckRun, Finding, Kind, Report, Verdict, VerdictKind

@@ -13,9 +13,9 @@ from typing import Any
 from ragen_spec import self_delete_message
 
 from conformance.catalogue import check
-from conformance.client import Exchange
 from conformance.context import Context, brief
 from conformance.errors import Failure, Skip
+from conformance.exchange import Exchange
 
 INVALID = "invalid_request_error"
 SELF_DELETE_MESSAGE = self_delete_message()  # ASST-DEL-2: the spec's documented words

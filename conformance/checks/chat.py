@@ -11,9 +11,9 @@ from typing import Any
 from ragen_spec import judge
 
 from conformance.catalogue import check
-from conformance.client import Exchange
 from conformance.context import Context, brief
 from conformance.errors import Failure
+from conformance.exchange import Exchange
 
 INVALID = "invalid_request_error"
 

@@ -11,9 +11,9 @@ import time
 from typing import Any
 
 from conformance.catalogue import check
-from conformance.client import Exchange
 from conformance.context import Context, brief
 from conformance.errors import Skip
+from conformance.exchange import Exchange
 
 
 def _fresh_window(ctx: Context, tier: str) -> None:

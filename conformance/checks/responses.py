@@ -12,8 +12,8 @@ from ragen_spec import judge
 from ragen_spec.judge import CHAT, ERROR_TYPES, STREAM_IDS, Problem, chat_stream_problems, schema_errors
 
 from conformance.catalogue import response_check
-from conformance.client import Exchange
 from conformance.context import Context
+from conformance.exchange import Exchange
 
 __all__ = ["CHAT", "ERROR_TYPES", "STREAM_IDS", "chat_stream_problems", "schema_errors"]
 

@@ -43,10 +43,10 @@ from schemathesis.specs.openapi.checks import (
 )
 
 from conformance.catalogue import check
-from conformance.client import Exchange
 from conformance.common import example_settings
 from conformance.context import Context, brief
 from conformance.errors import HarnessError, Skip, TargetUnreachable, UnsendableRequest
+from conformance.exchange import Exchange
 
 __all__ = ["RequestViolation", "request_violations"]
 

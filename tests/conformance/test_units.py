@@ -7,17 +7,18 @@ import json
 from typing import Any
 
 import pytest
+from ragen_spec.sse import parse
 from requests.structures import CaseInsensitiveDict
 
 from conformance import config as configuration
 from conformance.checks.responses import chat_stream_problems, error_has_envelope, error_type_follows_status
 from conformance.checks.schema import request_violations
-from conformance.client import Exchange, Pacer
+from conformance.client import Pacer
 from conformance.config import RunConfig, Target, Tier
 from conformance.context import Context, Evidence
 from conformance.errors import HarnessError
+from conformance.exchange import Exchange
 from conformance.results import Kind
-from conformance.sse import parse
 
 
 def exchange(

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 from requests.structures import CaseInsensitiveDict
 
-from conformance.client import Exchange
+from conformance.exchange import Exchange
 from conformance.profiles.openai_proxy.responses import allowed_error_types, stream_problems
 from conformance.profiles.openai_proxy.schema import violated_requirement
 

@@ -12,7 +12,7 @@ from ragen_spec.exchange import Observation
 import conformance.checks.responses
 import conformance.checks.schema
 import conformance.common
-import conformance.sse
+import conformance.exchange
 import mockserver.upstream.verdict
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -23,7 +23,7 @@ def test_the_gate_and_the_proxy_use_the_same_rule_functions() -> None:
     assert conformance.checks.responses.schema_errors is judge.schema_errors
     assert conformance.common.validation_problems is judge.validation_problems
     assert conformance.checks.schema.request_violations is request_rules.request_violations
-    assert conformance.sse.parse is sse.parse
+    assert conformance.exchange.sse.parse is sse.parse  # the gate's exchanges parse with it
     assert mockserver.upstream.verdict.judge is judge.judge
     assert mockserver.upstream.verdict.request_violations is request_rules.request_violations
 

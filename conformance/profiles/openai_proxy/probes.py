@@ -12,9 +12,9 @@ import re
 import uuid
 from typing import Any
 
-from conformance.client import Exchange
 from conformance.context import Context, brief
 from conformance.errors import Failure, Skip
+from conformance.exchange import Exchange
 from conformance.profiles.openai_proxy.registry import body, check, expect_error, model
 from conformance.profiles.openai_proxy.responses import stream_problems
 

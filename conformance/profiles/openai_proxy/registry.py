@@ -9,10 +9,10 @@ from typing import Any
 from ragen_spec import PROXY_SPEC_PATH
 
 from conformance.catalogue import Registry
-from conformance.client import Exchange
 from conformance.config import PROFILE_GROUPS
 from conformance.context import Context, brief
 from conformance.errors import Skip
+from conformance.exchange import Exchange
 
 __all__ = [
     "CHECKS",

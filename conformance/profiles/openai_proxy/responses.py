@@ -13,7 +13,6 @@ from jsonschema import Draft202012Validator
 from ragen_spec import error_types
 from ragen_spec.schemas import media_schema, operations, validator_for
 
-from conformance.client import Exchange
 from conformance.common import (
     expect_completion_identity,
     expect_request_id,
@@ -22,6 +21,7 @@ from conformance.common import (
     validation_problems,
 )
 from conformance.context import Context
+from conformance.exchange import Exchange
 from conformance.profiles.openai_proxy.registry import SPEC, response_check
 
 __all__ = ["ERROR_TYPES", "allowed_error_types", "stream_problems"]

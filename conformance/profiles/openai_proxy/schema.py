@@ -30,9 +30,9 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
-from conformance.client import Exchange
 from conformance.common import example_settings
 from conformance.context import Context, brief
+from conformance.exchange import Exchange
 from conformance.profiles.openai_proxy.registry import SPEC, check, model
 
 __all__ = ["violated_requirement"]

@@ -147,7 +147,7 @@ def test_ragen_load_master_with_a_remote_worker(tmp_path: Path) -> None:
         sock.bind(("127.0.0.1", 0))
         port = str(sock.getsockname()[1])
     worker = subprocess.Popen(
-        [sys.executable, "-m", "loadtests.cli", "--worker", "--master-host", "127.0.0.1",
+        [sys.executable, "-m", "loadtests", "--worker", "--master-host", "127.0.0.1",
          "--master-port", port, "--tier", "chat", "--out", str(tmp_path / "worker")],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,

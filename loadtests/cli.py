@@ -22,7 +22,7 @@ from loadtests.launch import Distribution
 from loadtests.runner import USAGE_ERROR, LoadConfig, WorkerConfig, run, run_worker
 from loadtests.scenario import TIERS, Scenario, timeline
 
-__all__ = ["cli", "main"]
+__all__ = ["build_config", "cli", "main"]
 
 
 def _per_tier(kind: type[int] | type[float]) -> Any:
@@ -152,9 +152,20 @@ def _echo(line: str) -> None:
 def cli(**options: Any) -> None:
     """Load-test the rate-limit tiers of a Ragen deployment with Locust and print a verdict per property."""
     ctx = click.get_current_context()
-    if options["worker"]:
-        ctx.exit(run_worker(_worker_config(options), echo=_echo))
-    ctx.exit(run(_config(options), echo=_echo, emit=click.echo))
+    config = _build(options)
+    if isinstance(config, WorkerConfig):
+        ctx.exit(run_worker(config, echo=_echo))
+    ctx.exit(run(config, echo=_echo, emit=click.echo))
+
+
+def build_config(argv: Sequence[str]) -> LoadConfig | WorkerConfig:
+    """What ``ragen-load ARGV`` would run (flags, then the environment); click errors on bad usage."""
+    with cli.make_context("ragen-load", list(argv)) as ctx:
+        return _build(ctx.params)
+
+
+def _build(options: dict[str, Any]) -> LoadConfig | WorkerConfig:
+    return _worker_config(options) if options["worker"] else _config(options)
 
 
 def _names(options: dict[str, Any]) -> list[str]:

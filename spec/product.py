@@ -16,7 +16,7 @@ __all__ = ["DISTRIBUTION", "EXTRAS", "missing_extra", "require_extra", "version"
 DISTRIBUTION = "ragen-conformance"
 
 # The top-level modules each extra brings that its command imports (pyproject.toml lists the
-# distributions; tests/spec/test_plain_install.py proves a plain install lacks them).
+# distributions; tests/test_plain_install.py proves a plain install lacks them).
 EXTRAS: dict[str, tuple[str, ...]] = {
     "gate": ("schemathesis", "hypothesis", "openai", "httpx2", "requests", "click"),
     "load": ("locust", "urllib3", "click"),

@@ -195,4 +195,3 @@ def admission(
             )
 
     return admit
-

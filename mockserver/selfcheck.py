@@ -72,4 +72,3 @@ def response_check(
             response.headers[VIOLATION_HEADER] = problems[0][:200]
 
     return check
-

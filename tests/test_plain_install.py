@@ -78,9 +78,7 @@ def test_plain_install_serves_the_mock(plain_venv: Path) -> None:
 
 @pytest.mark.parametrize(("command", "extra"), [("ragen-conformance", "gate"), ("ragen-load", "load")])
 def test_a_command_without_its_extra_names_it_in_one_line(plain_venv: Path, command: str, extra: str) -> None:
-    result = subprocess.run(
-        [str(plain_venv / command), "--help"], capture_output=True, text=True, timeout=60
-    )
+    result = subprocess.run([str(plain_venv / command), "--help"], capture_output=True, text=True, timeout=60)
     assert result.returncode == 2
     assert result.stdout == ""
     assert result.stderr == (

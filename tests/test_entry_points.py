@@ -132,3 +132,16 @@ def test_ragen_mock_refuses_a_bad_tier_in_one_line() -> None:
     assert result.returncode == 2
     assert result.stderr.startswith("ragen-mock: --chat-tier: bad tier '10/minute'")
     assert result.stderr.count("\n") == 1
+
+
+def test_the_readme_commands_install_what_they_run() -> None:
+    """The main job needs the gate's extra, the tests every extra; CI runs the README's test command."""
+    root = Path(__file__).resolve().parents[1]
+    readme = (root / "README.md").read_text(encoding="utf-8")
+    quickstart = readme[readme.index("## Quickstart") : readme.index("### Install")]
+    commands = [line.strip() for line in quickstart.splitlines() if line.startswith("    python3 -m venv")]
+    assert len(commands) == 2, commands  # two commands, stay two commands
+    main_job, tests = commands
+    assert "pip install -q -e '.[gate]'" in main_job and main_job.endswith("ragen-conformance --against-mock")
+    assert "pip install -q -e '.[test]'" in tests
+    assert tests in (root / ".ci" / "run").read_text(encoding="utf-8").splitlines()

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import click
+from ragen_spec import product
 
 from conformance import config as configuration
 from conformance.config import GROUPS
@@ -32,6 +33,7 @@ def _list_checks(profile: Profile) -> None:
 
 
 @click.command(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 110})
+@click.version_option(product.version(), prog_name="ragen-conformance", message="%(prog)s %(version)s")
 @click.option("--base-url", help="Server under test, e.g. https://staging.example.com  [RAGEN_BASE_URL]")
 @click.option("--api-key", help="API key of the organization under test  [RAGEN_API_KEY]")
 @click.option("--assistant-id", help="The assistant the key is bound to  [RAGEN_ASSISTANT_ID]")

@@ -10,10 +10,12 @@ from __future__ import annotations
 import ast
 import re
 import sys
+import tomllib
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from ragen_spec.product import EXTRAS
 
 ROOT = Path(__file__).resolve().parents[1]
 # import name -> directory (spec/ installs as ragen_spec; setup.py maps it)
@@ -31,13 +33,23 @@ KNOWN_CYCLES = {
     frozenset({"conformance.client", "conformance.config", "conformance.errors"}),
 }
 # Third-party top-level modules each package may import: pyproject.toml's dependencies for all,
-# plus the package's extra. (The plain-install test proves the install side.)
-BASE = {"aiohttp", "multidict", "yarl", "yaml", "jsonschema", "referencing", "jsonschema_rs", "orjson"}
+# plus the extra of the package's command (ragen_spec.product.EXTRAS, which the command checks for).
+# distribution -> module, where the names differ
+IMPORT_NAMES = {"pyyaml": "yaml", "jsonschema-rs": "jsonschema_rs"}
+
+
+def _requirement_names(requirements: list[str]) -> set[str]:
+    names = {re.split(r"[<>=!~;\[ ]", r, maxsplit=1)[0].strip().lower() for r in requirements}
+    return {IMPORT_NAMES.get(name, name.replace("-", "_")) for name in names}
+
+
+PYPROJECT = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]
+BASE = _requirement_names(PYPROJECT["dependencies"])
 THIRD_PARTY = {
     "ragen_spec": BASE,
     "mockserver": BASE,
-    "conformance": BASE | {"schemathesis", "hypothesis", "openai", "httpx2", "requests", "click"},
-    "loadtests": BASE | {"locust", "urllib3", "click"},
+    "conformance": BASE | set(EXTRAS["gate"]),
+    "loadtests": BASE | set(EXTRAS["load"]),
 }
 
 
@@ -197,3 +209,9 @@ def test_the_checker_sees_a_cycle_and_a_crossing() -> None:
     finally:
         IMPORTS.clear()
         IMPORTS.update(saved)
+
+
+@pytest.mark.parametrize("extra", sorted(EXTRAS))
+def test_the_extras_a_command_checks_for_are_the_ones_pyproject_declares(extra: str) -> None:
+    assert set(EXTRAS[extra]) <= _requirement_names(PYPROJECT["optional-dependencies"][extra])
+    assert not set(EXTRAS[extra]) & BASE  # else a plain install would already have them

@@ -37,35 +37,58 @@ def _list_checks(profile: Profile) -> None:
 @click.option("--base-url", help="Server under test, e.g. https://staging.example.com  [RAGEN_BASE_URL]")
 @click.option("--api-key", help="API key of the organization under test  [RAGEN_API_KEY]")
 @click.option("--assistant-id", help="The assistant the key is bound to  [RAGEN_ASSISTANT_ID]")
-@click.option("--assistant-bound/--assistant-not-bound", default=None,
-              help="Whether the key is bound to --assistant-id (for the self-delete check; default yes)")
+@click.option(
+    "--assistant-bound/--assistant-not-bound",
+    default=None,
+    help="Whether the key is bound to --assistant-id (for the self-delete check; default yes)",
+)
 @click.option("--second-org-key", help="A key of another organization (isolation)  [RAGEN_SECOND_ORG_KEY]")
 @click.option("--deactivated-key", help="A deactivated key (403 check)  [RAGEN_DEACTIVATED_KEY]")
 @click.option("--chat-only-key", help="A key with the chat scope only (scope check)  [RAGEN_CHAT_ONLY_KEY]")
 @click.option("--chat-tier", help="Expected chat tier LIMIT/WINDOW, default 10/60  [RAGEN_CHAT_TIER]")
 @click.option("--assistants-tier", help="Expected assistants tier, default 20/60  [RAGEN_ASSISTANTS_TIER]")
-@click.option("--rate-limits/--no-rate-limits", default=None,
-              help="Whether the server enforces rate limits (default yes; no = skip the rate-limit checks)")
+@click.option(
+    "--rate-limits/--no-rate-limits",
+    default=None,
+    help="Whether the server enforces rate limits (default yes; no = skip the rate-limit checks)",
+)
 @click.option("--pace/--no-pace", default=None, help="Pace requests to the tiers (default on)  [RAGEN_PACE]")
 @click.option("--timeout", type=float, help="Per-request timeout in seconds (default 30)")
-@click.option("-c", "--config", "config_file", type=click.Path(dir_okay=False),
-              help="TOML or YAML file with the same settings  [RAGEN_CONFIG]")
-@click.option("-n", "--max-examples", type=click.IntRange(1),
-              help="Generated examples per operation and mode, 5x that in coverage cases (default 10)")
+@click.option(
+    "-c",
+    "--config",
+    "config_file",
+    type=click.Path(dir_okay=False),
+    help="TOML or YAML file with the same settings  [RAGEN_CONFIG]",
+)
+@click.option(
+    "-n",
+    "--max-examples",
+    type=click.IntRange(1),
+    help="Generated examples per operation and mode, 5x that in coverage cases (default 10)",
+)
 @click.option("--max-time", type=click.FloatRange(min=1), help="Stop starting checks after this many seconds")
 @click.option("--only", help=f"Comma-separated check groups to run ({', '.join(GROUPS)})")
 @click.option("--skip", "skip_groups", help="Comma-separated check groups to leave out")
 @click.option("--strict", is_flag=True, default=None, help="SHOULD warnings fail the run too")
-@click.option("--seed", help="Seed of generated inputs (default: a fixed seed, so every run of the same "
-              "server gets the same verdicts; 'random' explores with a new one, printed in the report)")
+@click.option(
+    "--seed",
+    help="Seed of generated inputs (default: a fixed seed, so every run of the same "
+    "server gets the same verdicts; 'random' explores with a new one, printed in the report)",
+)
 @click.option("--junit", type=click.Path(dir_okay=False), help="Write JUnit XML here")
 @click.option("--json", "json_file", type=click.Path(dir_okay=False), help="Write the JSON report here")
 @click.option("--against-mock", is_flag=True, help="Start the bundled mock in-process and test it")
 @click.option("-q", "--quiet", is_flag=True, help="No progress on stderr")
 @click.option("--list-checks", is_flag=True, help="Print the catalogue (checks and requirement ids) and exit")
-@click.option("--profile", type=click.Choice(PROFILE_NAMES), default="ragen", show_default=True,
-              help="ragen: spec/openapi.yaml; openai-proxy: spec/openai-proxy.yaml (any OpenAI-compatible "
-                   "proxy; the model asked is RAGEN_PROXY_MODEL or the first of GET /v1/models)")
+@click.option(
+    "--profile",
+    type=click.Choice(PROFILE_NAMES),
+    default="ragen",
+    show_default=True,
+    help="ragen: spec/openapi.yaml; openai-proxy: spec/openai-proxy.yaml (any OpenAI-compatible "
+    "proxy; the model asked is RAGEN_PROXY_MODEL or the first of GET /v1/models)",
+)
 def main(**options: Any) -> None:
     """Verify an OpenAI-compatible Ragen API server against spec/openapi.yaml.
 
@@ -84,8 +107,22 @@ def main(**options: Any) -> None:
 
 
 def _flags(options: dict[str, Any], known_groups: tuple[str, ...] = GROUPS) -> dict[str, Any]:
-    names = ("base_url", "api_key", "assistant_id", "assistant_bound", "second_org_key", "deactivated_key",
-             "chat_only_key", "pace", "rate_limits", "timeout", "max_examples", "max_time", "strict", "seed")
+    names = (
+        "base_url",
+        "api_key",
+        "assistant_id",
+        "assistant_bound",
+        "second_org_key",
+        "deactivated_key",
+        "chat_only_key",
+        "pace",
+        "rate_limits",
+        "timeout",
+        "max_examples",
+        "max_time",
+        "strict",
+        "seed",
+    )
     flags = {k: options.get(k) for k in names}
     tiers = {t: options[f"{t}_tier"] for t in ("chat", "assistants") if options.get(f"{t}_tier")}
     if tiers:
@@ -110,8 +147,11 @@ def _run(options: dict[str, Any]) -> int:
     if options.get("against_mock"):
         from conformance.mock import mock_config, proxy_mock_config
 
-        limits = {k: v for k, v in {**file_layer, **flags}.items()
-                  if k in ("max_examples", "max_time", "strict", "groups", "seed") and v is not None}
+        limits = {
+            k: v
+            for k, v in {**file_layer, **flags}.items()
+            if k in ("max_examples", "max_time", "strict", "groups", "seed") and v is not None
+        }
         base = configuration.load({"base_url": "http://mock", "api_key": "mock"}, limits)
         start = proxy_mock_config if profile.name == "openai-proxy" else mock_config
         with start(base) as config:

@@ -282,9 +282,7 @@ class _RecordingSession(requests.Session):
         self._client = client
         self.trust_env = False
 
-    def request(
-        self, method: str | bytes, url: str | bytes, *args: Any, **kwargs: Any
-    ) -> requests.Response:
+    def request(self, method: str | bytes, url: str | bytes, *args: Any, **kwargs: Any) -> requests.Response:
         return self._client._send(
             self, str(method if isinstance(method, str) else method.decode()), str(url), kwargs
         )

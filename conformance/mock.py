@@ -44,8 +44,10 @@ def mock_config(base: RunConfig | None = None) -> Iterator[RunConfig]:
             second_org_key=demo.OTHER_KEY,
             deactivated_key=demo.DEACTIVATED_KEY,
             chat_only_key=demo.CHAT_ONLY_KEY,
-            tiers={"chat": Tier(bulk_settings.chat_limit, bulk_settings.chat_window),
-                   "assistants": Tier(bulk_settings.assistants_limit, bulk_settings.assistants_window)},
+            tiers={
+                "chat": Tier(bulk_settings.chat_limit, bulk_settings.chat_window),
+                "assistants": Tier(bulk_settings.assistants_limit, bulk_settings.assistants_window),
+            },
             pace=False,
             rate_limits=False,
         )

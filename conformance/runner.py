@@ -38,9 +38,11 @@ class Progress:
 def selected_checks(config: RunConfig, profile: Profile | None = None) -> list[Check]:
     profile = profile or get_profile("ragen")
     # --only/--skip name the Ragen groups; another profile runs all of its own.
-    groups = config.groups if profile.groups == GROUPS else [
-        g for g in profile.groups if g in config.groups or config.groups == GROUPS
-    ]
+    groups = (
+        config.groups
+        if profile.groups == GROUPS
+        else [g for g in profile.groups if g in config.groups or config.groups == GROUPS]
+    )
     order = {g: i for i, g in enumerate(profile.groups)}
     chosen = [c for c in profile.checks.values() if c.group in groups]
     return sorted(chosen, key=lambda c: order[c.group])
@@ -82,8 +84,10 @@ def _preflight(ctx: Context) -> None:
     """The target answers HTTP and accepts the key; otherwise nothing else is worth running."""
     exchange = ctx.request("GET", "/v1/assistants", params={"limit": 1})
     if exchange.status in (401, 403):
-        raise HarnessError(f"the API key was rejected by {ctx.target.base_url} ({exchange.status}); "
-                           "check --api-key / RAGEN_API_KEY")
+        raise HarnessError(
+            f"the API key was rejected by {ctx.target.base_url} ({exchange.status}); "
+            "check --api-key / RAGEN_API_KEY"
+        )
 
 
 def run(
@@ -145,8 +149,9 @@ def run(
             if check.group == "ratelimit" and not cctx.target.rate_limits:
                 raise Skip("the target runs with rate limits off (rate_limits = false)")
             if missing:
-                raise Skip(f"needs {', '.join(missing)} (--{missing[0].replace('_', '-')})",
-                           missing_input=True)
+                raise Skip(
+                    f"needs {', '.join(missing)} (--{missing[0].replace('_', '-')})", missing_input=True
+                )
             cctx.check_time()
             check.func(cctx)
         except Failure as failure:
@@ -187,10 +192,20 @@ def run(
     verdicts = _verdicts(evidence, profile, ran)
     paced = client.pacer.waited + (rl_ctx.client.pacer.waited if rl_ctx is not ctx else 0.0)
     by_tier = client.exchanges_by_tier + (rl_ctx.client.exchanges_by_tier if rl_ctx is not ctx else Counter())
-    return Report(config.target.base_url, verdicts, runs, requests(), time.monotonic() - started,
-                  strict=config.strict, paced_seconds=paced, harness_errors=harness_errors,
-                  requests_by_tier=dict(by_tier), seed=config.seed, profile=profile.name,
-                  allow_incomplete=config.allow_incomplete)
+    return Report(
+        config.target.base_url,
+        verdicts,
+        runs,
+        requests(),
+        time.monotonic() - started,
+        strict=config.strict,
+        paced_seconds=paced,
+        harness_errors=harness_errors,
+        requests_by_tier=dict(by_tier),
+        seed=config.seed,
+        profile=profile.name,
+        allow_incomplete=config.allow_incomplete,
+    )
 
 
 def _cleanup(ctx: Context) -> None:
@@ -226,8 +241,10 @@ def _verdicts(evidence: Evidence, profile: Profile, ran: set[str]) -> list[Verdi
         passes = evidence.passes.get(rid, set())
         incomplete = False
         if req.get("observable") is False and not fails:
-            verdict, reason = VerdictKind.SKIP, "not observable by a black-box client (the mock proves it " \
-                                                "through its inspection API)"
+            verdict, reason = (
+                VerdictKind.SKIP,
+                "not observable by a black-box client (the mock proves it through its inspection API)",
+            )
         elif fails:
             verdict = {"MUST": VerdictKind.FAIL, "SHOULD": VerdictKind.WARN}.get(level, VerdictKind.INFO)
             reason = _first(fails)
@@ -251,8 +268,19 @@ def _verdicts(evidence: Evidence, profile: Profile, ran: set[str]) -> list[Verdi
             reason = "; ".join(dict.fromkeys(reasons)) or "no response this run received showed it"
             incomplete = level == "MUST" and any(s.incomplete for s in skips)
         vendor = bool(req.get("vendor_specific")) or req.get("scope") == "vendor"
-        out.append(Verdict(rid, level, req["text"], verdict, reason, sorted(covered.get(rid, [])), findings,
-                           vendor_specific=vendor, incomplete=incomplete))
+        out.append(
+            Verdict(
+                rid,
+                level,
+                req["text"],
+                verdict,
+                reason,
+                sorted(covered.get(rid, [])),
+                findings,
+                vendor_specific=vendor,
+                incomplete=incomplete,
+            )
+        )
     return out
 
 

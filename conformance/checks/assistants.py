@@ -227,8 +227,11 @@ def assistant_modify(ctx: Context) -> None:
     elif bare.status == 400 and error.get("type") == "invalid_request_error":
         ctx.note("ASST-MODIFY-5", "a modify without a body is rejected (400 invalid_request_error)", bare)
     else:
-        ctx.note("ASST-MODIFY-5", f"a modify without a body got {bare.status} {brief(bare)}: none of the "
-                                  "conformant choices", bare)
+        ctx.note(
+            "ASST-MODIFY-5",
+            f"a modify without a body got {bare.status} {brief(bare)}: none of the conformant choices",
+            bare,
+        )
 
 
 @check("ASST-MODIFY-4", "ASST-REQ-2", "ASST-OBJ-2", "ERR-PARAM-1", group="assistants")

@@ -175,9 +175,7 @@ def _stream_usage(exchange: Exchange) -> dict[str, Any] | None:
 def chat_stream_is_the_whole_answer(ctx: Context) -> None:
     """A finished stream's content, concatenated, is an answer: non-empty, and as long as its own
     usage says (judged within the one stream; never against a separate call)."""
-    stream = ctx.chat(
-        ctx.chat_body(_LONG_QUESTION, stream=True, stream_options={"include_usage": True})
-    )
+    stream = ctx.chat(ctx.chat_body(_LONG_QUESTION, stream=True, stream_options={"include_usage": True}))
     if stream.status != 200:
         raise Failure("CHAT-STREAM-8", f"streaming got {stream.status} {brief(stream)}", exchange=stream)
     text = stream_text(stream)
@@ -186,8 +184,9 @@ def chat_stream_is_the_whole_answer(ctx: Context) -> None:
     usage = _stream_usage(stream) or {}
     tokens = usage.get("completion_tokens")
     if final == "stop":
-        ctx.expect(bool(text.strip()), "CHAT-STREAM-8", "a stream finished with 'stop' carried no content",
-                   stream)
+        ctx.expect(
+            bool(text.strip()), "CHAT-STREAM-8", "a stream finished with 'stop' carried no content", stream
+        )
     if isinstance(tokens, int) and tokens > 0:
         ctx.expect(
             bool(text),
@@ -241,8 +240,10 @@ def chat_long_prompt(ctx: Context) -> None:
         if ex.status == 413:
             ctx.note("CHAT-LEN-3", f"rejects {what} by its body size (413) before judging its length")
             ctx.skip("CHAT-LEN-2", f"the body-size limit answered {what} before its length was judged")
-        elif ex.status == 400 and error.get("code") != "context_length_exceeded" and _size_rejected(
-            ctx, ex, prompt
+        elif (
+            ex.status == 400
+            and error.get("code") != "context_length_exceeded"
+            and _size_rejected(ctx, ex, prompt)
         ):
             ctx.note("CHAT-LEN-3", f"rejects {what} by its body size (400 {error.get('code')!r}, ERR-SIZE-1)")
             ctx.skip("CHAT-LEN-2", f"the body-size limit answered {what} before its length was judged")

@@ -45,8 +45,12 @@ def test_streams_answered_as_json_pass_no_stream_rule(alt_servers: AltServers) -
 
 
 def test_a_missing_assistant_id_makes_the_run_incomplete(mock_run_config: RunConfig) -> None:
-    config = replace(mock_run_config, target=replace(mock_run_config.target, assistant_id=None),
-                     groups=("chat",), ratelimit_target=None)
+    config = replace(
+        mock_run_config,
+        target=replace(mock_run_config.target, assistant_id=None),
+        groups=("chat",),
+        ratelimit_target=None,
+    )
     report = run(config)
     assert not report.violations
     incomplete = {v.requirement for v in report.incomplete}
@@ -57,8 +61,9 @@ def test_a_missing_assistant_id_makes_the_run_incomplete(mock_run_config: RunCon
 
 
 def test_a_rejected_key_passes_nothing(mock_run_config: RunConfig) -> None:
-    config = replace(mock_run_config, target=replace(mock_run_config.target, api_key="rg-wrong"),
-                     ratelimit_target=None)
+    config = replace(
+        mock_run_config, target=replace(mock_run_config.target, api_key="rg-wrong"), ratelimit_target=None
+    )
     report = run(config)
     assert report.exit_code == 2 and report.harness_errors
     assert [v.requirement for v in report.verdicts if v.verdict is PASS] == []
@@ -79,8 +84,9 @@ def _resetting_app() -> web.Application:
     """Answers the Assistants API; drops the connection of every chat completion."""
 
     async def assistants(request: web.Request) -> web.Response:
-        return web.json_response({"object": "list", "data": [], "first_id": None, "last_id": None,
-                                  "has_more": False})
+        return web.json_response(
+            {"object": "list", "data": [], "first_id": None, "last_id": None, "has_more": False}
+        )
 
     async def chat(request: web.Request) -> web.StreamResponse:
         await request.read()
@@ -101,8 +107,9 @@ def resetting() -> Iterator[BackgroundServer]:
 
 
 def test_a_dropped_connection_costs_one_check_not_the_run(resetting: BackgroundServer) -> None:
-    target = Target(base_url=resetting.url, api_key="k", assistant_id="asst-x", pace=False,
-                    rate_limits=False, timeout=5.0)
+    target = Target(
+        base_url=resetting.url, api_key="k", assistant_id="asst-x", pace=False, rate_limits=False, timeout=5.0
+    )
     report = run(RunConfig(target=target, groups=("chat", "assistants"), max_examples=1))
     statuses = {c.name: c.status for c in report.checks}
     assert not any("stopped answering" in e for e in report.harness_errors), report.harness_errors

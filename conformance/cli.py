@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import click
+from ragen_spec import product
 
 from conformance import config as configuration
 from conformance.config import GROUPS, PROFILE_GROUPS
@@ -39,6 +40,7 @@ def _list_checks(profile: Profile) -> None:
 
 
 @click.command(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 110})
+@click.version_option(product.version(), prog_name="ragen-conformance", message="%(prog)s %(version)s")
 @click.option("--base-url", help="Server under test, e.g. https://staging.example.com  [RAGEN_BASE_URL]")
 @click.option("--api-key", help="API key of the organization under test  [RAGEN_API_KEY]")
 @click.option("--assistant-id", help="The assistant the key is bound to  [RAGEN_ASSISTANT_ID]")
@@ -95,8 +97,11 @@ def _list_checks(profile: Profile) -> None:
 @click.option("--only", help=f"Comma-separated check groups to run ({', '.join(GROUPS)})")
 @click.option("--skip", "skip_groups", help="Comma-separated check groups to leave out")
 @click.option("--strict", is_flag=True, default=None, help="SHOULD warnings fail the run too")
-@click.option("--seed", help="Seed of generated inputs (default: a fixed seed, so every run of the same "
-              "server gets the same verdicts; 'random' explores with a new one, printed in the report)")
+@click.option(
+    "--seed",
+    help="Seed of generated inputs (default: a fixed seed, so every run of the same "
+    "server gets the same verdicts; 'random' explores with a new one, printed in the report)",
+)
 @click.option("--junit", type=click.Path(dir_okay=False), help="Write JUnit XML here")
 @click.option("--json", "json_file", type=click.Path(dir_okay=False), help="Write the JSON report here")
 @click.option("--against-mock", is_flag=True, help="Start the bundled mock in-process and test it")

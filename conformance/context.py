@@ -153,8 +153,11 @@ class Context:
         if meaning is not None:
             self.note(requirement, f"{what}: {meaning} ({key})")
         else:
-            self.note(requirement, f"{what}: answered {key} {brief(exchange)} — none of the conformant "
-                                   "choices", exchange)
+            self.note(
+                requirement,
+                f"{what}: answered {key} {brief(exchange)} — none of the conformant choices",
+                exchange,
+            )
 
     def skip(self, requirement: str, reason: str, *, missing_input: bool = False) -> None:
         finding = self._finding(requirement, Kind.SKIP, reason, None)

@@ -51,8 +51,10 @@ def terminal(
             file=out,
         )
     if any(v.vendor_specific for v in report.verdicts):
-        print(f"\n* {VENDOR_LABEL}: a row only this vendor's document states, not an OpenAI convention",
-              file=out)
+        print(
+            f"\n* {VENDOR_LABEL}: a row only this vendor's document states, not an OpenAI convention",
+            file=out,
+        )
     problems = [
         v for v in report.verdicts if v.verdict in (VerdictKind.FAIL, VerdictKind.WARN, VerdictKind.ERROR)
     ]

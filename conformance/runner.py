@@ -44,9 +44,11 @@ class Progress:
 def selected_checks(config: RunConfig, profile: Profile | None = None) -> list[Check]:
     profile = profile or get_profile("ragen")
     # --only/--skip name the Ragen groups; another profile runs all of its own.
-    groups = config.groups if profile.groups == GROUPS else [
-        g for g in profile.groups if g in config.groups or config.groups == GROUPS
-    ]
+    groups = (
+        config.groups
+        if profile.groups == GROUPS
+        else [g for g in profile.groups if g in config.groups or config.groups == GROUPS]
+    )
     order = {g: i for i, g in enumerate(profile.groups)}
     chosen = [c for c in profile.checks.values() if c.group in groups]
     return sorted(chosen, key=lambda c: order[c.group])
@@ -514,8 +516,10 @@ def _verdicts(evidence: Evidence, profile: Profile, ran: set[str]) -> list[Verdi
         passes = evidence.passes.get(rid, set())
         incomplete = False
         if req.get("observable") is False and not fails:
-            verdict, reason = VerdictKind.SKIP, "not observable by a black-box client (the mock proves it " \
-                                                "through its inspection API)"
+            verdict, reason = (
+                VerdictKind.SKIP,
+                "not observable by a black-box client (the mock proves it through its inspection API)",
+            )
         elif fails:
             verdict = {"MUST": VerdictKind.FAIL, "SHOULD": VerdictKind.WARN}.get(level, VerdictKind.INFO)
             reason = _first(fails)
@@ -539,8 +543,19 @@ def _verdicts(evidence: Evidence, profile: Profile, ran: set[str]) -> list[Verdi
             reason = "; ".join(dict.fromkeys(reasons)) or "no response this run received showed it"
             incomplete = level == "MUST" and any(s.incomplete for s in skips)
         vendor = bool(req.get("vendor_specific")) or req.get("scope") == "vendor"
-        out.append(Verdict(rid, level, req["text"], verdict, reason, sorted(covered.get(rid, [])), findings,
-                           vendor_specific=vendor, incomplete=incomplete))
+        out.append(
+            Verdict(
+                rid,
+                level,
+                req["text"],
+                verdict,
+                reason,
+                sorted(covered.get(rid, [])),
+                findings,
+                vendor_specific=vendor,
+                incomplete=incomplete,
+            )
+        )
     return out
 
 

@@ -7,5 +7,7 @@ Layers, each importable without the next:
   analysis   verdicts on a finished run's records (plain Python, unit-tested on fabricated runs)
   report     the verdict table
   hooks, shape, users, locustfiles/   the Locust side (imports locust and gevent)
-  runner     runs a locustfile headless in a subprocess; cli  the command line
+  launch     runs one tier's locustfile headless in a Locust subprocess
+  runner     runs a LoadConfig: preflight, each tier, verdicts, report files
+  cli        the command line: options -> LoadConfig (the entry point is __main__)
 """

@@ -1,28 +1,28 @@
 """``ragen-load``: prove a deployment holds its rate-limit tiers under concurrent load.
 
+Options (file-free: flags, then the environment) become a ``LoadConfig``; ``loadtests.runner``
+runs it. The names are the gate's: ``RAGEN_BASE_URL``, ``RAGEN_API_KEY`` (``RAGEN_LOAD_API_KEY``
+still read), ``RAGEN_ASSISTANT_ID``, and a tier is written ``--chat-tier 10/60`` as everywhere.
+
 Exit codes: 0 every property holds, 1 a property failed, 2 usage or connection error.
 """
 
 from __future__ import annotations
 
-import json
 import sys
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 import click
+from ragen_spec.product import version
+from ragen_spec.tier_notation import TIER_SYNTAX, parse_tier
 
-from loadtests.analysis import TierReport, analyse
-from loadtests.records import Record
-from loadtests.report import render, to_json
-from loadtests.runner import Distribution, LoadRunError, preflight, run_locust, run_tier, worker_command
-from loadtests.scenario import TIERS, Scenario, Tier, burst_seconds, timeline
+from loadtests.launch import Distribution
+from loadtests.runner import USAGE_ERROR, LoadConfig, WorkerConfig, run, run_worker
+from loadtests.scenario import TIERS, Scenario, timeline
 
-__all__ = ["cli", "main"]
-
-USAGE_ERROR = 2
-CREDENTIAL_STATUSES = {401, 403, 404}
+__all__ = ["build_config", "cli", "main"]
 
 
 def _per_tier(kind: type[int] | type[float]) -> Any:
@@ -48,6 +48,16 @@ def _per_tier(kind: type[int] | type[float]) -> Any:
     return parse
 
 
+def _tier(ctx: click.Context, param: click.Parameter, value: str | None) -> tuple[int, float] | None:
+    if value is None:
+        return None
+    try:
+        tier: tuple[int, float] = parse_tier(value)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc)) from None
+    return tier
+
+
 def _ips(ctx: click.Context, param: click.Parameter, value: str) -> tuple[str, ...]:
     ips = tuple(ip.strip() for ip in value.split(",") if ip.strip())
     if len(set(ips)) != len(ips):
@@ -59,26 +69,45 @@ def _echo(line: str) -> None:
     click.echo(line, err=True)
 
 
-def _credentials_problem(tier: str, records: Sequence[Record]) -> str | None:
-    """No success at all and the server said who-are-you: the run proves nothing about the tier."""
-    if any(200 <= r["status"] < 300 for r in records):
-        return None
-    statuses = sorted({r["status"] for r in records} & CREDENTIAL_STATUSES)
-    if statuses:
-        return f"tier {tier}: every request was refused {statuses}; check --api-key and --assistant-id"
-    return None
-
-
 @click.command(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
-@click.option("--base-url", help="The deployment, e.g. https://api.example.com (no /v1).")
-@click.option("--api-key", envvar="RAGEN_LOAD_API_KEY", help="Bearer key [env RAGEN_LOAD_API_KEY].")
-@click.option("--assistant-id", help="Assistant the key may use (required for the chat tier).")
-@click.option("--tier", type=click.Choice(["chat", "assistants", "all"]), default="all", show_default=True)
+@click.version_option(version(), "--version", prog_name="ragen-load", message="%(prog)s %(version)s")
 @click.option(
-    "--limit", callback=_per_tier(int), help="Declared requests per window: N or chat=10,assistants=20."
+    "--base-url",
+    envvar="RAGEN_BASE_URL",
+    help="The deployment, e.g. https://api.example.com (no /v1) [env RAGEN_BASE_URL].",
 )
 @click.option(
-    "--window", callback=_per_tier(float), help="Declared window in seconds: S or chat=60,assistants=60."
+    "--api-key",
+    envvar=["RAGEN_API_KEY", "RAGEN_LOAD_API_KEY"],
+    help="Bearer key [env RAGEN_API_KEY, or the older RAGEN_LOAD_API_KEY].",
+)
+@click.option(
+    "--assistant-id",
+    envvar="RAGEN_ASSISTANT_ID",
+    help="Assistant the key may use (required for the chat tier) [env RAGEN_ASSISTANT_ID].",
+)
+@click.option("--tier", type=click.Choice(["chat", "assistants", "all"]), default="all", show_default=True)
+@click.option(
+    "--chat-tier",
+    envvar="RAGEN_CHAT_TIER",
+    callback=_tier,
+    help=f"Declared chat tier, {TIER_SYNTAX} (default 10/60) [env RAGEN_CHAT_TIER].",
+)
+@click.option(
+    "--assistants-tier",
+    envvar="RAGEN_ASSISTANTS_TIER",
+    callback=_tier,
+    help=f"Declared assistants tier, {TIER_SYNTAX} (default 20/60) [env RAGEN_ASSISTANTS_TIER].",
+)
+@click.option(
+    "--limit",
+    callback=_per_tier(int),
+    help="Declared requests per window: N or chat=10,assistants=20 (overrides the tier's LIMIT).",
+)
+@click.option(
+    "--window",
+    callback=_per_tier(float),
+    help="Declared window in seconds: S or chat=60,assistants=60 (overrides the tier's WINDOW).",
 )
 @click.option(
     "--users", type=click.IntRange(1, 500), default=4, show_default=True, help="Concurrent users per IP."
@@ -123,25 +152,58 @@ def _credentials_problem(tier: str, records: Sequence[Record]) -> str | None:
 def cli(**options: Any) -> None:
     """Load-test the rate-limit tiers of a Ragen deployment with Locust and print a verdict per property."""
     ctx = click.get_current_context()
-    ctx.exit(_run(options))
+    config = _build(options)
+    if isinstance(config, WorkerConfig):
+        ctx.exit(run_worker(config, echo=_echo))
+    ctx.exit(run(config, echo=_echo, emit=click.echo))
 
 
-def _scenarios(options: dict[str, Any]) -> list[Scenario]:
-    names = ["chat", "assistants"] if options["tier"] == "all" else [options["tier"]]
+def build_config(argv: Sequence[str]) -> LoadConfig | WorkerConfig:
+    """What ``ragen-load ARGV`` would run (flags, then the environment); click errors on bad usage."""
+    with cli.make_context("ragen-load", list(argv)) as ctx:
+        return _build(ctx.params)
+
+
+def _build(options: dict[str, Any]) -> LoadConfig | WorkerConfig:
+    return _worker_config(options) if options["worker"] else _config(options)
+
+
+def _names(options: dict[str, Any]) -> list[str]:
+    return ["chat", "assistants"] if options["tier"] == "all" else [options["tier"]]
+
+
+def _budget(options: dict[str, Any], name: str) -> tuple[int, float]:
+    """The declared tier: the default, then ``--NAME-tier``, then ``--limit``/``--window``."""
+    limit, window = options[f"{name}_tier"] or (TIERS[name].limit, TIERS[name].window)
+    return options["limit"].get(name, limit), options["window"].get(name, window)
+
+
+def _worker_config(options: dict[str, Any]) -> WorkerConfig:
+    return WorkerConfig(
+        tiers=_names(options),
+        master_host=options["master_host"],
+        master_port=options["master_port"],
+        out=options["out"],
+    )
+
+
+def _config(options: dict[str, Any]) -> LoadConfig:
+    names = _names(options)
     if not options["base_url"]:
-        raise click.UsageError("--base-url is required")
+        raise click.UsageError("--base-url (or RAGEN_BASE_URL) is required")
     if not options["api_key"]:
-        raise click.UsageError("--api-key (or RAGEN_LOAD_API_KEY) is required")
+        raise click.UsageError("--api-key (or RAGEN_API_KEY) is required")
     if "chat" in names and not options["assistant_id"]:
         raise click.UsageError("--assistant-id is required for the chat tier")
     if options["processes"] and options["expect_workers"]:
         raise click.UsageError("--processes and --expect-workers exclude each other")
     scenarios = []
     for name in names:
+        limit, window = _budget(options, name)
         scenario = Scenario(
             tier=name,
-            limit=options["limit"].get(name, TIERS[name].limit),
-            window=options["window"].get(name, TIERS[name].window),
+            limit=limit,
+            window=window,
             base_url=options["base_url"].rstrip("/"),
             assistant_id=options["assistant_id"],
             users=options["users"],
@@ -157,90 +219,18 @@ def _scenarios(options: dict[str, Any]) -> list[Scenario]:
         except ValueError as exc:
             raise click.UsageError(f"tier {name}: {exc}") from None
         scenarios.append(scenario)
-    return scenarios
-
-
-def _load_warning(scenario: Scenario) -> str | None:
-    per_user = burst_seconds(scenario) / max(scenario.pace, 0.01)
-    if scenario.users * per_user < 1.5 * scenario.limit:
-        return (
-            f"tier {scenario.tier}: {scenario.users} users x {per_user:.0f} requests per burst may not reach "
-            f"the limit {scenario.limit}; raise --users or lower --pace"
-        )
-    return None
-
-
-def _run_worker(options: dict[str, Any]) -> int:
-    names = ["chat", "assistants"] if options["tier"] == "all" else [options["tier"]]
-    out: Path = options["out"]
-    for name in names:
-        command = worker_command(name, master_host=options["master_host"], master_port=options["master_port"])
-        _echo(f"[ragen-load] worker for tier {name}: {' '.join(command[2:])}")
-        code = run_locust(
-            command, log=out / f"{name}-worker.log", api_key=None, limit_s=24 * 3600, echo=_echo
-        )
-        if code != 0:
-            return USAGE_ERROR
-    return 0
-
-
-def _run(options: dict[str, Any]) -> int:
-    if options["worker"]:
-        try:
-            return _run_worker(options)
-        except LoadRunError as exc:
-            _echo(f"ragen-load: {exc}")
-            return USAGE_ERROR
-    scenarios = _scenarios(options)
-    out: Path = options["out"]
-    distribution = Distribution(
-        processes=options["processes"],
-        expect_workers=options["expect_workers"],
-        master_bind_host=options["master_bind_host"],
-        master_bind_port=options["master_bind_port"],
+    return LoadConfig(
+        scenarios=scenarios,
+        api_key=options["api_key"],
+        out=options["out"],
+        distribution=Distribution(
+            processes=options["processes"],
+            expect_workers=options["expect_workers"],
+            master_bind_host=options["master_bind_host"],
+            master_bind_port=options["master_bind_port"],
+        ),
+        strict=options["strict"],
     )
-    try:
-        preflight(scenarios[0].base_url, scenarios[0].source_ips)
-    except LoadRunError as exc:
-        _echo(f"ragen-load: {exc}")
-        return USAGE_ERROR
-    out.mkdir(parents=True, exist_ok=True)
-    reports: list[TierReport] = []
-    for scenario in scenarios:
-        if warning := _load_warning(scenario):
-            _echo(f"[ragen-load] warning: {warning}")
-        phases = timeline(scenario)
-        _echo(
-            f"[ragen-load] tier {scenario.tier}: limit {scenario.limit} per {scenario.window:g} s, "
-            f"{scenario.users} users per IP, {len(scenario.ips)} source address(es), {phases[-1].end:.0f} s: "
-            + ", ".join(f"{p.name} {p.start:.0f}-{p.end:.0f}s" for p in phases)
-        )
-        try:
-            run = run_tier(
-                scenario, api_key=options["api_key"], out_dir=out, distribution=distribution, echo=_echo
-            )
-        except LoadRunError as exc:
-            _echo(f"ragen-load: {exc}")
-            return USAGE_ERROR
-        tier: Tier = TIERS[scenario.tier].with_budget(scenario.limit, scenario.window)
-        report = analyse(tier, run.records, scenario.ips)
-        if problem := _credentials_problem(scenario.tier, run.records):
-            _echo(f"ragen-load: {problem}")
-            return USAGE_ERROR
-        table = render(report, strict=options["strict"])
-        click.echo(table + "\n")
-        (out / f"{scenario.tier}-verdicts.txt").write_text(table + "\n", encoding="utf-8")
-        reports.append(report)
-    strict = options["strict"]
-    summary = {
-        "passed": all(r.passes(strict=strict) for r in reports),
-        "tiers": [to_json(r, strict=strict) for r in reports],
-    }
-    (out / "verdicts.json").write_text(json.dumps(summary, indent=2) + "\n", encoding="utf-8")
-    click.echo(
-        f"ragen-load: {'PASS' if summary['passed'] else 'FAIL'} (Locust reports and records in {out}/)"
-    )
-    return 0 if summary["passed"] else 1
 
 
 def main(argv: Sequence[str] | None = None) -> int:

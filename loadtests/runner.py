@@ -1,238 +1,128 @@
-"""Run one tier's locustfile headless in a Locust subprocess and collect its records.
+"""Run a load test from its configuration: each tier in turn, analysed and reported.
 
-A subprocess (rather than Locust's Python API in-process) because gevent monkey-patches the
-interpreter, and because the same command line then covers ``--processes N`` and a master
-waiting for remote ``--worker`` processes. Nothing here prints: progress goes to ``echo``.
+``ragen-load`` (``loadtests.cli``) only turns options into a ``LoadConfig``; this module does
+the run: the reachability preflight, one Locust subprocess per tier (``loadtests.launch``), the
+verdicts and the report files. Progress goes to ``echo`` (stderr), the verdict tables to ``emit``
+(stdout).
 """
 
 from __future__ import annotations
 
-import contextlib
-import ipaddress
-import os
-import signal
-import socket
-import subprocess
-import sys
-import threading
-import time
-from collections.abc import Callable
-from dataclasses import dataclass
+import json
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
-from urllib.parse import urlsplit
 
-from loadtests.locustfiles import LOCUSTFILES
-from loadtests.records import Record, read_records
-from loadtests.scenario import Scenario, timeline
+from loadtests.analysis import TierReport, analyse
+from loadtests.launch import Distribution, LoadRunError, preflight, run_locust, run_tier, worker_command
+from loadtests.records import Record
+from loadtests.report import render, to_json
+from loadtests.scenario import TIERS, Scenario, Tier, burst_seconds, timeline
 
-__all__ = [
-    "Distribution",
-    "LoadRunError",
-    "LocustRun",
-    "locust_command",
-    "preflight",
-    "run_tier",
-    "worker_command",
-]
+__all__ = ["LoadConfig", "WorkerConfig", "credentials_problem", "load_warning", "run", "run_worker"]
 
-PROGRESS_PREFIX = "[ragen-load]"
-START_UP_ALLOWANCE = 120.0  # seconds beyond the shape's length before the subprocess is killed
-
-
-class LoadRunError(Exception):
-    """The harness could not run (bad address, unreachable server, Locust failed): not a verdict."""
+USAGE_ERROR = 2
+CREDENTIAL_STATUSES = {401, 403, 404}
+WORKER_LIMIT_S = 24 * 3600  # a remote worker waits for its master as long as a working day and more
 
 
 @dataclass(frozen=True)
-class Distribution:
-    processes: int | None = None  # local worker processes (Locust --processes)
-    expect_workers: int | None = None  # remote workers (Locust --master --expect-workers)
-    master_bind_host: str = "*"
-    master_bind_port: int = 5557
+class LoadConfig:
+    """One ``ragen-load`` run: the tiers' scenarios in order, and where and how to run them."""
+
+    scenarios: Sequence[Scenario]
+    api_key: str
+    out: Path
+    distribution: Distribution = field(default_factory=Distribution)
+    strict: bool = False
 
 
 @dataclass(frozen=True)
-class LocustRun:
-    tier: str
-    returncode: int
-    records: list[Record]
-    meta: dict[str, object]
-    log: Path
-    seconds: float
+class WorkerConfig:
+    """A remote worker of a ``ragen-load`` master: the options come from the master."""
+
+    tiers: Sequence[str]
+    master_host: str
+    master_port: int
+    out: Path
 
 
-def _host_port(base_url: str) -> tuple[str, int]:
-    parts = urlsplit(base_url)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise LoadRunError(f"--base-url must be an http(s) URL, not {base_url!r}")
-    return parts.hostname, parts.port or (443 if parts.scheme == "https" else 80)
+def credentials_problem(tier: str, records: Sequence[Record]) -> str | None:
+    """No success at all and the server said who-are-you: the run proves nothing about the tier."""
+    if any(200 <= r["status"] < 300 for r in records):
+        return None
+    statuses = sorted({r["status"] for r in records} & CREDENTIAL_STATUSES)
+    if statuses:
+        return f"tier {tier}: every request was refused {statuses}; check --api-key and --assistant-id"
+    return None
 
 
-def _free_loopback_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
+def load_warning(scenario: Scenario) -> str | None:
+    per_user = burst_seconds(scenario) / max(scenario.pace, 0.01)
+    if scenario.users * per_user < 1.5 * scenario.limit:
+        return (
+            f"tier {scenario.tier}: {scenario.users} users x {per_user:.0f} requests per burst may not reach "
+            f"the limit {scenario.limit}; raise --users or lower --pace"
+        )
+    return None
 
 
-def preflight(base_url: str, source_ips: tuple[str, ...], *, timeout: float = 5.0) -> None:
-    """Bind every source address and open one TCP connection from each; no HTTP, no budget spent."""
-    host, port = _host_port(base_url)
-    for ip in source_ips or ("",):
-        if ip:
-            try:
-                ipaddress.ip_address(ip)
-            except ValueError as exc:
-                raise LoadRunError(f"--source-ips: {exc}") from None
+def run_worker(config: WorkerConfig, *, echo: Callable[[str], None]) -> int:
+    for name in config.tiers:
+        command = worker_command(name, master_host=config.master_host, master_port=config.master_port)
+        echo(f"[ragen-load] worker for tier {name}: {' '.join(command[2:])}")
         try:
-            with socket.create_connection(
-                (host, port), timeout=timeout, source_address=(ip, 0) if ip else None
-            ):
-                pass
-        except OSError as exc:
-            origin = f" from {ip}" if ip else ""
-            raise LoadRunError(f"cannot connect to {host}:{port}{origin}: {exc}") from None
+            log = config.out / f"{name}-worker.log"
+            code = run_locust(command, log=log, api_key=None, limit_s=WORKER_LIMIT_S, echo=echo)
+        except LoadRunError as exc:
+            echo(f"ragen-load: {exc}")
+            return USAGE_ERROR
+        if code != 0:
+            return USAGE_ERROR
+    return 0
 
 
-def locust_command(scenario: Scenario, *, out_dir: Path, distribution: Distribution) -> list[str]:
-    prefix = out_dir / scenario.tier
-    command = [
-        sys.executable,
-        "-m",
-        "locust",
-        "-f",
-        str(LOCUSTFILES[scenario.tier]),
-        "--headless",
-        "--host",
-        scenario.base_url,
-        "--csv",
-        str(prefix),
-        "--html",
-        str(out_dir / f"{scenario.tier}.html"),
-        "--only-summary",
-        "--stop-timeout",
-        f"{scenario.timeout:g}",
-        "--exit-code-on-error",
-        "0",
-        "--ragen-scenario",
-        scenario.to_json(),
-        "--ragen-records",
-        str(out_dir / f"{scenario.tier}-records.jsonl"),
-    ]
-    if distribution.processes:
-        # The forked workers talk to their master over loopback; a free port rather than Locust's
-        # 5557 lets several runs share a machine.
-        port = str(_free_loopback_port())
-        command += ["--processes", str(distribution.processes), "--master-bind-host", "127.0.0.1"]
-        command += ["--master-bind-port", port, "--master-host", "127.0.0.1", "--master-port", port]
-    elif distribution.expect_workers:
-        command += [
-            "--master",
-            "--expect-workers",
-            str(distribution.expect_workers),
-            "--expect-workers-max-wait",
-            f"{START_UP_ALLOWANCE:g}",
-            "--master-bind-host",
-            distribution.master_bind_host,
-            "--master-bind-port",
-            str(distribution.master_bind_port),
-        ]
-    return command
-
-
-def worker_command(tier: str, *, master_host: str, master_port: int) -> list[str]:
-    """A remote worker: the options come from the master with every spawn message."""
-    return [
-        sys.executable,
-        "-m",
-        "locust",
-        "-f",
-        str(LOCUSTFILES[tier]),
-        "--worker",
-        "--master-host",
-        master_host,
-        "--master-port",
-        str(master_port),
-    ]
-
-
-def _echo_worthy(line: str) -> bool:
-    return line.startswith(PROGRESS_PREFIX) or "/ERROR/" in line or "/CRITICAL/" in line
-
-
-def _stream(
-    command: list[str], *, log: Path, env: dict[str, str], limit_s: float, echo: Callable[[str], None]
-) -> int:
-    log.parent.mkdir(parents=True, exist_ok=True)
-    with (
-        log.open("w", encoding="utf-8") as sink,
-        subprocess.Popen(
-            command,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-            stdin=subprocess.DEVNULL,
-            env=env,
-            text=True,
-            start_new_session=True,  # so a timeout can end Locust and the workers it forked
-        ) as proc,
-    ):
-        expired = threading.Event()
-
-        def _kill() -> None:
-            expired.set()
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(proc.pid, signal.SIGKILL)
-
-        watchdog = threading.Timer(limit_s, _kill)
-        watchdog.start()
+def run(config: LoadConfig, *, echo: Callable[[str], None], emit: Callable[[str], None]) -> int:
+    """0 every property holds, 1 a property failed, 2 the harness could not run."""
+    first = config.scenarios[0]
+    try:
+        preflight(first.base_url, first.source_ips)
+    except LoadRunError as exc:
+        echo(f"ragen-load: {exc}")
+        return USAGE_ERROR
+    config.out.mkdir(parents=True, exist_ok=True)
+    reports: list[TierReport] = []
+    for scenario in config.scenarios:
+        if warning := load_warning(scenario):
+            echo(f"[ragen-load] warning: {warning}")
+        phases = timeline(scenario)
+        echo(
+            f"[ragen-load] tier {scenario.tier}: limit {scenario.limit} per {scenario.window:g} s, "
+            f"{scenario.users} users per IP, {len(scenario.ips)} source address(es), {phases[-1].end:.0f} s: "
+            + ", ".join(f"{p.name} {p.start:.0f}-{p.end:.0f}s" for p in phases)
+        )
         try:
-            assert proc.stdout is not None
-            for line in proc.stdout:
-                sink.write(line)
-                if _echo_worthy(line):
-                    echo(line.rstrip("\n"))
-            code = proc.wait()
-        finally:
-            watchdog.cancel()
-    if expired.is_set():
-        raise LoadRunError(f"Locust did not finish within {limit_s:.0f} s; see {log}")
-    return code
-
-
-def run_locust(
-    command: list[str], *, log: Path, api_key: str | None, limit_s: float, echo: Callable[[str], None]
-) -> int:
-    env = dict(os.environ)
-    # A master's start() waits this long (default 1 s) for worker reports after each change of
-    # user count; at one shape tick a second that would swallow whole phases.
-    env.setdefault("LOCUST_WAIT_FOR_WORKERS_REPORT_AFTER_RAMP_UP", "0.1")
-    if api_key is not None:
-        env["RAGEN_LOAD_API_KEY"] = api_key  # not on the command line, where ps would show it
-    return _stream(command, log=log, env=env, limit_s=limit_s, echo=echo)
-
-
-def run_tier(
-    scenario: Scenario,
-    *,
-    api_key: str,
-    out_dir: Path,
-    distribution: Distribution,
-    echo: Callable[[str], None],
-) -> LocustRun:
-    phases = timeline(scenario)
-    records_path = out_dir / f"{scenario.tier}-records.jsonl"
-    records_path.unlink(missing_ok=True)
-    log = out_dir / f"{scenario.tier}-locust.log"
-    started = time.monotonic()
-    code = run_locust(
-        locust_command(scenario, out_dir=out_dir, distribution=distribution),
-        log=log,
-        api_key=api_key,
-        limit_s=phases[-1].end + scenario.timeout + START_UP_ALLOWANCE,
-        echo=echo,
-    )
-    seconds = time.monotonic() - started
-    if not records_path.exists():
-        tail = "".join(log.read_text(encoding="utf-8", errors="replace").splitlines(keepends=True)[-15:])
-        raise LoadRunError(f"Locust exited with {code} and wrote no records; last lines of {log}:\n{tail}")
-    meta, records = read_records(records_path)
-    return LocustRun(scenario.tier, code, records, meta, log, seconds)
+            locust_run = run_tier(
+                scenario,
+                api_key=config.api_key,
+                out_dir=config.out,
+                distribution=config.distribution,
+                echo=echo,
+            )
+        except LoadRunError as exc:
+            echo(f"ragen-load: {exc}")
+            return USAGE_ERROR
+        tier: Tier = TIERS[scenario.tier].with_budget(scenario.limit, scenario.window)
+        report = analyse(tier, locust_run.records, scenario.ips)
+        if problem := credentials_problem(scenario.tier, locust_run.records):
+            echo(f"ragen-load: {problem}")
+            return USAGE_ERROR
+        table = render(report, strict=config.strict)
+        emit(table + "\n")
+        (config.out / f"{scenario.tier}-verdicts.txt").write_text(table + "\n", encoding="utf-8")
+        reports.append(report)
+    passed = all(r.passes(strict=config.strict) for r in reports)
+    summary = {"passed": passed, "tiers": [to_json(r, strict=config.strict) for r in reports]}
+    (config.out / "verdicts.json").write_text(json.dumps(summary, indent=2) + "\n", encoding="utf-8")
+    emit(f"ragen-load: {'PASS' if passed else 'FAIL'} (Locust reports and records in {config.out}/)")
+    return 0 if passed else 1

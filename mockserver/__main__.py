@@ -9,10 +9,14 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import os
 import sys
 from collections.abc import Sequence
 from dataclasses import fields
 from typing import Any
+
+from ragen_spec.product import version
+from ragen_spec.tier_notation import TIER_SYNTAX, parse_tier
 
 from mockserver import demo
 from mockserver.app import create_app, load_mock_config
@@ -23,7 +27,7 @@ from mockserver.errors import ApiError
 from mockserver.persist import StateError
 from mockserver.proxy import create_proxy_app, proxy_banner
 from mockserver.serving import StartupError, serve
-from mockserver.settings import Settings, SettingsError, parse_value
+from mockserver.settings import ENV_PREFIX, Settings, SettingsError, parse_value
 
 __all__ = ["main"]
 
@@ -79,9 +83,35 @@ def _parser() -> argparse.ArgumentParser:
             parser.add_argument(
                 flag, dest=field.name, default=None, metavar=field.name.upper(), help=helptext
             )
+    for tier in TIERS:
+        parser.add_argument(
+            f"--{tier}-tier",
+            metavar="LIMIT/WINDOW",
+            help=f"the {tier} tier in one flag, {TIER_SYNTAX}: sets --{tier}-limit and --{tier}-window "
+            f"[env {ENV_PREFIX}{tier.upper()}_TIER]",
+        )
     parser.add_argument("--log-level", default="INFO", help="log level of the access log (default INFO)")
     parser.add_argument("--quiet", action="store_true", help="do not print the demo banner")
+    parser.add_argument("--version", action="version", version=f"ragen-mock {version()}")
     return parser
+
+
+TIERS = ("chat", "assistants")
+
+
+def _tier_overrides(args: argparse.Namespace) -> dict[str, Any]:
+    """``--chat-tier 10/1m`` is ``--chat-limit 10 --chat-window 60`` (the separate flags win)."""
+    out: dict[str, Any] = {}
+    for tier in TIERS:
+        text = getattr(args, f"{tier}_tier") or os.environ.get(f"{ENV_PREFIX}{tier.upper()}_TIER")
+        if not text:
+            continue
+        try:
+            limit, window = parse_tier(text)
+        except ValueError as exc:
+            raise SettingsError(f"--{tier}-tier: {exc}") from None
+        out[f"{tier}_limit"], out[f"{tier}_window"] = limit, window
+    return out
 
 
 _EXAMPLE = {
@@ -144,8 +174,8 @@ def _proxy_banner(settings: Settings, url: str) -> str:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
-    overrides: dict[str, Any] = {}
     try:
+        overrides = _tier_overrides(args)
         for field in fields(Settings):
             value = getattr(args, field.name)
             if value is None:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
 from ragen_spec.operations import operations_of
@@ -19,6 +19,9 @@ from mockserver.auth import Caller
 from mockserver.errors import RequestTooLargeError
 from mockserver.journal import entry_of
 from mockserver.validation import BodyValidator, QueryValidator, SchemaSource, parse_json_body
+
+if TYPE_CHECKING:
+    from mockserver.context import MockState
 
 __all__ = ["Call", "Operation", "OperationHandler", "operations_from_spec"]
 
@@ -30,7 +33,7 @@ class Call:
     caller: Caller
     body: dict[str, Any]
     query: dict[str, Any]
-    state: Any  # mockserver.app.MockState (typed there; avoids an import cycle)
+    state: MockState
 
 
 OperationHandler = Callable[[web.Request, Call], Awaitable[web.StreamResponse]]

@@ -1,4 +1,4 @@
-"""Per-tier sliding-window rate limits and the middleware that applies them first (AUTH-ORDER-1).
+"""Per-tier sliding-window rate limits and the admission check that runs first (AUTH-ORDER-1).
 
 The window is a log of admission times per (tier, client): at most ``limit`` admissions in any
 ``window`` seconds (RATE-CHAT-1/2, RATE-ASST-1). Every request that reaches a tiered route
@@ -15,7 +15,6 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from aiohttp import web
-from aiohttp.typedefs import Handler, Middleware
 
 from mockserver.errors import RateLimitError
 from mockserver.keys import RATE_HEADERS
@@ -27,7 +26,6 @@ __all__ = [
     "VirtualClock",
     "admission",
     "duration",
-    "ratelimit_middleware",
 ]
 
 
@@ -197,14 +195,3 @@ def admission(
             )
 
     return admit
-
-
-def ratelimit_middleware(limiter: TierLimiter, tiers: dict[object, str], *, retry_after: bool) -> Middleware:
-    admit = admission(limiter, tiers, retry_after=retry_after)
-
-    @web.middleware
-    async def middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
-        admit(request)
-        return await handler(request)
-
-    return middleware

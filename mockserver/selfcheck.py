@@ -12,13 +12,12 @@ from collections.abc import Callable
 from typing import Any
 
 from aiohttp import web
-from aiohttp.typedefs import Handler, Middleware
 from jsonschema import Draft202012Validator
 from ragen_spec.operations import status_keys
 
 from mockserver.validation import SchemaSource
 
-__all__ = ["VIOLATION_HEADER", "response_check", "response_check_middleware"]
+__all__ = ["VIOLATION_HEADER", "response_check"]
 
 VIOLATION_HEADER = "x-mock-spec-violation"
 log = logging.getLogger("ragen_mock")
@@ -72,15 +71,3 @@ def response_check(
             response.headers[VIOLATION_HEADER] = problems[0][:200]
 
     return check
-
-
-def response_check_middleware(source: SchemaSource, responses: dict[object, dict[str, Any]]) -> Middleware:
-    check = response_check(source, responses)
-
-    @web.middleware
-    async def middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
-        response = await handler(request)
-        check(request, response)
-        return response
-
-    return middleware

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urldefrag
 
-from ragen_spec import load_spec
+from ragen_spec.document import load_spec
 
 __all__ = ["BundleError", "load_bundled"]
 

@@ -13,7 +13,7 @@ import functools
 from pathlib import Path
 from typing import Any, NamedTuple
 
-from ragen_spec import SPEC_PATH, _load
+from ragen_spec.document import SPEC_PATH, _load
 from ragen_spec.operations import operations
 
 __all__ = ["Tier", "error_types", "pinned_types", "self_delete_message", "tiers"]

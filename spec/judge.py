@@ -20,8 +20,10 @@ from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
 from jsonschema import Draft202012Validator
-from ragen_spec import error_types, mandates, requirements
+from ragen_spec import mandates
+from ragen_spec.document import requirements
 from ragen_spec.exchange import Exchange, tier_of
+from ragen_spec.facts import error_types
 from ragen_spec.schemas import validator_for
 from ragen_spec.validity import quick_check
 

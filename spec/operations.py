@@ -24,8 +24,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from ragen_spec import SPEC_PATH, _load
-from ragen_spec.refs import resolve_in, resolve_local
+from ragen_spec.document import SPEC_PATH, _load
+from ragen_spec.refs import media_schema, resolve_in, resolve_local
 
 __all__ = [
     "HTTP_METHODS",
@@ -122,7 +122,6 @@ class Operation:
     def media_schema(self, status: int | str, media_type: str) -> tuple[str, dict[str, Any]]:
         """(``"schema"`` or ``"itemSchema"``, the schema) for ``status`` and ``media_type``, ready for
         ``ragen_spec.schemas.validator_for(schema, document=op.document)``; KeyError when undocumented."""
-        from ragen_spec.schemas import media_schema  # validators live there (jsonschema)
 
         key = self.response_key(status)
         if key is None:

@@ -12,7 +12,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from jsonschema import Draft202012Validator
-from ragen_spec import load_spec, mandates
+from ragen_spec import mandates
+from ragen_spec.document import load_spec
 from ragen_spec.schemas import validator_for
 from ragen_spec.validity import quick_check
 

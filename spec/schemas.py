@@ -14,13 +14,20 @@ import json
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
-from urllib.parse import urljoin
 
 from jsonschema import Draft202012Validator
 from jsonschema.exceptions import ValidationError
-from ragen_spec import SPEC_PATH, load_spec
+from ragen_spec.document import SPEC_PATH, load_spec
 from ragen_spec.operations import operations as _operations
-from ragen_spec.refs import DOCUMENT_URI, document_at, resolve, resolve_in
+from ragen_spec.refs import (
+    DOCUMENT_URI,
+    _absolute_refs,
+    _base,
+    document_at,
+    media_schema,
+    resolve,
+    resolve_in,
+)
 from referencing import Registry, Resource
 from referencing.exceptions import NoSuchResource
 from referencing.jsonschema import DRAFT202012
@@ -50,28 +57,6 @@ def _registry() -> Registry:
     return registry.with_resources([(DOCUMENT_URI, resource), (SPEC_PATH.resolve().as_uri(), resource)])
 
 
-def _base(document: Path | None) -> str:
-    return DOCUMENT_URI if document is None else document.resolve().as_uri()
-
-
-def _absolute_refs(node: Any, base: str = DOCUMENT_URI) -> Any:
-    """Point the refs of a fragment at the whole document (``#/...``) or its sibling files."""
-    if isinstance(node, dict):
-        return {
-            k: _absolute_ref(v, base) if k == "$ref" and isinstance(v, str) else _absolute_refs(v, base)
-            for k, v in node.items()
-        }
-    if isinstance(node, list):
-        return [_absolute_refs(v, base) for v in node]
-    return node
-
-
-def _absolute_ref(ref: str, base: str) -> str:
-    if ref.startswith("#"):
-        return base + ref
-    return urljoin(base, ref) if base.startswith("file:") else ref
-
-
 def validator_for(
     schema_or_ref: dict[str, Any] | str, *, document: Path | None = None
 ) -> Draft202012Validator:
@@ -90,23 +75,6 @@ def operations(*, document: Path | None = None) -> Iterator[tuple[str, str, dict
 
 
 _resolve = resolve  # the name older callers import
-
-
-def media_schema(
-    operation: dict[str, Any], status: str, media_type: str, *, document: Path | None = None
-) -> tuple[str, dict[str, Any]]:
-    """(``schema`` or ``itemSchema``, the schema) documented for a response of an operation.
-
-    With ``document``, a schema found behind an external ref is returned as an absolute ref, so
-    ``validator_for(schema, document=document)`` still resolves it.
-    """
-    response, found_in = resolve_in(operation["responses"][status], document)
-    media = response["content"][media_type]
-    key = "itemSchema" if "itemSchema" in media else "schema"
-    schema = media[key]
-    if found_in != document:
-        schema = _absolute_refs(schema, _base(found_in))
-    return key, schema
 
 
 def sse_event_errors(

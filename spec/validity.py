@@ -14,7 +14,7 @@ import json
 from collections.abc import Callable
 from typing import Any
 
-from ragen_spec import load_spec
+from ragen_spec.document import load_spec
 from ragen_spec.schemas import DOCUMENT_URI
 
 __all__ = ["quick_check"]

@@ -62,7 +62,12 @@ def _modify(
 
 
 @check(
-    "ASST-CREATE-2", "ASST-CREATE-3", "ASST-OBJ-1", "ASST-OBJ-3", "ASST-REQ-3", group="assistants",
+    "ASST-CREATE-2",
+    "ASST-CREATE-3",
+    "ASST-OBJ-1",
+    "ASST-OBJ-3",
+    "ASST-REQ-3",
+    group="assistants",
     cost={"assistants": 3},
 )
 def assistant_round_trip(ctx: Context) -> None:
@@ -205,7 +210,11 @@ def assistant_unknown_is_404(ctx: Context) -> None:
 
 
 @check(
-    "ASST-MODIFY-1", "ASST-MODIFY-2", "ASST-MODIFY-3", "ASST-MODIFY-5", group="assistants",
+    "ASST-MODIFY-1",
+    "ASST-MODIFY-2",
+    "ASST-MODIFY-3",
+    "ASST-MODIFY-5",
+    group="assistants",
     cost={"assistants": 5},
 )
 def assistant_modify(ctx: Context) -> None:
@@ -265,8 +274,11 @@ def assistant_modify(ctx: Context) -> None:
     elif bare.status == 400 and error.get("type") == "invalid_request_error":
         ctx.note("ASST-MODIFY-5", "a modify without a body is rejected (400 invalid_request_error)", bare)
     else:
-        ctx.note("ASST-MODIFY-5", f"a modify without a body got {bare.status} {brief(bare)}: none of the "
-                                  "conformant choices", bare)
+        ctx.note(
+            "ASST-MODIFY-5",
+            f"a modify without a body got {bare.status} {brief(bare)}: none of the conformant choices",
+            bare,
+        )
 
 
 @check("ASST-MODIFY-4", "ASST-REQ-2", "ASST-OBJ-2", "ERR-PARAM-1", group="assistants", cost={"assistants": 7})
@@ -351,7 +363,12 @@ def list_all(
 
 
 @check(
-    "ASST-LIST-1", "ASST-LIST-2", "ASST-LIST-3", "ASST-LIST-4", "ASST-LIST-6", group="assistants",
+    "ASST-LIST-1",
+    "ASST-LIST-2",
+    "ASST-LIST-3",
+    "ASST-LIST-4",
+    "ASST-LIST-6",
+    group="assistants",
     cost={"assistants": 8},
 )
 def assistant_list_pagination(ctx: Context) -> None:

@@ -158,8 +158,7 @@ def _stream_usage(exchange: Exchange) -> dict[str, Any] | None:
     return next((dict(c["usage"]) for c in chunks if isinstance(c.get("usage"), dict)), None)
 
 
-@check("CHAT-REQ-10", "CHAT-REQ-12", "ERR-PARAM-1", group="chat", needs=("assistant_id",),
-       cost={"chat": 6})
+@check("CHAT-REQ-10", "CHAT-REQ-12", "ERR-PARAM-1", group="chat", needs=("assistant_id",), cost={"chat": 6})
 def chat_rejects_malformed_messages_and_flags(ctx: Context) -> None:
     """A message that is not {role, string content}, or a wrongly typed stream / stream_options, gets 400."""
     user = {"role": "user", "content": "hi"}
@@ -204,8 +203,10 @@ def chat_long_prompt(ctx: Context) -> None:
         if ex.status == 413:
             ctx.note("CHAT-LEN-3", f"rejects {what} by its body size (413) before judging its length")
             ctx.skip("CHAT-LEN-2", f"the body-size limit answered {what} before its length was judged")
-        elif ex.status == 400 and error.get("code") != "context_length_exceeded" and _size_rejected(
-            ctx, ex, prompt
+        elif (
+            ex.status == 400
+            and error.get("code") != "context_length_exceeded"
+            and _size_rejected(ctx, ex, prompt)
         ):
             ctx.note("CHAT-LEN-3", f"rejects {what} by its body size (400 {error.get('code')!r}, ERR-SIZE-1)")
             ctx.skip("CHAT-LEN-2", f"the body-size limit answered {what} before its length was judged")

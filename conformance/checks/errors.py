@@ -48,8 +48,11 @@ def json_under_another_content_type(ctx: Context) -> None:
     elif ex.status in (400, 415) and error is not None:
         ctx.note("ERR-BODY-2", f"rejects a JSON body sent as text/plain: {ex.status} {error.get('type')}")
     else:
-        ctx.note("ERR-BODY-2", f"a JSON body sent as text/plain got {ex.status} {brief(ex)}: none of the "
-                               "conformant choices", ex)
+        ctx.note(
+            "ERR-BODY-2",
+            f"a JSON body sent as text/plain got {ex.status} {brief(ex)}: none of the conformant choices",
+            ex,
+        )
 
 
 @check("ERR-SIZE-1", group="errors", cost={"assistants": 1}, extra=True)

@@ -59,6 +59,7 @@ _ST_CHECKS = [
     response_headers_conformance,
 ]
 
+
 def _operation_rules(key: str) -> dict[str, str]:
     """operationId -> the requirement the spec names under ``key`` on the operation."""
     return {
@@ -387,9 +388,11 @@ class SchemaRun:
         for example in (content.get("examples") or {}).values():
             if self.ctx.out_of_time() or "value" not in example:
                 return
-            params = {"assistant_id": self.ctx.target.assistant_id or "asst-0"} if "{assistant_id}" in str(
-                operation.path
-            ) else None
+            params = (
+                {"assistant_id": self.ctx.target.assistant_id or "asst-0"}
+                if "{assistant_id}" in str(operation.path)
+                else None
+            )
             case = operation.Case(
                 body=copy.deepcopy(example["value"]), media_type="application/json", path_parameters=params
             )

@@ -46,8 +46,12 @@ def test_streams_answered_as_json_pass_no_stream_rule(alt_servers: AltServers) -
 
 
 def test_a_missing_assistant_id_makes_the_run_incomplete(mock_run_config: RunConfig) -> None:
-    config = replace(mock_run_config, target=replace(mock_run_config.target, assistant_id=None),
-                     groups=("chat",), ratelimit_target=None)
+    config = replace(
+        mock_run_config,
+        target=replace(mock_run_config.target, assistant_id=None),
+        groups=("chat",),
+        ratelimit_target=None,
+    )
     with pytest.raises(SetupError, match=r"incomplete.*assistant-id"):
         run(config)  # before any request (tests/conformance/test_cli_setup.py checks the journal)
     report = run(replace(config, allow_incomplete=True))
@@ -60,8 +64,9 @@ def test_a_missing_assistant_id_makes_the_run_incomplete(mock_run_config: RunCon
 
 
 def test_a_rejected_key_passes_nothing(mock_run_config: RunConfig) -> None:
-    config = replace(mock_run_config, target=replace(mock_run_config.target, api_key="rg-wrong"),
-                     ratelimit_target=None)
+    config = replace(
+        mock_run_config, target=replace(mock_run_config.target, api_key="rg-wrong"), ratelimit_target=None
+    )
     with pytest.raises(SetupError, match="rejected"):
         run(config)  # no Report, so no verdict at all, let alone a pass
 
@@ -81,8 +86,9 @@ def _resetting_app() -> web.Application:
     """Answers the Assistants API; drops the connection of every chat completion."""
 
     async def assistants(request: web.Request) -> web.Response:
-        return web.json_response({"object": "list", "data": [], "first_id": None, "last_id": None,
-                                  "has_more": False})
+        return web.json_response(
+            {"object": "list", "data": [], "first_id": None, "last_id": None, "has_more": False}
+        )
 
     async def assistant(request: web.Request) -> web.Response:
         return web.json_response({"id": request.match_info["id"], "object": "assistant"})
@@ -107,8 +113,9 @@ def resetting() -> Iterator[BackgroundServer]:
 
 
 def test_a_dropped_connection_costs_one_check_not_the_run(resetting: BackgroundServer) -> None:
-    target = Target(base_url=resetting.url, api_key="k", assistant_id="asst-x", pace=False,
-                    rate_limits=False, timeout=5.0)
+    target = Target(
+        base_url=resetting.url, api_key="k", assistant_id="asst-x", pace=False, rate_limits=False, timeout=5.0
+    )
     config = RunConfig(target=target, groups=("chat", "assistants"), max_examples=1, allow_incomplete=True)
     report = run(config)
     statuses = {c.name: c.status for c in report.checks}

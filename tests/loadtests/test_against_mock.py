@@ -27,11 +27,17 @@ pytestmark = pytest.mark.slow
 
 WINDOW = 2.0
 IPS = "127.0.0.2,127.0.0.3"
+# Distributed runs cross three processes (master and workers, each with its own gevent loop): on a
+# busy CI machine users spawn on a worker up to a second after the master's tick, which would eat
+# a whole 1-s burst. Wider windows and 3-s bursts leave every phase room (Locust's master already
+# waits for its workers to be ready before the first tick).
+DISTRIBUTED = ("--window", "8", "--burst", "3")
+DISTRIBUTED_WINDOW = 8.0
 
 
 @contextmanager
-def mock(**changes: Any) -> Iterator[str]:
-    settings = Settings(chat_window=WINDOW, assistants_window=WINDOW).replace(**changes)
+def mock(window: float = WINDOW, **changes: Any) -> Iterator[str]:
+    settings = Settings(chat_window=window, assistants_window=window).replace(**changes)
     with BackgroundServer(lambda: create_app(settings)) as server:
         yield server.url
 
@@ -130,9 +136,9 @@ def test_ragen_load_shared_budget_fails_chat_isolation_only(tmp_path: Path) -> N
 
 
 def test_ragen_load_distributed_two_worker_processes(tmp_path: Path) -> None:
-    with mock() as url:
+    with mock(window=DISTRIBUTED_WINDOW) as url:
         code, verdicts = load(
-            url, tmp_path, "--processes", "2", "--source-ips", "127.0.0.2,127.0.0.3,127.0.0.4"
+            url, tmp_path, "--processes", "2", "--source-ips", "127.0.0.2,127.0.0.3,127.0.0.4", *DISTRIBUTED
         )
     assert code == 0, verdicts
     assert set(verdicts["chat"].values()) == {"PASS", "INFO"}
@@ -147,16 +153,17 @@ def test_ragen_load_master_with_a_remote_worker(tmp_path: Path) -> None:
         sock.bind(("127.0.0.1", 0))
         port = str(sock.getsockname()[1])
     worker = subprocess.Popen(
-        [sys.executable, "-m", "loadtests.cli", "--worker", "--master-host", "127.0.0.1",
+        [sys.executable, "-m", "loadtests", "--worker", "--master-host", "127.0.0.1",
          "--master-port", port, "--tier", "chat", "--out", str(tmp_path / "worker")],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )  # fmt: skip
     try:
-        with mock() as url:
+        with mock(window=DISTRIBUTED_WINDOW) as url:
             code, verdicts = load(
                 url,
                 tmp_path,
+                *DISTRIBUTED,
                 "--expect-workers",
                 "1",
                 "--master-bind-host",

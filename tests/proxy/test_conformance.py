@@ -177,8 +177,18 @@ def test_cli_profile_against_a_url(proxy: BackgroundServer) -> None:
 
 def test_only_and_skip_select_the_proxy_profiles_groups(tmp_path: Path) -> None:
     report_json = tmp_path / "report.json"
-    args = ["--profile", "openai-proxy", "--against-mock", "--only", "models,auth", "--skip", "auth", "-q",
-            "--json", str(report_json)]
+    args = [
+        "--profile",
+        "openai-proxy",
+        "--against-mock",
+        "--only",
+        "models,auth",
+        "--skip",
+        "auth",
+        "-q",
+        "--json",
+        str(report_json),
+    ]
     result = CliRunner().invoke(main, args)
     assert result.exit_code == 0, result.output
     data = json.loads(report_json.read_text())

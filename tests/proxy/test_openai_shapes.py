@@ -46,8 +46,11 @@ def _openai_shaped(upstream: str) -> web.Application:
             request.method, upstream + request.rel_url.path_qs, headers=headers, data=await request.read()
         ) as answer:
             body = await answer.read()
-            keep = {k: v for k, v in answer.headers.items()
-                    if k.lower() not in ("content-length", "transfer-encoding", "content-encoding")}
+            keep = {
+                k: v
+                for k, v in answer.headers.items()
+                if k.lower() not in ("content-length", "transfer-encoding", "content-encoding")
+            }
             if answer.status >= 400 and answer.content_type == "application/json":
                 payload = json.loads(body)
                 if isinstance(payload.get("error"), dict):
@@ -97,5 +100,8 @@ def test_openai_shaped_errors_fail_only_vendor_rows_and_say_so(openai_shaped: st
     write_junit(report, junit)
     classes = {c.get("name"): c.get("classname") for c in ET.parse(junit).getroot().iter("testcase")}
     assert all(classes[v.requirement].endswith(".vendor") for v in failed)
-    assert all(r["vendor_specific"] for r in report.as_dict()["requirements"]
-               if r["requirement"] in {v.requirement for v in failed})
+    assert all(
+        r["vendor_specific"]
+        for r in report.as_dict()["requirements"]
+        if r["requirement"] in {v.requirement for v in failed}
+    )

@@ -135,8 +135,11 @@ class _Run:
             if 200 <= status < 300:
                 ctx.passed("PROXY-REQ-4")
             elif status < 500 and not model_404:
-                ctx.note("PROXY-REQ-4", f"an edge value the document does not discuss got {status} "
-                                        f"{brief(exchange)} (the server's choice)")
+                ctx.note(
+                    "PROXY-REQ-4",
+                    f"an edge value the document does not discuss got {status} "
+                    f"{brief(exchange)} (the server's choice)",
+                )
             return
         ctx.expect(status == 400 or model_404, rid, f"invalid input got {status} {brief(exchange)}", exchange)
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from conformance.context import Context
@@ -23,7 +23,6 @@ __all__ = [
     "Registry",
     "ResponseCheck",
     "check",
-    "covered_requirements",
     "response_check",
 ]
 
@@ -119,13 +118,3 @@ CHECKS = RAGEN.checks
 RESPONSE_CHECKS = RAGEN.response_checks
 check = RAGEN.check
 response_check = RAGEN.response_check
-
-
-def covered_requirements() -> dict[str, list[str]]:
-    """Requirement id -> the names of the checks citing it."""
-    out: dict[str, list[str]] = {}
-    entries: list[Any] = [*CHECKS.values(), *RESPONSE_CHECKS.values()]
-    for entry in entries:
-        for rid in entry.requirements:
-            out.setdefault(rid, []).append(entry.name)
-    return out

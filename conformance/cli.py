@@ -102,7 +102,7 @@ def _list_checks(profile: Profile) -> None:
     help="Seed of generated inputs (default: a fixed seed, so every run of the same "
     "server gets the same verdicts; 'random' explores with a new one, printed in the report)",
 )
-@click.option("--junit", type=click.Path(dir_okay=False), help="Write JUnit XML here")
+@click.option("--junit", "--junitxml", "junit", type=click.Path(dir_okay=False), help="Write JUnit XML here")
 @click.option("--json", "json_file", type=click.Path(dir_okay=False), help="Write the JSON report here")
 @click.option("--against-mock", is_flag=True, help="Start the bundled mock in-process and test it")
 @click.option("-q", "--quiet", is_flag=True, help="No progress on stderr")

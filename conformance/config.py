@@ -11,7 +11,7 @@ import random
 import re
 import tomllib
 from collections.abc import Mapping
-from dataclasses import dataclass, field, fields, replace
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
@@ -241,7 +241,3 @@ def examples(config: RunConfig, planned: int) -> int:
     if config.max_examples > 0:
         return config.max_examples
     return 10 if config.thorough else planned
-
-
-def with_target(config: RunConfig, **changes: Any) -> RunConfig:
-    return replace(config, target=replace(config.target, **changes))

@@ -169,7 +169,7 @@ def test_cli_reports_a_fault_in_junit_json_and_terminal(alt_servers: AltServers,
         "--only",
         "errors",
         "-q",
-        "--junit",
+        "--junitxml",  # pytest's name for it works too
         str(junit),
         "--json",
         str(report_json),

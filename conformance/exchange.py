@@ -1,12 +1,12 @@
 """One request and its complete response, as the gate saw it: what every check and rule reads.
 
-A leaf module (it imports nothing of the gate's but the SSE parser), so errors, catalogue and
-client can all name ``Exchange`` without an import cycle.
+A leaf module (it imports nothing of the gate's), so errors, catalogue and client can all name
+``Exchange`` without an import cycle. The body readings (JSON, error envelope, SSE events) are
+``ragen_spec.exchange.BodyReadings``, shared with the mock's validating proxy.
 """
 
 from __future__ import annotations
 
-import json
 import shlex
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -14,24 +14,14 @@ from functools import cached_property
 from typing import Any
 from urllib.parse import urlsplit
 
-from ragen_spec import sse
-from ragen_spec.operations import operation_for as spec_operation_for
+from ragen_spec.exchange import BodyReadings, operation_for
 from requests.structures import CaseInsensitiveDict
 
 __all__ = ["Exchange", "operation_for"]
 
-_MISSING = object()
-
-
-def operation_for(method: str, path: str) -> tuple[str | None, dict[str, Any] | None]:
-    """(``"POST /v1/assistants/{assistant_id}"``, the operation) for a concrete request path, as
-    ``ragen_spec.operations`` matches it."""
-    found = spec_operation_for(method, urlsplit(path).path)
-    return (f"{found.method} {found.path}", found.raw) if found is not None else (None, None)
-
 
 @dataclass
-class Exchange:
+class Exchange(BodyReadings):  # type: ignore[misc]  # ragen_spec is untyped to mypy here
     """One request and its complete response, as the server sent it."""
 
     method: str
@@ -53,7 +43,8 @@ class Exchange:
 
     @cached_property
     def _op(self) -> tuple[str | None, dict[str, Any] | None]:
-        return operation_for(self.method, self.url_path)
+        found: tuple[str | None, dict[str, Any] | None] = operation_for(self.method, self.url_path)
+        return found
 
     @property
     def ours(self) -> bool:
@@ -68,48 +59,6 @@ class Exchange:
     @property
     def operation(self) -> str:
         return self._op[0] or f"{self.method} {self.url_path}"
-
-    @property
-    def content_type(self) -> str:
-        return self.headers.get("content-type", "").split(";")[0].strip().lower()
-
-    @property
-    def text(self) -> str:
-        return self.body.decode("utf-8", errors="replace")
-
-    @cached_property
-    def _json(self) -> Any:
-        try:
-            return json.loads(self.body)
-        except ValueError:
-            return _MISSING
-
-    def json(self) -> Any:
-        """The parsed JSON body; None when the body is not JSON (use ``is_json`` to tell null apart)."""
-        value = self._json
-        return None if value is _MISSING else value
-
-    @property
-    def is_json(self) -> bool:
-        return self._json is not _MISSING
-
-    @property
-    def error(self) -> dict[str, Any] | None:
-        """The ``error`` object of an envelope, when the body has one."""
-        body = self.json()
-        error = body.get("error") if isinstance(body, dict) else None
-        return error if isinstance(error, dict) else None
-
-    @cached_property
-    def stream(self) -> sse.ParsedStream:
-        return sse.parse(self.body)
-
-    @property
-    def request_json(self) -> Any:
-        try:
-            return json.loads(self.request_body or b"")
-        except ValueError:
-            return None
 
     def redact(self, text: str) -> str:
         for value, name in self.secrets.items():

@@ -18,7 +18,7 @@ from ragen_spec.operations import Operation, operations
 from ragen_spec.operations import operation_for as _operation_for
 from ragen_spec.sse import ParsedStream, parse
 
-__all__ = ["Exchange", "Observation", "operation_for", "tier_of"]
+__all__ = ["BodyReadings", "Exchange", "Observation", "operation_for", "tier_of"]
 
 _MISSING = object()
 
@@ -59,8 +59,59 @@ def operation_for(method: str, path: str) -> tuple[str | None, dict[str, Any] | 
     return (op.name, dict(op.raw)) if op else (None, None)
 
 
+class BodyReadings:
+    """What every exchange offers the rules from its headers and bytes (the gate's recorded
+    exchanges and ``Observation`` both inherit it, so the readings are written once)."""
+
+    headers: Mapping[str, str]
+    body: bytes
+    request_body: bytes | None
+
+    @property
+    def content_type(self) -> str:
+        return self.headers.get("content-type", "").split(";")[0].strip().lower()
+
+    @property
+    def text(self) -> str:
+        return self.body.decode("utf-8", errors="replace")
+
+    @cached_property
+    def _json(self) -> Any:
+        try:
+            return json.loads(self.body)
+        except ValueError:
+            return _MISSING
+
+    def json(self) -> Any:
+        """The parsed JSON body; None when the body is not JSON (``is_json`` tells null apart)."""
+        value = self._json
+        return None if value is _MISSING else value
+
+    @property
+    def is_json(self) -> bool:
+        return self._json is not _MISSING
+
+    @property
+    def error(self) -> dict[str, Any] | None:
+        """The ``error`` object of an envelope, when the body has one."""
+        body = self.json()
+        error = body.get("error") if isinstance(body, dict) else None
+        return error if isinstance(error, dict) else None
+
+    @cached_property
+    def stream(self) -> ParsedStream:
+        return parse(self.body)
+
+    @cached_property
+    def request_json(self) -> Any:
+        try:
+            return json.loads(self.request_body or b"")
+        except ValueError:
+            return None
+
+
 @dataclass
-class Observation:
+class Observation(BodyReadings):
     """One exchange as a proxy or a recording saw it: the ``Exchange`` the rules read."""
 
     method: str
@@ -99,46 +150,6 @@ class Observation:
     @property
     def ours(self) -> bool:
         return bool(self._op and self._op.ours)
-
-    @property
-    def content_type(self) -> str:
-        return self._lower.get("content-type", "").split(";")[0].strip().lower()
-
-    @property
-    def text(self) -> str:
-        return self.body.decode("utf-8", errors="replace")
-
-    @cached_property
-    def _json(self) -> Any:
-        try:
-            return json.loads(self.body)
-        except ValueError:
-            return _MISSING
-
-    def json(self) -> Any:
-        value = self._json
-        return None if value is _MISSING else value
-
-    @property
-    def is_json(self) -> bool:
-        return self._json is not _MISSING
-
-    @property
-    def error(self) -> dict[str, Any] | None:
-        body = self.json()
-        error = body.get("error") if isinstance(body, dict) else None
-        return error if isinstance(error, dict) else None
-
-    @cached_property
-    def stream(self) -> ParsedStream:
-        return parse(self.body)
-
-    @cached_property
-    def request_json(self) -> Any:
-        try:
-            return json.loads(self.request_body or b"")
-        except ValueError:
-            return None
 
 
 def tier_of(operation: str) -> str | None:

@@ -6,7 +6,7 @@ from __future__ import annotations
 import ast
 from pathlib import Path
 
-from ragen_spec import judge, request_rules, sse
+from ragen_spec import judge, request_rules
 from ragen_spec.exchange import Observation
 
 import conformance.checks.responses
@@ -23,7 +23,7 @@ def test_the_gate_and_the_proxy_use_the_same_rule_functions() -> None:
     assert conformance.checks.responses.schema_errors is judge.schema_errors
     assert conformance.common.validation_problems is judge.validation_problems
     assert conformance.checks.schema.request_violations is request_rules.request_violations
-    assert conformance.exchange.sse.parse is sse.parse  # the gate's exchanges parse with it
+    assert conformance.exchange.Exchange.stream is Observation.stream  # one SSE reading for both
     assert mockserver.upstream.verdict.judge is judge.judge
     assert mockserver.upstream.verdict.request_violations is request_rules.request_violations
 

@@ -1,0 +1,39 @@
+"""The pacer: it keeps a tier's budget and honours the server's Retry-After."""
+
+from __future__ import annotations
+
+import pytest
+
+from conformance.client import Pacer
+from conformance.config import Tier
+
+
+def test_pacer_keeps_the_tier_and_honours_blocks() -> None:
+    now = [0.0]
+    slept: list[float] = []
+
+    def sleep(seconds: float) -> None:
+        slept.append(seconds)
+        now[0] += seconds
+
+    pacer = Pacer({"chat": Tier(2, 10.0)}, enabled=True, clock=lambda: now[0], sleep=sleep)
+    pacer.acquire("chat")
+    pacer.acquire("chat")
+    assert slept == []
+    pacer.acquire("chat")  # the third must wait for the first to leave the window
+    assert slept and 10.0 <= slept[0] <= 11.0
+    pacer.block("chat", 30.0)
+    before = now[0]
+    pacer.acquire("chat")
+    assert now[0] - before == pytest.approx(30.0)
+    assert pacer.delay("other-tier") == 0.0
+
+
+def test_unpaced_pacer_only_honours_retry_after() -> None:
+    now = [0.0]
+    pacer = Pacer({"chat": Tier(1, 60.0)}, enabled=False, clock=lambda: now[0], sleep=lambda s: None)
+    for _ in range(5):
+        pacer.acquire("chat")
+    assert pacer.delay("chat") == 0.0
+    pacer.block("chat", 3.0)
+    assert pacer.delay("chat") == 3.0

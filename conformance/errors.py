@@ -5,6 +5,7 @@ Exception
  │    └── Failure            the server broke a requirement (its fault)
  ├── Skip                    a check could not run: missing input, time limit (nobody's fault)
  └── HarnessError            the harness could not run: usage, connection (our/the user's fault)
+      ├── SetupError         the run cannot start: wrong base URL, key or assistant, missing inputs
       ├── TargetUnreachable  the target did not answer at the HTTP level
       └── UnsendableRequest  a generated request the HTTP client cannot put on the wire
 """
@@ -16,7 +17,7 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from conformance.exchange import Exchange
 
-__all__ = ["Failure", "HarnessError", "Skip", "TargetUnreachable", "UnsendableRequest"]
+__all__ = ["Failure", "HarnessError", "SetupError", "Skip", "TargetUnreachable", "UnsendableRequest"]
 
 
 class Failure(AssertionError):
@@ -66,3 +67,7 @@ class TargetUnreachable(HarnessError):
 
 class UnsendableRequest(HarnessError):
     """The HTTP client refused a (generated) request before sending it; no server was involved."""
+
+
+class SetupError(HarnessError):
+    """The run cannot start: a wrong base URL, key or assistant, or inputs missing (one line)."""

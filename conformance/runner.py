@@ -15,8 +15,8 @@ from conformance.catalogue import Check, ResponseCheck
 from conformance.checks.ratelimit import Deferred
 from conformance.client import HttpClient, Pacer
 from conformance.config import GROUPS, RunConfig, Target, examples
-from conformance.context import Context, Evidence, brief
-from conformance.errors import Failure, HarnessError, Skip, TargetUnreachable
+from conformance.context import Context, Evidence
+from conformance.errors import Failure, HarnessError, SetupError, Skip, TargetUnreachable
 from conformance.exchange import Exchange
 from conformance.plan import LANES, Budget, Plan, make_plan
 from conformance.profiles import Profile, get_profile
@@ -84,41 +84,6 @@ def _still_answers(ctx: Context) -> bool:
     except HarnessError:
         return False
     return True
-
-
-class SetupError(HarnessError):
-    """The run cannot start: a wrong base URL, key or assistant, or inputs missing (one line)."""
-
-
-def _preflight(ctx: Context) -> None:
-    """Prove the base URL, the key and the assistant with a few paced requests before anything
-    else is sent; a mistake there is a set-up error, not dozens of server violations."""
-    base = ctx.target.base_url
-    try:
-        listed = ctx.request("GET", "/v1/assistants", params={"limit": 1})
-    except TargetUnreachable as exc:
-        raise SetupError(f"cannot reach {base}: {exc}") from exc
-    error = listed.error or {}
-    if listed.status in (401, 403):
-        raise SetupError(
-            f"the API key was rejected by {base} ({listed.status} {error.get('type') or ''}: "
-            f"{str(error.get('message') or brief(listed))[:120]}); check --api-key / RAGEN_API_KEY"
-        )
-    if listed.status != 200:
-        raise SetupError(
-            f"{base} does not serve the Ragen API: GET /v1/assistants answered {listed.status} "
-            f"{brief(listed)}; check --base-url (the server's root, e.g. https://host or https://host/v1)"
-        )
-    assistant_id = ctx.target.assistant_id
-    if assistant_id:
-        got = ctx.request("GET", f"/v1/assistants/{assistant_id}")
-        if got.status == 404:
-            raise SetupError(
-                f"assistant {assistant_id} is not found in the key's organization (404); "
-                "check --assistant-id / RAGEN_ASSISTANT_ID"
-            )
-        if got.status != 200:
-            raise SetupError(f"GET /v1/assistants/{assistant_id} answered {got.status} {brief(got)}")
 
 
 def _missing_inputs(config: RunConfig, checks: list[Check], profile: Profile) -> dict[str, list[str]]:
@@ -204,12 +169,12 @@ class _Run:
         while queue:
             check = queue.pop(0)
             if check.name in _AFTER_CLEANUP and not self.cleanup_done.is_set():
-                _cleanup_all(lane.ctx, contexts)
+                _cleanup_all(lane.ctx, contexts, self.profile)
                 self.cleanup_done.set()
             if self.run_check(lane, check):
                 queue.append(check)  # a burst that found its window not fresh: again, last
         if lane.name == "assistants" and not self.cleanup_done.is_set():
-            _cleanup_all(lane.ctx, contexts)
+            _cleanup_all(lane.ctx, contexts, self.profile)
             self.cleanup_done.set()
 
     def run_check(self, lane: _Lane, check: Check) -> bool:
@@ -384,7 +349,8 @@ def run(
     held: list[Exchange] = []
     main_client.listeners.append(held.append)
     try:
-        (profile.preflight or _preflight)(ctx)
+        if profile.preflight is not None:
+            profile.preflight(ctx)
     except (HarnessError, Skip) as exc:
         main_client.close()
         raise exc if isinstance(exc, SetupError) else SetupError(str(exc)) from exc
@@ -421,7 +387,7 @@ def run(
         thread.join()
 
     if state.unreachable is None:
-        _cleanup_all(ctx, contexts)
+        _cleanup_all(ctx, contexts, profile)
     for client in clients:
         client.close()
     ran = {r.name for r in state.runs if r.status != "skipped" or "rate limits off" not in r.message}
@@ -474,24 +440,15 @@ def _in_catalogue_order(runs: list[CheckRun], checks: list[Check]) -> list[Check
     return sorted(runs, key=lambda r: order.get(r.name, len(order)))
 
 
-def _cleanup_all(ctx: Context, contexts: list[Context]) -> None:
-    """Delete every scratch assistant the lanes created, through ``ctx`` (the assistants lane)."""
+def _cleanup_all(ctx: Context, contexts: list[Context], profile: Profile) -> None:
+    """Hand every lane's created objects to ``ctx`` (the assistants lane) and let the profile
+    clean up (the Ragen profile deletes its scratch assistants)."""
     for other in contexts:
         if other is not ctx and other.target == ctx.target:
             ctx.created.extend(other.created)
             other.created.clear()
-    _cleanup(ctx)
-
-
-def _cleanup(ctx: Context) -> None:
-    """Delete the scratch assistants this run created (best effort)."""
-    ctx.check_name, ctx.touched = "cleanup", set()
-    for assistant_id in dict.fromkeys(ctx.created):
-        try:
-            ctx.request("DELETE", f"/v1/assistants/{assistant_id}")
-        except (HarnessError, Skip):
-            break
-    ctx.created.clear()
+    if profile.cleanup is not None:
+        profile.cleanup(ctx)
 
 
 def _first(findings: list[Finding]) -> str:

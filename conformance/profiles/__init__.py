@@ -25,7 +25,16 @@ def get_profile(name: str) -> Profile:
     if name == "ragen":
         from conformance import checks as _checks  # noqa: F401  (registers the catalogue)
         from conformance.catalogue import CHECKS, RESPONSE_CHECKS
+        from conformance.checks import lifecycle
         from conformance.config import GROUPS
 
-        return Profile("ragen", None, CHECKS, RESPONSE_CHECKS, GROUPS)
+        return Profile(
+            "ragen",
+            None,
+            CHECKS,
+            RESPONSE_CHECKS,
+            GROUPS,
+            preflight=lifecycle.preflight,
+            cleanup=lifecycle.cleanup,
+        )
     raise ValueError(f"unknown profile {name!r}; known: {', '.join(PROFILE_NAMES)}")

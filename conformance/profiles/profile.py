@@ -24,7 +24,10 @@ class Profile:
     checks: Mapping[str, Check]
     response_checks: Mapping[str, ResponseCheck]
     groups: tuple[str, ...]  # run order
+    # Before any other request: prove the target can be tested (raise SetupError, one line).
     preflight: Callable[[Context], None] | None = None
+    # After the run: remove what the run created on the target (best effort).
+    cleanup: Callable[[Context], None] | None = None
     # Pace requests to the Ragen tiers (a proxy documents no rate limit; 429s are still honoured).
     pace: bool = True
 

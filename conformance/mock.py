@@ -9,8 +9,9 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import replace
+from typing import Any
 
-from conformance.config import RunConfig, Target, Tier
+from conformance.config import DEFAULT_TIERS, RunConfig, Target, Tier
 
 __all__ = ["RATELIMIT_TIERS", "limited_mock_config", "mock_config", "proxy_mock_config"]
 
@@ -18,42 +19,50 @@ __all__ = ["RATELIMIT_TIERS", "limited_mock_config", "mock_config", "proxy_mock_
 RATELIMIT_TIERS = {"chat": Tier(10, 2.0), "assistants": Tier(20, 2.0)}
 
 
+def _enforcing(tiers: dict[str, Tier]) -> Any:
+    """The mock's Settings enforcing ``tiers``."""
+    from mockserver.settings import Settings
+
+    return Settings(
+        rate_limits=True,
+        chat_limit=tiers["chat"].limit,
+        chat_window=tiers["chat"].window,
+        assistants_limit=tiers["assistants"].limit,
+        assistants_window=tiers["assistants"].window,
+    )
+
+
+def _demo_target(url: str, tiers: dict[str, Tier], *, limited: bool) -> Target:
+    """The demo organization's keys and assistant on ``url``; paced and rate-limited when ``limited``."""
+    from mockserver import demo
+
+    return Target(
+        base_url=url,
+        api_key=demo.KEY,
+        assistant_id=demo.SUPPORT_ASSISTANT,
+        second_org_key=demo.OTHER_KEY,
+        deactivated_key=demo.DEACTIVATED_KEY,
+        chat_only_key=demo.CHAT_ONLY_KEY,
+        tiers=dict(tiers),
+        pace=limited,
+        rate_limits=limited,
+    )
+
+
 @contextmanager
 def mock_config(base: RunConfig | None = None) -> Iterator[RunConfig]:
     """Start both mocks; yield a RunConfig pointing at them (``base`` supplies the run limits)."""
-    from mockserver import demo
     from mockserver.app import create_app
     from mockserver.background import BackgroundServer
     from mockserver.settings import Settings
 
     bulk_settings = Settings(rate_limits=False)
-    rl_settings = Settings(
-        rate_limits=True,
-        chat_limit=RATELIMIT_TIERS["chat"].limit,
-        chat_window=RATELIMIT_TIERS["chat"].window,
-        assistants_limit=RATELIMIT_TIERS["assistants"].limit,
-        assistants_window=RATELIMIT_TIERS["assistants"].window,
-    )
+    rl_settings = _enforcing(RATELIMIT_TIERS)
     with ExitStack() as stack:
         bulk = stack.enter_context(BackgroundServer(lambda: create_app(bulk_settings)))
         limited = stack.enter_context(BackgroundServer(lambda: create_app(rl_settings)))
-        target = Target(
-            base_url=bulk.url,
-            api_key=demo.KEY,
-            assistant_id=demo.SUPPORT_ASSISTANT,
-            second_org_key=demo.OTHER_KEY,
-            deactivated_key=demo.DEACTIVATED_KEY,
-            chat_only_key=demo.CHAT_ONLY_KEY,
-            tiers={
-                "chat": Tier(bulk_settings.chat_limit, bulk_settings.chat_window),
-                "assistants": Tier(bulk_settings.assistants_limit, bulk_settings.assistants_window),
-            },
-            pace=False,
-            rate_limits=False,
-        )
-        rl_target = replace(
-            target, base_url=limited.url, tiers=dict(RATELIMIT_TIERS), pace=True, rate_limits=True
-        )
+        target = _demo_target(bulk.url, DEFAULT_TIERS, limited=False)  # the spec's, as the mock's defaults
+        rl_target = _demo_target(limited.url, RATELIMIT_TIERS, limited=True)
         config = base or RunConfig(target=target)
         yield replace(config, target=target, ratelimit_target=rl_target)
 
@@ -65,32 +74,14 @@ def limited_mock_config(
     """One mock enforcing ``tiers`` for the whole run, as a real deployment does: the gate paces
     to them and the rate-limit checks spend the same budget as the rest. ``journal``, when given,
     receives the mock's URL (its ``/__mock/journal`` shows every status it answered)."""
-    from mockserver import demo
     from mockserver.app import create_app
     from mockserver.background import BackgroundServer
-    from mockserver.settings import Settings
 
-    settings = Settings(
-        rate_limits=True,
-        chat_limit=tiers["chat"].limit,
-        chat_window=tiers["chat"].window,
-        assistants_limit=tiers["assistants"].limit,
-        assistants_window=tiers["assistants"].window,
-    )
+    settings = _enforcing(tiers)
     with BackgroundServer(lambda: create_app(settings)) as server:
         if journal is not None:
             journal.append(server.url)
-        target = Target(
-            base_url=server.url,
-            api_key=demo.KEY,
-            assistant_id=demo.SUPPORT_ASSISTANT,
-            second_org_key=demo.OTHER_KEY,
-            deactivated_key=demo.DEACTIVATED_KEY,
-            chat_only_key=demo.CHAT_ONLY_KEY,
-            tiers=dict(tiers),
-            pace=True,
-            rate_limits=True,
-        )
+        target = _demo_target(server.url, tiers, limited=True)
         config = base or RunConfig(target=target)
         yield replace(config, target=target, ratelimit_target=None)
 

@@ -1,8 +1,9 @@
-"""The catalogue: every check, the requirement ids it verifies, its group and the inputs it needs.
+"""The catalogue's types: a check, the requirement ids it verifies, its group and the inputs it needs.
 
-Checks register themselves with ``@check(...)`` (a probe: ``f(ctx)`` sends its own requests) or
+Each profile keeps a ``Registry`` of its own (``conformance.profiles.<name>.registry``); its checks
+register themselves with ``@check(...)`` (a probe: ``f(ctx)`` sends its own requests) or
 ``@response_check(...)`` (``f(ctx, exchange)``, run on every response the run receives). The
-requirement ids must exist in the spec's ``x-requirements``; tests assert it.
+requirement ids must exist in the profile's spec; tests assert it.
 """
 
 from __future__ import annotations
@@ -15,16 +16,7 @@ if TYPE_CHECKING:
     from conformance.context import Context
     from conformance.exchange import Exchange
 
-__all__ = [
-    "CHECKS",
-    "RAGEN",
-    "RESPONSE_CHECKS",
-    "Check",
-    "Registry",
-    "ResponseCheck",
-    "check",
-    "response_check",
-]
+__all__ = ["Check", "Registry", "ResponseCheck"]
 
 ProbeFn = Callable[["Context"], None]
 ResponseFn = Callable[["Context", "Exchange"], bool]
@@ -47,6 +39,8 @@ class Check:
     # Generates examples beyond ``cost`` for as long as the plan has room (the cost's tiers; a tier
     # listed with 0 is one it may fill too).
     fills: bool = False
+    # Runs only once the profile's clean-up removed what the run created (it needs a quiet tier).
+    after_cleanup: bool = False
 
     @property
     def lane(self) -> str:
@@ -89,6 +83,7 @@ class Registry:
         cost: Mapping[str, int] | None = None,
         extra: bool = False,
         fills: bool = False,
+        after_cleanup: bool = False,
     ) -> Callable[[ProbeFn], ProbeFn]:
         def register(func: ProbeFn) -> ProbeFn:
             if func.__name__ in self.checks:
@@ -96,7 +91,15 @@ class Registry:
             if self.groups is not None and group not in self.groups:
                 raise ValueError(f"unknown group {group!r} for check {func.__name__}")
             self.checks[func.__name__] = Check(
-                func.__name__, func, tuple(requirements), group, tuple(needs), dict(cost or {}), extra, fills
+                func.__name__,
+                func,
+                tuple(requirements),
+                group,
+                tuple(needs),
+                dict(cost or {}),
+                extra,
+                fills,
+                after_cleanup,
             )
             return func
 
@@ -110,11 +113,3 @@ class Registry:
             return func
 
         return register
-
-
-# The Ragen profile's catalogue (the openai-proxy profile keeps a Registry of its own).
-RAGEN = Registry()
-CHECKS = RAGEN.checks
-RESPONSE_CHECKS = RAGEN.response_checks
-check = RAGEN.check
-response_check = RAGEN.response_check

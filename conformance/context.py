@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from typing import Any
 
 from ragen_spec import requirements
@@ -66,31 +66,27 @@ class Context:
         evidence: Evidence,
         *,
         deadline: float | None = None,
+        param_requirement: str | None = None,
     ) -> None:
         self.config = config
         self.client = client
         self.evidence = evidence
         self.deadline = deadline
         self.check_name = ""
-        self.created: list[str] = []  # assistants this run created (deleted at the end)
+        self.created: list[str] = []  # ids of what this run created (the profile's clean-up removes them)
+        # The rule ``expect_error(param=...)`` checks the error's ``param`` under (the profile's).
+        self.param_requirement = param_requirement
         self.facts: dict[str, Any] = {}  # shared discoveries (the deployment's model, ...)
         # Requirement ids that got a fail/skip/note since the last reset. A rule passes only where a
         # check observed it (``expect`` that held, or ``passed``): an untouched id is "not observed".
         self.touched: set[str] = set()
         # While set, failures are recorded against this requirement instead (our own endpoint's
-        # problems stay informational, see checks/schema.py).
+        # problems stay informational, see profiles/ragen/schema.py).
         self.redirect: str | None = None
 
     @property
     def target(self) -> Target:
         return self.client.target
-
-    # -- inputs ------------------------------------------------------------------------------------
-    @property
-    def assistant_id(self) -> str:
-        if not self.target.assistant_id:
-            raise Skip("no assistant id configured (--assistant-id / RAGEN_ASSISTANT_ID)", missing_input=True)
-        return self.target.assistant_id
 
     def time_left(self) -> float | None:
         return None if self.deadline is None else self.deadline - time.monotonic()
@@ -178,15 +174,7 @@ class Context:
             self.fail(requirement, message, exchange)
         return condition
 
-    # -- request helpers ---------------------------------------------------------------------------
-    def chat_body(self, question: str = "What is your refund policy?", **fields: Any) -> dict[str, Any]:
-        body: dict[str, Any] = {
-            "assistant_id": self.assistant_id,
-            "messages": [{"role": "user", "content": question}],
-        }
-        body.update(fields)
-        return body
-
+    # -- requests ----------------------------------------------------------------------------------
     def chat(self, body: Any, *, key: Any = ..., **kwargs: Any) -> Exchange:
         extra = {} if key is ... else {"key": key}
         return self.client.request("POST", "/v1/chat/completions", json_body=body, **extra, **kwargs)
@@ -208,58 +196,34 @@ class Context:
         self,
         exchange: Exchange,
         status: int,
-        error_type: str,
+        error_type: str | Collection[str],
         requirement: str,
         what: str,
         *,
         param: str | None = None,
     ) -> bool:
-        """``status`` with the envelope and ``error_type``; ``param`` is checked as ERR-PARAM-1 (SHOULD)."""
+        """``status`` with the envelope and ``error_type`` (or one of several); ``param`` is checked
+        under the profile's ``param_requirement`` (a SHOULD in both profiles)."""
         if not self.expect_status(exchange, {status}, requirement, what):
             return False
         error = exchange.error
         if error is None:
             return self.expect(False, requirement, f"{what}: {status} without the error envelope", exchange)
+        allowed = {error_type} if isinstance(error_type, str) else set(error_type)
         ok = self.expect(
-            error.get("type") == error_type,
+            error.get("type") in allowed,
             requirement,
-            f"{what}: error type {error.get('type')!r}, expected {error_type!r}",
+            f"{what}: error type {error.get('type')!r}, expected {' or '.join(sorted(map(repr, allowed)))}",
             exchange,
         )
-        if param is not None:
-            if error.get("param") == param:
-                self.passed("ERR-PARAM-1")
-            else:
-                self.fail(
-                    "ERR-PARAM-1", f"{what}: param {error.get('param')!r}, expected {param!r}", exchange
-                )
-        return ok
-
-    def create_assistant(self, body: dict[str, Any], *, key: Any = ...) -> Exchange:
-        extra = {} if key is ... else {"key": key}
-        exchange = self.client.request("POST", "/v1/assistants", json_body=body, **extra)
-        created = exchange.json()
-        if exchange.status in (200, 201) and isinstance(created, dict) and isinstance(created.get("id"), str):
-            self.created.append(created["id"])
-        return exchange
-
-    def created_assistant(
-        self, requirement: str, name: str = "conformance probe", **fields: Any
-    ) -> dict[str, Any]:
-        """Create a scratch assistant or fail ``requirement``; returns the object."""
-        exchange = self.create_assistant({"name": name, **fields})
-        body = exchange.json()
-        if (
-            exchange.status not in (200, 201)
-            or not isinstance(body, dict)
-            or not isinstance(body.get("id"), str)
-        ):
-            raise Failure(
-                requirement,
-                f"could not create an assistant: {exchange.status} {_brief(exchange)}",
-                exchange=exchange,
+        if param is not None and self.param_requirement is not None:
+            self.expect(
+                error.get("param") == param,
+                self.param_requirement,
+                f"{what}: param {error.get('param')!r}, expected {param!r}",
+                exchange,
             )
-        return body
+        return ok
 
 
 def _brief(exchange: Exchange, limit: int = 160) -> str:

@@ -4,6 +4,7 @@ Exception
  ├── AssertionError
  │    └── Failure            the server broke a requirement (its fault)
  ├── Skip                    a check could not run: missing input, time limit (nobody's fault)
+ │    └── Deferred           not yet: run the check again at the end of its lane
  └── HarnessError            the harness could not run: usage, connection (our/the user's fault)
       ├── SetupError         the run cannot start: wrong base URL, key or assistant, missing inputs
       ├── TargetUnreachable  the target did not answer at the HTTP level
@@ -17,7 +18,15 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from conformance.exchange import Exchange
 
-__all__ = ["Failure", "HarnessError", "SetupError", "Skip", "TargetUnreachable", "UnsendableRequest"]
+__all__ = [
+    "Deferred",
+    "Failure",
+    "HarnessError",
+    "SetupError",
+    "Skip",
+    "TargetUnreachable",
+    "UnsendableRequest",
+]
 
 
 class Failure(AssertionError):
@@ -55,6 +64,11 @@ class Skip(Exception):
         # The run lacked something the user must supply (a key, an assistant id, time): the rules
         # it leaves unchecked make the run incomplete rather than green.
         self.missing_input = missing_input
+
+
+class Deferred(Skip):
+    """The check met a state it cannot judge yet (a rate window another client used): the runner
+    runs it again at the end of its lane."""
 
 
 class HarnessError(Exception):

@@ -60,6 +60,10 @@ class Exchange(BodyReadings):  # type: ignore[misc]  # ragen_spec is untyped to 
     def operation(self) -> str:
         return self._op[0] or f"{self.method} {self.url_path}"
 
+    def request_header(self, name: str) -> str | None:
+        """A header the request carried, by case-insensitive name."""
+        return next((v for k, v in self.request_headers.items() if k.lower() == name.lower()), None)
+
     def redact(self, text: str) -> str:
         for value, name in self.secrets.items():
             text = text.replace(value, f"${name}")

@@ -10,13 +10,11 @@ from collections import Counter
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 
-from conformance import checks as _checks  # noqa: F401  (registers the catalogue)
 from conformance.catalogue import Check, ResponseCheck
-from conformance.checks.ratelimit import Deferred
 from conformance.client import HttpClient, Pacer
 from conformance.config import GROUPS, RunConfig, Target, examples
 from conformance.context import Context, Evidence
-from conformance.errors import Failure, HarnessError, SetupError, Skip, TargetUnreachable
+from conformance.errors import Deferred, Failure, HarnessError, SetupError, Skip, TargetUnreachable
 from conformance.exchange import Exchange
 from conformance.plan import LANES, Budget, Plan, make_plan
 from conformance.profiles import Profile, get_profile
@@ -43,12 +41,8 @@ class Progress:
 
 def selected_checks(config: RunConfig, profile: Profile | None = None) -> list[Check]:
     profile = profile or get_profile("ragen")
-    # --only/--skip name the Ragen groups; another profile runs all of its own.
-    groups = (
-        config.groups
-        if profile.groups == GROUPS
-        else [g for g in profile.groups if g in config.groups or config.groups == GROUPS]
-    )
+    # The default selection (every group) runs all of a profile's checks; --only/--skip name groups.
+    groups = profile.groups if config.groups == GROUPS else config.groups
     order = {g: i for i, g in enumerate(profile.groups)}
     chosen = [c for c in profile.checks.values() if c.group in groups]
     return sorted(chosen, key=lambda c: order[c.group])
@@ -168,7 +162,7 @@ class _Run:
         queue = list(lane.checks)
         while queue:
             check = queue.pop(0)
-            if check.name in _AFTER_CLEANUP and not self.cleanup_done.is_set():
+            if check.after_cleanup and not self.cleanup_done.is_set():
                 _cleanup_all(lane.ctx, contexts, self.profile)
                 self.cleanup_done.set()
             if self.run_check(lane, check):
@@ -254,8 +248,6 @@ class _Run:
         return False
 
 
-# Checks that need the scratch assistants deleted first (they spend a fresh window at the end).
-_AFTER_CLEANUP = ("rejected_requests_count",)
 _NO_ROOM = "not run: no room left in this run's rate budget (--thorough or a larger --max-time runs it)"
 
 
@@ -344,7 +336,9 @@ def run(
     state: _Run | None = None
     main_client = HttpClient(config.target, pacer=pacer)
     clients.append(main_client)
-    ctx = _PlannedContext(run_config, main_client, evidence, deadline=deadline)
+    ctx = _PlannedContext(
+        run_config, main_client, evidence, deadline=deadline, param_requirement=profile.param_requirement
+    )
     dispatch = _dispatch(ctx, profile.response_checks)
     held: list[Exchange] = []
     main_client.listeners.append(held.append)
@@ -429,7 +423,9 @@ def _lane_context(
 ) -> _PlannedContext:
     client = HttpClient(target, pacer=pacer)
     clients.append(client)
-    lane_ctx = _PlannedContext(config, client, evidence, deadline=deadline)
+    lane_ctx = _PlannedContext(
+        config, client, evidence, deadline=deadline, param_requirement=profile.param_requirement
+    )
     lane_ctx.facts = shared.facts  # discoveries (the deployment's model, ...) are the run's
     client.listeners.append(_dispatch(lane_ctx, profile.response_checks))
     return lane_ctx

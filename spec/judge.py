@@ -1,7 +1,7 @@
 """Judging one exchange against the contract: every rule a single request and its response can show.
 
 The rules are pure functions over one ``ragen_spec.exchange.Exchange``, shared by the gate
-(``conformance.checks.responses`` wraps them in its evidence plumbing) and the mock's validating
+(``conformance.profiles.ragen.responses`` wraps them in its evidence plumbing) and the mock's validating
 proxy (``mockserver.upstream`` journals what they find): one copy of each rule. A rule returns
 the problems it sees as ``(requirement id, message)`` pairs, or None when the exchange is outside
 its scope. A problem's level is its requirement's level in ``x-requirements`` (``level_of``).

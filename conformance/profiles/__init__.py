@@ -1,5 +1,6 @@
-"""Profiles: which document, which checks. ``ragen`` (spec/openapi.yaml, the catalogue) is the
-default; ``openai-proxy`` (spec/openai-proxy.yaml) verifies any OpenAI-compatible proxy.
+"""Profiles: which document, which checks. ``ragen`` (spec/openapi.yaml) is the default;
+``openai-proxy`` (spec/openai-proxy.yaml) verifies any OpenAI-compatible proxy. Each lives in its
+package beside this one (``profiles/ragen/``, ``profiles/openai_proxy/``) with a registry of its own.
 
 A profile hands the runner everything that differs between the two: the requirements its
 verdicts are about, its probe and response checks (the catalogue's own ``Check`` and
@@ -23,18 +24,7 @@ def get_profile(name: str) -> Profile:
 
         return PROFILE
     if name == "ragen":
-        from conformance import checks as _checks  # noqa: F401  (registers the catalogue)
-        from conformance.catalogue import CHECKS, RESPONSE_CHECKS
-        from conformance.checks import lifecycle
-        from conformance.config import GROUPS
+        from conformance.profiles.ragen import PROFILE as RAGEN
 
-        return Profile(
-            "ragen",
-            None,
-            CHECKS,
-            RESPONSE_CHECKS,
-            GROUPS,
-            preflight=lifecycle.preflight,
-            cleanup=lifecycle.cleanup,
-        )
+        return RAGEN
     raise ValueError(f"unknown profile {name!r}; known: {', '.join(PROFILE_NAMES)}")

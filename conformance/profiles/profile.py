@@ -28,6 +28,8 @@ class Profile:
     preflight: Callable[[Context], None] | None = None
     # After the run: remove what the run created on the target (best effort).
     cleanup: Callable[[Context], None] | None = None
+    # The rule an error's ``param`` is judged under (``Context.expect_error(param=...)``).
+    param_requirement: str | None = None
     # Pace requests to the Ragen tiers (a proxy documents no rate limit; 429s are still honoured).
     pace: bool = True
 

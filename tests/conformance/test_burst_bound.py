@@ -9,9 +9,9 @@ from collections.abc import Iterator
 import pytest
 from aiohttp import web
 
-from conformance.catalogue import CHECKS
 from conformance.config import GROUPS, RunConfig, Target, Tier
 from conformance.profiles import Profile
+from conformance.profiles.ragen.registry import CHECKS
 from conformance.results import VerdictKind
 from conformance.runner import run
 from mockserver.background import BackgroundServer

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from ragen_spec import requirements
 
-from conformance.catalogue import CHECKS, RESPONSE_CHECKS, Check, ResponseCheck
+from conformance.catalogue import Check, ResponseCheck
 from conformance.config import GROUPS
 from conformance.context import Evidence
 from conformance.profiles import get_profile
+from conformance.profiles.ragen.registry import CHECKS, RESPONSE_CHECKS
 from conformance.results import VerdictKind
 from conformance.runner import _verdicts
 

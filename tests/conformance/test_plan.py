@@ -10,11 +10,12 @@ from collections.abc import Iterator
 import pytest
 import requests
 
-from conformance.catalogue import CHECKS, Check
+from conformance.catalogue import Check
 from conformance.client import Pacer
 from conformance.config import RunConfig, Target, Tier
 from conformance.mock import limited_mock_config
 from conformance.plan import Budget, make_plan
+from conformance.profiles.ragen.registry import CHECKS
 from conformance.progress import PlanProgress
 from conformance.results import Report, VerdictKind
 from conformance.runner import Progress, run, selected_checks

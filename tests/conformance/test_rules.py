@@ -9,8 +9,12 @@ from typing import Any
 import pytest
 from ragen_spec.sse import parse
 
-from conformance.checks.responses import chat_stream_problems, error_has_envelope, error_type_follows_status
-from conformance.checks.schema import request_violations
+from conformance.profiles.ragen.responses import (
+    chat_stream_problems,
+    error_has_envelope,
+    error_type_follows_status,
+)
+from conformance.profiles.ragen.schema import request_violations
 from conformance.results import Kind
 from tests.conformance.fabricate import (
     GOOD,

@@ -9,20 +9,20 @@ from pathlib import Path
 from ragen_spec import judge, request_rules
 from ragen_spec.exchange import Observation
 
-import conformance.checks.responses
-import conformance.checks.schema
 import conformance.common
 import conformance.exchange
+import conformance.profiles.ragen.responses
+import conformance.profiles.ragen.schema
 import mockserver.upstream.verdict
 
 ROOT = Path(__file__).resolve().parents[2]
 
 
 def test_the_gate_and_the_proxy_use_the_same_rule_functions() -> None:
-    assert conformance.checks.responses.chat_stream_problems is judge.chat_stream_problems
-    assert conformance.checks.responses.schema_errors is judge.schema_errors
+    assert conformance.profiles.ragen.responses.chat_stream_problems is judge.chat_stream_problems
+    assert conformance.profiles.ragen.responses.schema_errors is judge.schema_errors
     assert conformance.common.validation_problems is judge.validation_problems
-    assert conformance.checks.schema.request_violations is request_rules.request_violations
+    assert conformance.profiles.ragen.schema.request_violations is request_rules.request_violations
     assert conformance.exchange.Exchange.stream is Observation.stream  # one SSE reading for both
     assert mockserver.upstream.verdict.judge is judge.judge
     assert mockserver.upstream.verdict.request_violations is request_rules.request_violations

@@ -17,5 +17,6 @@ PROFILE = Profile(
     response_checks=RESPONSE_CHECKS,
     groups=GROUPS,
     preflight=discover_model,
+    param_requirement="PROXY-ERR-PARAM-1",
     pace=False,
 )

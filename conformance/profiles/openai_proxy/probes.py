@@ -15,7 +15,7 @@ from typing import Any
 from conformance.context import Context, brief
 from conformance.errors import Failure, Skip
 from conformance.exchange import Exchange
-from conformance.profiles.openai_proxy.registry import body, check, expect_error, model
+from conformance.profiles.openai_proxy.registry import body, check, model
 from conformance.profiles.openai_proxy.responses import stream_problems
 
 INVALID = {"invalid_request_error"}
@@ -122,7 +122,7 @@ def proxy_unknown_model_is_404(ctx: Context) -> None:
         exchange = ctx.chat({"model": name, "messages": [{"role": "user", "content": "Hi"}]})
         what = f"an unknown model {name!r}"
         types = {"not_found_error", "invalid_request_error"}
-        if not expect_error(ctx, exchange, 404, types, "PROXY-MODEL-1", what):
+        if not ctx.expect_error(exchange, 404, types, "PROXY-MODEL-1", what):
             continue
         error = exchange.error or {}
         ctx.expect(  # the document's example; OpenAI answers param null
@@ -160,7 +160,7 @@ def proxy_rejects_missing_fields(ctx: Context) -> None:
         ("without messages", {"model": full["model"]}, "messages"),
     ):
         ctx.check_time()
-        expect_error(ctx, ctx.chat(payload), 400, INVALID, "PROXY-REQ-1", f"a request {what}", param=param)
+        ctx.expect_error(ctx.chat(payload), 400, INVALID, "PROXY-REQ-1", f"a request {what}", param=param)
 
 
 @check("PROXY-REQ-2", "PROXY-ERR-PARAM-1", group="chat")
@@ -179,8 +179,7 @@ def proxy_rejects_out_of_range(ctx: Context) -> None:
     ]
     for field, value in cases:
         ctx.check_time()
-        expect_error(
-            ctx,
+        ctx.expect_error(
             ctx.chat(body(ctx, **{field: value})),
             400,
             INVALID,
@@ -203,7 +202,7 @@ def proxy_rejects_openai_invalid(ctx: Context) -> None:
     ]
     for what, fields in cases:
         ctx.check_time()
-        expect_error(ctx, ctx.chat(body(ctx, **fields)), 400, INVALID, "PROXY-REQ-3", what)
+        ctx.expect_error(ctx.chat(body(ctx, **fields)), 400, INVALID, "PROXY-REQ-3", what)
 
 
 @check("PROXY-REQ-4", "PROXY-REQ-5", "PROXY-USER-1", group="chat")
@@ -398,7 +397,7 @@ def proxy_malformed_bodies_are_400(ctx: Context) -> None:
         # Connection: close, so a server that crashes on the body cannot poison the next request's connection.
         headers = {"Content-Type": "application/json", "Connection": "close"}
         exchange = ctx.request("POST", "/v1/chat/completions", data=data, headers=headers)
-        expect_error(ctx, exchange, 400, INVALID, "PROXY-BODY-1", f"a body that is {what}")
+        ctx.expect_error(exchange, 400, INVALID, "PROXY-BODY-1", f"a body that is {what}")
 
 
 def _expect_401(ctx: Context, exchange: Exchange, requirement: str, what: str) -> None:
@@ -431,6 +430,6 @@ def proxy_non_bearer_is_401(ctx: Context) -> None:
         key=None,
         headers={"Authorization": f"Basic {ctx.target.api_key}"},
     )
-    expect_error(
-        ctx, basic, 401, {"authentication_error"}, "PROXY-AUTH-4", "the valid key as Authorization: Basic"
+    ctx.expect_error(
+        basic, 401, {"authentication_error"}, "PROXY-AUTH-4", "the valid key as Authorization: Basic"
     )

@@ -10,9 +10,8 @@ from ragen_spec import PROXY_SPEC_PATH
 
 from conformance.catalogue import Registry
 from conformance.config import PROFILE_GROUPS
-from conformance.context import Context, brief
+from conformance.context import Context
 from conformance.errors import Skip
-from conformance.exchange import Exchange
 
 __all__ = [
     "CHECKS",
@@ -22,7 +21,6 @@ __all__ = [
     "RESPONSE_CHECKS",
     "SPEC",
     "check",
-    "expect_error",
     "model",
     "response_check",
 ]
@@ -68,40 +66,3 @@ def body(
     ctx: Context, question: str = "Tell me a short story about a robot.", **fields: Any
 ) -> dict[str, Any]:
     return {"model": model(ctx), "messages": [{"role": "user", "content": question}], **fields}
-
-
-def expect_error(
-    ctx: Context,
-    exchange: Exchange,
-    status: int,
-    types: set[str],
-    requirement: str,
-    what: str,
-    *,
-    param: str | None = None,
-) -> bool:
-    """``status`` with the envelope and a type in ``types``; ``param`` is PROXY-ERR-PARAM-1 (SHOULD)."""
-    if not ctx.expect(
-        exchange.status == status,
-        requirement,
-        f"{what}: expected {status}, got {exchange.status} {brief(exchange)}",
-        exchange,
-    ):
-        return False
-    error = exchange.error
-    if error is None:
-        return ctx.expect(False, requirement, f"{what}: {status} without the error envelope", exchange)
-    ok = ctx.expect(
-        error.get("type") in types,
-        requirement,
-        f"{what}: error type {error.get('type')!r}, expected {' or '.join(sorted(map(repr, types)))}",
-        exchange,
-    )
-    if param is not None:
-        ctx.expect(
-            error.get("param") == param,
-            "PROXY-ERR-PARAM-1",
-            f"{what}: param {error.get('param')!r}, expected {param!r}",
-            exchange,
-        )
-    return ok

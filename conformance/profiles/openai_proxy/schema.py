@@ -16,33 +16,25 @@ import functools
 from typing import Any
 
 import schemathesis
-from hypothesis import given
 from jsonschema import Draft202012Validator
 from jsonschema.exceptions import best_match
 from ragen_spec.bundle import load_bundled
 from ragen_spec.schemas import validator_for
 from schemathesis import GenerationMode
 from schemathesis.checks import not_a_server_error
-from schemathesis.core.failures import FailureGroup
 from schemathesis.specs.openapi.checks import (
     content_type_conformance,
     response_schema_conformance,
     status_code_conformance,
 )
 
-from conformance.common import example_settings
 from conformance.context import Context, brief
 from conformance.exchange import Exchange
 from conformance.profiles.openai_proxy.registry import SPEC, check, model
+from conformance.schema_driver import SchemaDriver, SchemaJudge, operation_id
 
-__all__ = ["violated_requirement"]
+__all__ = ["ProxySchemaJudge", "violated_requirement"]
 
-_ST_CHECKS = [
-    not_a_server_error,
-    status_code_conformance,
-    content_type_conformance,
-    response_schema_conformance,
-]
 _RANGED = {"temperature", "frequency_penalty", "presence_penalty"}  # the document's own ranges
 RESPONSE_IDS = {"createChatCompletion": "PROXY-RESP-1", "listModels": "PROXY-MODELS-1"}
 
@@ -70,61 +62,42 @@ def violated_requirement(body: Any) -> str | None:
     return "PROXY-REQ-3"
 
 
-def _map_failure(op_id: str, exchange: Exchange, failure: Exception) -> str | None:
-    """The requirement a schemathesis failure breaks; None for an error answer, whose envelope the
-    response check judges itself (a 422 with a full envelope is a status question, not an envelope
-    problem) and whose status the request's own requirement judges (``_judge``)."""
-    name = type(failure).__name__
-    if name == "ServerError":
-        return "PROXY-5XX-1"
-    if exchange.status >= 400:
-        return None
-    return RESPONSE_IDS.get(op_id, "PROXY-RESP-1")
+class ProxySchemaJudge(SchemaJudge):
+    """The openai-proxy profile's side of the schemathesis driver."""
 
+    checks = (
+        not_a_server_error,
+        status_code_conformance,
+        content_type_conformance,
+        response_schema_conformance,
+    )
 
-class _Run:
-    def __init__(self, ctx: Context) -> None:
-        self.ctx = ctx
-        self.schema = schemathesis.openapi.from_dict(load_bundled(SPEC))
-        self.schema.config.update(base_url=ctx.target.base_url)
-        self.headers = {"Authorization": f"Bearer {ctx.target.api_key}"}
-
-    def send(self, case: Any, mode: GenerationMode) -> None:
-        ctx = self.ctx
-        op_id = case.operation.definition.raw.get("operationId", "")
+    def prepare(self, case: Any) -> None:
         if isinstance(case.body, dict) and isinstance(case.body.get("model"), str):
             # A random model name is an unknown model (the probes' business): ask the run's model, so
             # positive cases take the happy path and negative ones fail for their own mutation.
-            case.body["model"] = model(ctx)
-        response = case.call(session=ctx.client.session, headers=self.headers)
-        exchange = ctx.client.last
-        if exchange is None:
-            return
-        sent_auth = next(
-            (v for k, v in exchange.request_headers.items() if k.lower() == "authorization"), None
-        )
-        if sent_auth != self.headers["Authorization"]:
-            return  # credentials mangled by negative generation: the auth probes' business
-        try:
-            case.validate_response(response, checks=_ST_CHECKS, headers=self.headers)
-        except FailureGroup as group:
-            for failure in group.exceptions:
-                rid = _map_failure(op_id, exchange, failure)
-                if rid is None:
-                    continue
-                title = getattr(failure, "title", type(failure).__name__)
-                ctx.fail(
-                    rid, f"schemathesis: {title}: {str(getattr(failure, 'message', failure))[:240]}", exchange
-                )
-        if op_id != "createChatCompletion" or exchange.status >= 500:
+            case.body["model"] = model(self.ctx)
+
+    def map_failure(self, case: Any, exchange: Exchange, failure: Exception) -> str | None:
+        """None for an error answer, whose envelope the response check judges itself (a 422 with a
+        full envelope is a status question, not an envelope problem) and whose status the request's
+        own requirement judges (``judge``)."""
+        if type(failure).__name__ == "ServerError":
+            return "PROXY-5XX-1"
+        if exchange.status >= 400:
+            return None
+        return RESPONSE_IDS.get(operation_id(case), "PROXY-RESP-1")
+
+    def judge_credentials(self, case: Any, exchange: Exchange, sent: str | None) -> None:
+        """Credentials mangled by negative generation: the auth probes' business."""
+
+    def judge(self, case: Any, exchange: Exchange) -> None:
+        if operation_id(case) != "createChatCompletion" or exchange.status >= 500:
             return
         if not case.media_type or "json" not in case.media_type:
             return
-        self._judge(case.body, exchange)
-
-    def _judge(self, body: Any, exchange: Exchange) -> None:
         ctx = self.ctx
-        rid = violated_requirement(body)
+        rid = violated_requirement(case.body)
         status = exchange.status
         error = exchange.error or {}
         model_404 = status == 404 and error.get("code") == "model_not_found"
@@ -143,17 +116,6 @@ class _Run:
             return
         ctx.expect(status == 400 or model_404, rid, f"invalid input got {status} {brief(exchange)}", exchange)
 
-    def run_operation(self, operation: Any, mode: GenerationMode) -> None:
-        ctx = self.ctx
-
-        @example_settings(ctx)
-        @given(operation.as_strategy(generation_mode=mode))
-        def test(case: Any) -> None:
-            if not ctx.out_of_time():
-                self.send(case, mode)
-
-        test()
-
 
 @check(
     "PROXY-REQ-1",
@@ -169,13 +131,12 @@ class _Run:
 )
 def proxy_schema_driven(ctx: Context) -> None:
     """Every operation, positive and negative data generated from the spec (schemathesis)."""
-    run = _Run(ctx)
     model(ctx)  # no model: nothing positive can be sent
-    for result in run.schema.get_all_operations():
-        operation = result.ok()  # type: ignore[union-attr]
+    driver = SchemaDriver(ctx, schemathesis.openapi.from_dict(load_bundled(SPEC)), ProxySchemaJudge(ctx))
+    for operation in driver.operations():
         modes = [GenerationMode.POSITIVE]
         if operation.definition.raw.get("requestBody"):
             modes.append(GenerationMode.NEGATIVE)
         for mode in modes:
             ctx.check_time()
-            run.run_operation(operation, mode)
+            driver.run_generated(operation, mode)

@@ -12,10 +12,11 @@ from typing import Any
 
 from ragen_spec import self_delete_message
 
-from conformance.catalogue import check
 from conformance.context import Context, brief
 from conformance.errors import Failure, Skip
 from conformance.exchange import Exchange
+from conformance.profiles.ragen.calls import assistant_id, create_assistant, created_assistant
+from conformance.profiles.ragen.registry import check
 
 INVALID = "invalid_request_error"
 SELF_DELETE_MESSAGE = self_delete_message()  # ASST-DEL-2: the spec's documented words
@@ -33,7 +34,7 @@ def _scratch(ctx: Context, requirement: str, name: str) -> dict[str, Any]:
     pool = _pool(ctx)
     if pool and not ctx.config.thorough:
         return pool[0]
-    created = ctx.created_assistant(requirement, name)
+    created = created_assistant(ctx, requirement, name)
     pool.append(created)
     return created
 
@@ -73,7 +74,7 @@ def _modify(
 def assistant_round_trip(ctx: Context) -> None:
     """A created assistant returns its name and instructions, and a retrieve returns the same object."""
     name, instructions = f"Conformance {uuid.uuid4().hex[:8]}", "Answer in one sentence."
-    ex = ctx.create_assistant({"name": name, "instructions": instructions})
+    ex = create_assistant(ctx, {"name": name, "instructions": instructions})
     if ex.status in (200, 201):
         convention = "the OpenAI convention" if ex.status == 200 else "conformant; OpenAI answers 200"
         ctx.note("ASST-CREATE-3", f"create answers {ex.status} ({convention})")
@@ -102,7 +103,7 @@ def assistant_round_trip(ctx: Context) -> None:
         f"object {obj!r} and created_at {created_at!r}, expected 'assistant' and an integer",
         ex,
     )
-    empty = ctx.create_assistant({"name": ""})
+    empty = create_assistant(ctx, {"name": ""})
     verdict = "accepts" if empty.status in (200, 201) else f"rejects ({empty.status} {brief(empty)})"
     ctx.note("ASST-REQ-3", f"{verdict} an empty name", empty)
     _pool(ctx).append(created)
@@ -129,14 +130,15 @@ _CONSTANTS = ("description", "metadata", "tool_resources", "top_p", "response_fo
 def assistant_ignored_fields(ctx: Context) -> None:
     """Ignored fields read back as constants; model and temperature as the organization default."""
     plain = _scratch(ctx, "ASST-OBJ-2", "Conformance plain")
-    fancy_ex = ctx.create_assistant(
+    fancy_ex = create_assistant(
+        ctx,
         {
             "name": "Conformance fancy",
             "model": "gpt-4o-mini",
             "temperature": 0.1,
             "tools": [{"type": "code_interpreter"}],
             **_IGNORED,
-        }
+        },
     )
     fancy = fancy_ex.json()
     if fancy_ex.status not in (200, 201) or not isinstance(fancy, dict):
@@ -184,11 +186,11 @@ def assistant_create_validation(ctx: Context) -> None:
     ]
     for what, body, param in cases if ctx.config.thorough else cases[:3]:
         ctx.check_time()
-        ex = ctx.create_assistant(body)
+        ex = create_assistant(ctx, body)
         ctx.expect_error(ex, 400, INVALID, "ASST-CREATE-1", f"create {what}", param=param)
     for temperature in (3, -1) if ctx.config.thorough else (3,):
         ctx.check_time()
-        ex = ctx.create_assistant({"name": "Conformance", "temperature": temperature})
+        ex = create_assistant(ctx, {"name": "Conformance", "temperature": temperature})
         _temperature_choice(ctx, ex, f"create with temperature: {temperature}")
 
 
@@ -222,8 +224,8 @@ def assistant_modify(ctx: Context) -> None:
     if _pool(ctx) and not ctx.config.thorough:
         created = _pool(ctx)[0]
     else:
-        created = ctx.created_assistant(
-            "ASST-MODIFY-1", "Conformance modify", instructions="Original instructions."
+        created = created_assistant(
+            ctx, "ASST-MODIFY-1", "Conformance modify", instructions="Original instructions."
         )
     original = created.get("instructions")
     path = f"/v1/assistants/{created['id']}"
@@ -375,7 +377,7 @@ def assistant_list_pagination(ctx: Context) -> None:
     """Paging with after visits every assistant once; order, limit and before as OpenAI's (ASST-LIST-6)."""
     # A few assistants to page through (the run's scratch ones count).
     for i in range(3 if ctx.config.thorough else max(0, 2 - len(_pool(ctx)))):
-        _pool(ctx).append(ctx.created_assistant("ASST-LIST-2", f"Conformance list {i}"))
+        _pool(ctx).append(created_assistant(ctx, "ASST-LIST-2", f"Conformance list {i}"))
     default = _list(ctx, "ASST-LIST-1")
     ex = default["_exchange"]
     ctx.expect(
@@ -485,7 +487,7 @@ def assistant_delete(ctx: Context) -> None:
     if len(pool) > 1 and not ctx.config.thorough:
         created = pool.pop()  # the deletion is also its clean-up
     else:
-        created = ctx.created_assistant("ASST-DEL-1", "Conformance delete")
+        created = created_assistant(ctx, "ASST-DEL-1", "Conformance delete")
     ex = ctx.request("DELETE", f"/v1/assistants/{created['id']}")
     body = ex.json()
     ok = ex.status == 200 and body == {"id": created["id"], "object": "assistant.deleted", "deleted": True}
@@ -502,11 +504,11 @@ def assistant_bound_is_protected(ctx: Context) -> None:
     """Deleting the key's bound assistant gets 400 with the documented message (and it survives)."""
     if not ctx.target.assistant_bound:
         raise Skip("the configured assistant is not bound to the key (assistant_bound = false)")
-    ex = ctx.request("DELETE", f"/v1/assistants/{ctx.assistant_id}")
+    ex = ctx.request("DELETE", f"/v1/assistants/{assistant_id(ctx)}")
     if ctx.expect_error(ex, 400, INVALID, "ASST-DEL-2", "deleting the bound assistant"):
         message = (ex.error or {}).get("message")
         ctx.expect(message == SELF_DELETE_MESSAGE, "ASST-DEL-2", f"message {message!r}", ex)
-    still = _get(ctx, ctx.assistant_id)
+    still = _get(ctx, assistant_id(ctx))
     ctx.expect(
         still.status == 200,
         "ASST-DEL-2",
@@ -572,7 +574,7 @@ def assistant_list_is_the_org(ctx: Context) -> None:
 @check("ASST-REQ-1", group="assistants", cost={"assistants": 1}, extra=True)
 def assistant_unknown_fields(ctx: Context) -> None:
     """Report whether unknown fields in assistant bodies are ignored or rejected."""
-    ex = ctx.create_assistant({"name": "Conformance unknown field", "frobnicate": True})
+    ex = create_assistant(ctx, {"name": "Conformance unknown field", "frobnicate": True})
     error = ex.error or {}
     if ex.status in (200, 201):
         ctx.note("ASST-REQ-1", f"ignores unknown fields ({ex.status})")

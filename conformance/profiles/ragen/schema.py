@@ -13,22 +13,19 @@ stream_options without stream, bad cursors, context length, self-delete) and 413
 
 from __future__ import annotations
 
-import copy
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
 import schemathesis
-from hypothesis import HealthCheck, Phase, given, settings
 from ragen_spec import SPEC_PATH, load_spec, mandates, requirements, resolve
 from ragen_spec.request_rules import RequestViolation, request_violations
 from ragen_spec.request_rules import request_schemas as _request_schemas
 from schemathesis import GenerationMode
 from schemathesis.checks import not_a_server_error
 from schemathesis.core import NOT_SET
-from schemathesis.core.failures import FailureGroup, MalformedJson, ServerError
-from schemathesis.core.result import Ok
+from schemathesis.core.failures import MalformedJson, ServerError
 from schemathesis.openapi.checks import (
     JsonSchemaError,
     MissingContentType,
@@ -42,22 +39,13 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
-from conformance.catalogue import check
-from conformance.common import example_settings
 from conformance.context import Context, brief
-from conformance.errors import HarnessError, Skip, TargetUnreachable, UnsendableRequest
 from conformance.exchange import Exchange
+from conformance.profiles.ragen.calls import create_assistant
+from conformance.profiles.ragen.registry import check
+from conformance.schema_driver import SchemaDriver, SchemaJudge, operation_id
 
 __all__ = ["RequestViolation", "request_violations"]
-
-# Response bodies are judged by the response checks (checks/responses.py), field by field against
-# the requirement each belongs to; schemathesis judges statuses, content types and headers.
-_ST_CHECKS = [
-    not_a_server_error,
-    status_code_conformance,
-    content_type_conformance,
-    response_headers_conformance,
-]
 
 
 def _operation_rules(key: str) -> dict[str, str]:
@@ -178,7 +166,7 @@ def _tolerated(
 
 
 def _json_media(exchange: Exchange) -> bool:
-    sent = next((v for k, v in exchange.request_headers.items() if k.lower() == "content-type"), "")
+    sent = exchange.request_header("content-type") or ""
     return not sent or "json" in sent
 
 
@@ -221,26 +209,33 @@ def _bucket(violation: RequestViolation) -> str:
     return f"{violation.requirement}:{field}"
 
 
-class SchemaRun:
-    """State of one schema-driven run: the loaded schema and the ids it may use for path parameters."""
+class RagenSchemaJudge(SchemaJudge):
+    """The Ragen profile's side of the schemathesis driver: real ids in generated cases, and which
+    requirement (or free choice) an answer to each case falls under."""
+
+    # Response bodies are judged by the response checks (responses.py), field by field
+    # against the requirement each belongs to; schemathesis judges statuses, content types, headers.
+    checks = (
+        not_a_server_error,
+        status_code_conformance,
+        content_type_conformance,
+        response_headers_conformance,
+    )
 
     def __init__(self, ctx: Context) -> None:
-        self.ctx = ctx
-        self.schema = schemathesis.openapi.from_path(str(ctx.config.spec_path or SPEC_PATH))
-        self.schema.config.update(base_url=ctx.target.base_url)
-        self.scratch: str | None = None
+        super().__init__(ctx)
+        self.scratch: str | None = None  # an assistant this run created, for modify cases
         self.deleted: set[str | None] = set()
-        self.unsendable = 0
-        self.stateful_error: str | None = None
-        self.cases = 0
-        self.examples: list[Any] = []  # the cases built from the spec's own request examples
 
-    def headers(self) -> dict[str, str]:
-        return {"Authorization": f"Bearer {self.ctx.target.api_key}"}
+    def ensure_scratch(self) -> None:
+        if self.scratch is None:
+            created = create_assistant(self.ctx, {"name": "Conformance schema scratch"}).json()
+            if isinstance(created, dict) and isinstance(created.get("id"), str):
+                self.scratch = created["id"]
 
     def prepare(self, case: Any) -> None:
         """Point generated ids at real ones, so a valid case exercises the happy path."""
-        ctx, op_id = self.ctx, case.operation.definition.raw.get("operationId")
+        ctx, op_id = self.ctx, operation_id(case)
         if (
             isinstance(case.body, dict)
             and isinstance(case.body.get("assistant_id"), str)
@@ -260,58 +255,32 @@ class SchemaRun:
                 # Never modify or delete anything this run did not create.
                 case.path_parameters["assistant_id"] = f"asst-conformance-missing-{uuid.uuid4().hex[:8]}"
 
-    def send(self, case: Any) -> None:
-        ctx = self.ctx
-        ctx.check_time()
-        self.prepare(case)
-        try:
-            response = case.call(session=ctx.client.session, headers=self.headers())
-        except UnsendableRequest:
-            self.unsendable += 1
-            return
-        exchange: Exchange | None = ctx.client.last
-        if exchange is None:
-            return
-        self.cases += 1
-        self.evaluate(case, response, exchange)
-
-    def evaluate(self, case: Any, response: Any, exchange: Exchange) -> None:
-        op_id = case.operation.definition.raw.get("operationId", "")
+    @contextmanager
+    def scope(self, case: Any) -> Iterator[None]:
         if case.operation.definition.raw.get("x-ragen-defined"):
             # Our own endpoint: whatever goes wrong there is informational (OURS) for other servers.
-            with _attribute_to(self.ctx, PRIMARY[op_id]):
-                self._evaluate(op_id, case, response, exchange)
+            with _attribute_to(self.ctx, PRIMARY[operation_id(case)]):
+                yield
         else:
-            self._evaluate(op_id, case, response, exchange)
+            yield
 
-    def _evaluate(self, op_id: str, case: Any, response: Any, exchange: Exchange) -> None:
-        ctx = self.ctx
+    def observe(self, case: Any, exchange: Exchange) -> None:
+        op_id = operation_id(case)
         if op_id == "deleteAssistant" and exchange.status == 200 and case.path_parameters:
             self.deleted.add(str(case.path_parameters.get("assistant_id")))
         if op_id == "createAssistant" and exchange.status in (200, 201) and isinstance(exchange.json(), dict):
             created_id = exchange.json().get("id")
             if isinstance(created_id, str):
-                ctx.created.append(created_id)
-        try:
-            case.validate_response(response, checks=_ST_CHECKS, headers=self.headers())
-        except FailureGroup as group:
-            for failure in group.exceptions:
-                rid = _map_failure(op_id, exchange, failure)
-                if rid is None:
-                    continue
-                ctx.fail(
-                    rid, f"schemathesis: {failure.title}: {str(failure.message).strip()[:240]}", exchange
-                )
-        sent_auth = next(
-            (v for k, v in exchange.request_headers.items() if k.lower() == "authorization"), None
+                self.ctx.created.append(created_id)
+
+    def map_failure(self, case: Any, exchange: Exchange, failure: Exception) -> str | None:
+        return _map_failure(operation_id(case), exchange, failure)
+
+    def judge(self, case: Any, exchange: Exchange) -> None:
+        ctx, op_id = self.ctx, operation_id(case)
+        media = (
+            exchange.request_header("content-type") or getattr(case, "media_type", None) or "application/json"
         )
-        if sent_auth != self.headers()["Authorization"]:
-            self._judge_auth(exchange, sent_auth)
-            return
-        sent_type = next(
-            (v for k, v in exchange.request_headers.items() if k.lower() == "content-type"), None
-        )
-        media = sent_type or getattr(case, "media_type", None) or "application/json"
         violations = request_violations(
             op_id, case.body, case.query, media, has_body=case.body is not NOT_SET
         )
@@ -338,20 +307,20 @@ class SchemaRun:
         elif status < 500:
             ctx.passed(mandated.requirement or "")
 
-    def _judge_auth(self, exchange: Exchange, sent_auth: str | None) -> None:
+    def judge_credentials(self, case: Any, exchange: Exchange, sent: str | None) -> None:
         """schemathesis's negative data may drop or mangle the credentials: an auth probe. Any check
         order conforms (AUTH-ORDER-1): only a request *admitted* without valid credentials, or a 401
         of the wrong type, breaks an auth rule."""
         ctx = self.ctx
         rid = (
             "AUTH-1"
-            if sent_auth is None
+            if sent is None
             else "AUTH-3"
-            if sent_auth.startswith("Bearer ") and len(sent_auth.split()) == 2
+            if sent.startswith("Bearer ") and len(sent.split()) == 2
             else "AUTH-2"
         )
-        sent = "missing" if sent_auth is None else repr(exchange.redact(sent_auth))
-        what = f"a request with credentials {sent}"
+        shown = "missing" if sent is None else repr(exchange.redact(sent))
+        what = f"a request with credentials {shown}"
         if 200 <= exchange.status < 300:
             ctx.fail(rid, f"{what} was admitted ({exchange.status})", exchange)
         elif exchange.status == 401:
@@ -363,7 +332,8 @@ class SchemaRun:
         """A non-2xx answer to a request no requirement demands be rejected: the server's choice,
         unless the request is one of the documents' own examples (documented acceptance)."""
         ctx = self.ctx
-        if any(case is example for example in self.examples) and exchange.status not in (404, 413, 429):
+        assert self.driver is not None
+        if self.driver.is_example(case) and exchange.status not in (404, 413, 429):
             ctx.fail(
                 PRIMARY.get(op_id, "ERR-5XX-1"),
                 f"the spec's own request example got {exchange.status} {brief(exchange)}",
@@ -381,143 +351,56 @@ class SchemaRun:
         else:
             ctx.note(rid, f"{what}: {exchange.status} {(exchange.error or {}).get('type', '')}".rstrip())
 
-    def run_examples(self, operation: Any) -> None:
-        """Send the spec's own request examples: a documented request must be accepted."""
-        raw = operation.definition.raw
-        content = raw.get("requestBody", {}).get("content", {}).get("application/json", {})
-        for example in (content.get("examples") or {}).values():
-            if self.ctx.out_of_time() or "value" not in example:
-                return
-            params = (
-                {"assistant_id": self.ctx.target.assistant_id or "asst-0"}
-                if "{assistant_id}" in str(operation.path)
-                else None
-            )
-            case = operation.Case(
-                body=copy.deepcopy(example["value"]), media_type="application/json", path_parameters=params
-            )
-            self.examples.append(case)
-            self.send(case)
 
-    def ensure_scratch(self) -> None:
-        if self.scratch is None:
-            created = self.ctx.create_assistant({"name": "Conformance schema scratch"}).json()
-            if isinstance(created, dict) and isinstance(created.get("id"), str):
-                self.scratch = created["id"]
-
-    def run_coverage(self, operation: Any) -> None:
-        """schemathesis's coverage cases (boundaries, wrong types, missing fields), the mandated
-        rejections first, capped at 5x --max-examples per operation."""
-        ctx = self.ctx
-        config = self.schema.config.generation_for(operation=operation)
-        op_id = operation.definition.raw.get("operationId", "")
-        cases = [
-            c
-            for c in self.schema.iter_coverage_cases(
-                operation,
-                generation_modes=[GenerationMode.POSITIVE, GenerationMode.NEGATIVE],
-                generation_config=config,
-            )
-            if c.method.upper() == operation.method.upper()
-        ]
-
-        # Mandated rejections first, round-robin over the (requirement, field) pairs they break (so
-        # a small budget still reaches every bound and every nested field), then valid cases, then
-        # the other invalid ones.
-        buckets: dict[tuple[int, str], list[Any]] = {}  # values: (is a type error, case), then cases
-        for case in cases:
-            violations = request_violations(
-                op_id,
-                case.body,
-                case.query,
-                getattr(case, "media_type", None),
-                has_body=case.body is not NOT_SET,
-            )
-            mandated = [v for v in violations if v.requirement]
-            key = (0, _bucket(mandated[0])) if mandated else (1, "") if not violations else (2, "")
-            buckets.setdefault(key, []).append((mandated[0].kind == "type" if mandated else False, case))
-        # Bounds and missing fields before wrong types: a server that checks types but not ranges is
-        # the common bug.
-        buckets = {k: [c for _, c in sorted(b, key=lambda item: item[0])] for k, b in buckets.items()}
-        ordered: list[Any] = []
-        mandated_buckets = [b for k, b in sorted(buckets.items()) if k[0] == 0]
-        for i in range(max((len(b) for b in mandated_buckets), default=0)):
-            ordered.extend(b[i] for b in mandated_buckets if i < len(b))
-        ordered += buckets.get((1, ""), []) + buckets.get((2, ""), [])
-        cases = ordered
-        for case in cases[: max(1, ctx.config.max_examples) * 5]:
-            if ctx.out_of_time():
-                return
-            self.send(case)
-
-    def run_operation(self, operation: Any, mode: GenerationMode) -> None:
-        ctx = self.ctx
-
-        @example_settings(ctx)
-        @given(operation.as_strategy(generation_mode=mode))
-        def test(case: Any) -> None:
-            if not ctx.out_of_time():
-                self.send(case)
-
-        test()
-
-    def run_stateful(self) -> None:
-        ctx, run = self.ctx, self
-        base = self.schema.as_state_machine()
-
-        class Machine(base):  # type: ignore[valid-type,misc]
-            def call(self, case: Any, **kwargs: Any) -> Any:
-                run.prepare(case)
-                return case.call(session=ctx.client.session, headers=run.headers())
-
-            def validate_response(
-                self, response: Any, case: Any, additional_checks: Any = None, **kwargs: Any
-            ) -> None:
-                exchange = ctx.client.last
-                if exchange is not None:
-                    run.evaluate(case, response, exchange)
-
-        from schemathesis.generation.stateful import run_state_machine_as_test
-
-        if ctx.out_of_time():
-            return
-        try:
-            run_state_machine_as_test(
-                Machine,
-                settings=settings(
-                    max_examples=max(1, ctx.config.max_examples // 2),
-                    stateful_step_count=6,
-                    database=None,
-                    deadline=None,
-                    phases=[Phase.generate],
-                    derandomize=ctx.config.seed is not None,
-                    suppress_health_check=list(HealthCheck),
-                ),
-            )
-        except (TargetUnreachable, Skip):
-            raise
-        except (HarnessError, Exception) as exc:
-            # A scenario the client cannot replay (hypothesis's flaky-replay check once the server's
-            # state moved on, an unsendable generated request) ends this phase, not the run; the
-            # earlier phases' findings stand.
-            self.stateful_error = f"the stateful phase stopped early: {type(exc).__name__}: {str(exc)[:160]}"
-            for rid in ("ASST-MODIFY-1", "ASST-DEL-1"):
-                ctx.skip(rid, self.stateful_error)
+def _coverage_in_order(driver: SchemaDriver, operation: Any) -> list[Any]:
+    """The coverage cases, the mandated rejections first, round-robin over the (requirement, field)
+    pairs they break (so a small budget still reaches every bound and every nested field), then
+    valid cases, then the other invalid ones. Bounds and missing fields before wrong types: a
+    server that checks types but not ranges is the common bug."""
+    op_id = operation_id(operation)
+    buckets: dict[tuple[int, str], list[tuple[bool, Any]]] = {}
+    for case in driver.coverage_cases(operation):
+        violations = request_violations(
+            op_id,
+            case.body,
+            case.query,
+            getattr(case, "media_type", None),
+            has_body=case.body is not NOT_SET,
+        )
+        mandated = [v for v in violations if v.requirement]
+        key = (0, _bucket(mandated[0])) if mandated else (1, "") if not violations else (2, "")
+        buckets.setdefault(key, []).append((mandated[0].kind == "type" if mandated else False, case))
+    ordered_buckets = {k: [c for _, c in sorted(b, key=lambda item: item[0])] for k, b in buckets.items()}
+    ordered: list[Any] = []
+    mandated_buckets = [b for k, b in sorted(ordered_buckets.items()) if k[0] == 0]
+    for i in range(max((len(b) for b in mandated_buckets), default=0)):
+        ordered.extend(b[i] for b in mandated_buckets if i < len(b))
+    return ordered + ordered_buckets.get((1, ""), []) + ordered_buckets.get((2, ""), [])
 
 
 @check(*SCHEMA_IDS, group="schema", cost={"assistants": 1, "chat": 0}, extra=True, fills=True)
 def schema_driven(ctx: Context) -> None:
     """Every operation: coverage, positive and negative cases (schemathesis), then stateful link runs."""
-    run = SchemaRun(ctx)
-    run.ensure_scratch()
-    for result in run.schema.get_all_operations():
-        if not isinstance(result, Ok):
-            raise Skip(f"the spec has an operation schemathesis cannot use: {result.err()}")
-        operation = result.ok()
-        run.run_examples(operation)
-        run.run_coverage(operation)
+    judge = RagenSchemaJudge(ctx)
+    driver = SchemaDriver(ctx, schemathesis.openapi.from_path(str(ctx.config.spec_path or SPEC_PATH)), judge)
+    judge.ensure_scratch()
+    for operation in driver.operations():
+        params = (
+            {"assistant_id": ctx.target.assistant_id or "asst-0"}
+            if "{assistant_id}" in str(operation.path)
+            else None
+        )
+        driver.run_examples(operation, params)
+        # Coverage cases, capped at 5x --max-examples per operation.
+        for case in _coverage_in_order(driver, operation)[: max(1, ctx.config.max_examples) * 5]:
+            if ctx.out_of_time():
+                break
+            driver.send(case)
         for mode in (GenerationMode.POSITIVE, GenerationMode.NEGATIVE):
             ctx.check_time()
-            run.run_operation(operation, mode)
-    run.run_stateful()
-    ctx.facts["schema_cases"] = run.cases
+            driver.run_generated(operation, mode)
+    stopped = driver.run_stateful()
+    if stopped is not None:
+        for rid in ("ASST-MODIFY-1", "ASST-DEL-1"):
+            ctx.skip(rid, stopped)
+    ctx.facts["schema_cases"] = driver.cases

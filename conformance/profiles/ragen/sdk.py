@@ -13,8 +13,9 @@ from typing import Any
 import httpx2
 import openai
 
-from conformance.catalogue import check
 from conformance.context import Context
+from conformance.profiles.ragen.calls import assistant_id
+from conformance.profiles.ragen.registry import check
 
 
 def sdk_client(ctx: Context, key: str | None = None) -> openai.OpenAI:
@@ -50,7 +51,7 @@ def _call(ctx: Context, requirement: str, what: str, func: Any) -> Any:
 def sdk_chat(ctx: Context) -> None:
     """chat.completions.create parses into ChatCompletion; a stream iterates to one usage chunk."""
     with sdk_client(ctx) as client:
-        extra = {"assistant_id": ctx.assistant_id}
+        extra = {"assistant_id": assistant_id(ctx)}
         messages: Any = [{"role": "user", "content": "What is your refund policy?"}]
         completion = _call(
             ctx,

@@ -7,8 +7,8 @@ from __future__ import annotations
 
 import uuid
 
-from conformance.catalogue import check
 from conformance.context import Context
+from conformance.profiles.ragen.registry import check
 
 _ENDPOINTS = (("GET", "/v1/assistants", None), ("POST", "/v1/chat/completions", "chat"))
 

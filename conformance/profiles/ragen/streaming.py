@@ -12,11 +12,12 @@ from typing import Any
 from hypothesis import given
 from hypothesis import strategies as st
 
-from conformance.catalogue import check
-from conformance.checks.responses import STREAM_IDS
 from conformance.common import example_settings
 from conformance.context import Context
 from conformance.errors import Skip
+from conformance.profiles.ragen.calls import assistant_id, chat_body
+from conformance.profiles.ragen.registry import check
+from conformance.profiles.ragen.responses import STREAM_IDS
 
 _TEXT = st.text(st.characters(codec="utf-8", exclude_categories=("Cs", "Cc")), min_size=1, max_size=80)
 _QUESTIONS = st.sampled_from(
@@ -72,14 +73,14 @@ def stream_generated_requests(ctx: Context) -> None:
 
     # The two usage variants first, so a small --max-examples still covers both.
     for options in ({"include_usage": True}, None):
-        body = ctx.chat_body("What is your refund policy?", stream=True)
+        body = chat_body(ctx, "What is your refund policy?", stream=True)
         if options is not None:
             body["stream_options"] = options
         ex = ctx.chat(body)
         ctx.expect_status(ex, {200}, "CHAT-STREAM-1", "a valid streaming request")
 
     @example_settings(ctx)
-    @given(stream_requests(ctx.assistant_id))
+    @given(stream_requests(assistant_id(ctx)))
     def run(body: dict[str, Any]) -> None:
         if ctx.out_of_time():
             return

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import json
 
-from conformance.catalogue import check
 from conformance.context import Context, brief
+from conformance.profiles.ragen.registry import check
 
 INVALID = "invalid_request_error"
 

@@ -10,10 +10,11 @@ from typing import Any
 
 from ragen_spec import judge
 
-from conformance.catalogue import check
 from conformance.context import Context, brief
 from conformance.errors import Failure
 from conformance.exchange import Exchange
+from conformance.profiles.ragen.calls import assistant_id, chat_body
+from conformance.profiles.ragen.registry import check
 
 INVALID = "invalid_request_error"
 
@@ -21,10 +22,10 @@ INVALID = "invalid_request_error"
 @check("CHAT-REQ-1", "ERR-PARAM-1", group="chat", needs=("assistant_id",), cost={"chat": 4})
 def chat_rejects_missing_fields(ctx: Context) -> None:
     """Missing assistant_id or messages, or 0 / 101 messages, get 400 invalid_request_error."""
-    body = ctx.chat_body()
+    body = chat_body(ctx)
     cases = [
         ("without assistant_id", {"messages": body["messages"]}, "assistant_id"),
-        ("without messages", {"assistant_id": ctx.assistant_id}, "messages"),
+        ("without messages", {"assistant_id": assistant_id(ctx)}, "messages"),
         ("with messages: []", {**body, "messages": []}, "messages"),
         ("with 101 messages", {**body, "messages": [{"role": "user", "content": "hi"}] * 101}, "messages"),
     ]
@@ -43,7 +44,7 @@ def chat_rejects_out_of_range(ctx: Context) -> None:
         ("max_tokens", 32001),
     ):
         ctx.check_time()
-        body = ctx.chat_body()
+        body = chat_body(ctx)
         body[field] = value
         ctx.expect_error(
             ctx.chat(body),
@@ -60,7 +61,9 @@ def chat_rejects_unknown_roles(ctx: Context) -> None:
     """A message role other than user/assistant/system gets 400 invalid_request_error."""
     for role in ("tool", "developer"):
         ctx.check_time()
-        body = ctx.chat_body(messages=[{"role": role, "content": "hello"}, {"role": "user", "content": "hi"}])
+        body = chat_body(
+            ctx, messages=[{"role": role, "content": "hello"}, {"role": "user", "content": "hi"}]
+        )
         ctx.expect_error(ctx.chat(body), 400, INVALID, "CHAT-REQ-3", f"role {role!r}")
 
 
@@ -76,7 +79,7 @@ def chat_answers_whatever_the_model(ctx: Context) -> None:
     """A valid request gets a chat.completion; the response model is the same whatever model was sent."""
     for model in (None, "gpt-4o", "no-such-model-xyz"):
         ctx.check_time()
-        body = ctx.chat_body() if model is None else ctx.chat_body(model=model)
+        body = chat_body(ctx) if model is None else chat_body(ctx, model=model)
         exchange = ctx.chat(body)
         ctx.expect_status(
             exchange,
@@ -88,7 +91,7 @@ def chat_answers_whatever_the_model(ctx: Context) -> None:
 
 
 def _json_answer(ctx: Context, requirement: str, **fields: Any) -> dict[str, Any]:
-    exchange = ctx.chat(ctx.chat_body("Explain your refund policy in detail, step by step.", **fields))
+    exchange = ctx.chat(chat_body(ctx, "Explain your refund policy in detail, step by step.", **fields))
     body = exchange.json()
     if exchange.status != 200 or not isinstance(body, dict) or not body.get("choices"):
         raise Failure(
@@ -129,7 +132,7 @@ def chat_max_tokens_cuts_with_length(ctx: Context) -> None:
     _judge_cut(ctx, "CHAT-LEN-4", text, choice.get("finish_reason"), tokens, ctx.client.last)
     ctx.check_time()
     stream = ctx.chat(
-        ctx.chat_body(_LONG_QUESTION, max_tokens=1, stream=True, stream_options={"include_usage": True})
+        chat_body(ctx, _LONG_QUESTION, max_tokens=1, stream=True, stream_options={"include_usage": True})
     )
     if stream.status != 200:
         raise Failure("CHAT-STREAM-8", f"streaming with max_tokens got {stream.status}", exchange=stream)
@@ -176,7 +179,7 @@ def chat_rejects_malformed_messages_and_flags(ctx: Context) -> None:
     ]
     for what, fields, param in cases:
         ctx.check_time()
-        body = {"assistant_id": ctx.assistant_id, **fields}
+        body = {"assistant_id": assistant_id(ctx), **fields}
         # The document names no type for content: a number is refused by OpenAI's convention only.
         requirement = "CHAT-REQ-12" if what == "content: 42" else "CHAT-REQ-10"
         ctx.expect_error(ctx.chat(body), 400, INVALID, requirement, f"a request with {what}", param=param)
@@ -195,7 +198,7 @@ def chat_long_prompt(ctx: Context) -> None:
         ctx.check_time()
         prompt = "refund " * words
         what = f"a ~{len(prompt) // 4 // 1000}k-token prompt ({len(prompt) // 1024} KiB)"
-        ex = ctx.chat(ctx.chat_body(prompt))
+        ex = ctx.chat(chat_body(ctx, prompt))
         error = ex.error or {}
         if ex.status == 200:
             ctx.note("CHAT-LEN-3", f"answers {what}: its context is larger (any threshold conforms)")
@@ -236,7 +239,7 @@ def _size_rejected(ctx: Context, rejected: Exchange, bulk: str) -> bool:
     as large, with a short prompt and the bulk in ``model`` (accepted and ignored, CHAT-REQ-4), gets
     the same answer."""
     ctx.check_time()
-    control = ctx.chat(ctx.chat_body(model=bulk))
+    control = ctx.chat(chat_body(ctx, model=bulk))
     same = (control.error or {}).get("code") == (rejected.error or {}).get("code")
     return control.status == 400 and same
 
@@ -254,24 +257,24 @@ def _size_rejected(ctx: Context, rejected: Exchange, bulk: str) -> bool:
 )
 def chat_silent_points(ctx: Context) -> None:
     """Report the server's choices where the vendor documents are silent."""
-    ex = ctx.chat(ctx.chat_body(frobnicate=True))
+    ex = ctx.chat(chat_body(ctx, frobnicate=True))
     ctx.choice("CHAT-REQ-6", ex, "an unknown body field")
     ctx.check_time()
-    ex = ctx.chat(ctx.chat_body(stream_options={"include_usage": True}))
+    ex = ctx.chat(chat_body(ctx, stream_options={"include_usage": True}))
     if ex.status == 200 and ex.content_type != "application/json":
         ctx.note("CHAT-REQ-7", f"stream_options without stream: answered {ex.content_type!r}, not JSON", ex)
     else:
         ctx.choice("CHAT-REQ-7", ex, "stream_options without stream")
     ctx.check_time()
-    ex = ctx.chat(ctx.chat_body(messages=[{"role": "system", "content": "Be brief."}]))
+    ex = ctx.chat(chat_body(ctx, messages=[{"role": "system", "content": "Be brief."}]))
     ctx.choice("CHAT-REQ-8", ex, "no user message")
     ctx.check_time()
-    if ctx.assistant_id.startswith("asst-"):
-        ex = ctx.chat(ctx.chat_body(assistant_id=ctx.assistant_id.removeprefix("asst-")))
+    if assistant_id(ctx).startswith("asst-"):
+        ex = ctx.chat(chat_body(ctx, assistant_id=assistant_id(ctx).removeprefix("asst-")))
         ctx.choice("CHAT-REQ-9", ex, "bare project id")
     else:
         ctx.skip("CHAT-REQ-9", "the configured assistant id has no asst- prefix")
     ctx.check_time()
     parts = [{"role": "user", "content": [{"type": "text", "text": "What is our refund policy?"}]}]
-    ex = ctx.chat(ctx.chat_body(messages=parts))
+    ex = ctx.chat(chat_body(ctx, messages=parts))
     ctx.choice("CHAT-REQ-11", ex, "content parts")

@@ -11,10 +11,11 @@ import math
 import time
 from typing import Any
 
-from conformance.catalogue import check
 from conformance.context import Context, brief
-from conformance.errors import Skip
+from conformance.errors import Deferred, Skip
 from conformance.exchange import Exchange
+from conformance.profiles.ragen.calls import chat_body
+from conformance.profiles.ragen.registry import check
 
 
 def _fresh_window(ctx: Context, tier: str) -> None:
@@ -56,11 +57,6 @@ def _burst(ctx: Context, tier: str, send: Any) -> tuple[list[Exchange], Exchange
             if prior + len(admitted) > limit * max(2, windows_spanned):
                 return admitted, None, expected
     raise Skip(f"{len(admitted)} requests took too long to outpace the {tier} window ({window:g}s)")
-
-
-class Deferred(Skip):
-    """The burst met a 429 before the tier's budget: the window was not ours alone. The runner
-    runs the check again at the end of its lane, after a whole idle window."""
 
 
 def _recover(ctx: Context, tier: str, rejected: Exchange, send: Any) -> None:
@@ -146,7 +142,7 @@ def _check_burst(
 )
 def chat_tier_burst(ctx: Context) -> None:
     """The chat tier admits its full budget (stream and JSON alike), then 429s, then admits again."""
-    body = ctx.chat_body("hi", max_tokens=8)
+    body = chat_body(ctx, "hi", max_tokens=8)
 
     def send(i: int) -> Exchange:
         return ctx.chat({**body, "stream": i % 2 == 1})
@@ -210,7 +206,7 @@ def assistants_tier_burst(ctx: Context) -> None:
     _recover(ctx, "assistants", extra, send)
 
 
-@check("RATE-COUNT-1", group="ratelimit", cost={"assistants": 21}, extra=True)
+@check("RATE-COUNT-1", group="ratelimit", cost={"assistants": 21}, extra=True, after_cleanup=True)
 def rejected_requests_count(ctx: Context) -> None:
     """Report whether rejected (401) requests count against the assistants budget."""
     tier = ctx.target.tiers["assistants"]

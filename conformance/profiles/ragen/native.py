@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from conformance.catalogue import check
 from conformance.context import Context
+from conformance.profiles.ragen.registry import check
 
 
 @check("NATIVE-1", "NATIVE-2", "RATE-NATIVE-1", group="native", cost={"chat": 2}, extra=True)

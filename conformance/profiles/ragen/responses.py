@@ -11,9 +11,9 @@ from typing import Any
 from ragen_spec import judge
 from ragen_spec.judge import CHAT, ERROR_TYPES, STREAM_IDS, Problem, chat_stream_problems, schema_errors
 
-from conformance.catalogue import response_check
 from conformance.context import Context
 from conformance.exchange import Exchange
+from conformance.profiles.ragen.registry import response_check
 
 __all__ = ["CHAT", "ERROR_TYPES", "STREAM_IDS", "chat_stream_problems", "schema_errors"]
 

@@ -13,7 +13,7 @@ from typing import Any
 
 from jsonschema import Draft202012Validator
 from ragen_spec import mandates
-from ragen_spec.document import load_spec
+from ragen_spec.operations import operations
 from ragen_spec.schemas import validator_for
 from ragen_spec.validity import quick_check
 
@@ -37,14 +37,14 @@ class RequestViolation:
 def request_schemas() -> dict[str, dict[str, Any]]:
     """operationId -> its JSON body schema, query parameters (the whole parameter objects, with their
     annotations) and method."""
-    out: dict[str, dict[str, Any]] = {}
-    for item in load_spec()["paths"].values():
-        for method, op in item.items():
-            if isinstance(op, dict) and "operationId" in op:
-                body = op.get("requestBody", {}).get("content", {}).get("application/json", {}).get("schema")
-                params = {p["name"]: p for p in op.get("parameters", []) if p.get("in") == "query"}
-                out[op["operationId"]] = {"body": body, "query": params, "method": method}
-    return out
+    return {
+        op.operation_id: {
+            "body": op.request_schema(),
+            "query": {p["name"]: p for p in op.query_parameters()},
+            "method": op.method.lower(),
+        }
+        for op in operations()
+    }
 
 
 def _precise(schema: dict[str, Any]) -> Draft202012Validator:

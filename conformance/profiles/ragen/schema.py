@@ -20,6 +20,7 @@ from typing import Any
 
 import schemathesis
 from ragen_spec import SPEC_PATH, load_spec, mandates, requirements, resolve
+from ragen_spec.operations import operations
 from ragen_spec.request_rules import RequestViolation, request_violations
 from ragen_spec.request_rules import request_schemas as _request_schemas
 from schemathesis import GenerationMode
@@ -50,12 +51,7 @@ __all__ = ["RequestViolation", "request_violations"]
 
 def _operation_rules(key: str) -> dict[str, str]:
     """operationId -> the requirement the spec names under ``key`` on the operation."""
-    return {
-        op["operationId"]: op[key]
-        for item in load_spec()["paths"].values()
-        for op in item.values()
-        if isinstance(op, dict) and key in op
-    }
+    return {op.operation_id: op.raw[key] for op in operations() if key in op.raw}
 
 
 # The requirement a wrong answer to a valid request of each operation breaks, and the one a schema

@@ -26,7 +26,8 @@ class Profile:
     groups: tuple[str, ...]  # run order
     # Before any other request: prove the target can be tested (raise SetupError, one line).
     preflight: Callable[[Context], None] | None = None
-    # After the run: remove what the run created on the target (best effort).
+    # Remove what the run created on the target (best effort): before a check that needs it done
+    # (``after_cleanup``) and again at the end, for what was created since (so: idempotent).
     cleanup: Callable[[Context], None] | None = None
     # The rule an error's ``param`` is judged under (``Context.expect_error(param=...)``).
     param_requirement: str | None = None

@@ -142,9 +142,10 @@ _INTS = {"max_examples", "seed"}
 def from_file(path: str | Path) -> dict[str, Any]:
     """A flat mapping from a TOML (``.toml``) or YAML file; ``[tiers]`` holds ``chat``/``assistants``."""
     with _usage_errors():
-        return layering.read_file(
+        layer: dict[str, Any] = layering.read_file(
             path, _TARGET_FIELDS | _RUN_FIELDS, tables={"tiers": tuple(DEFAULT_TIERS)}, booleans=_BOOLS
         )
+    return layer
 
 
 def from_env(environ: Mapping[str, str] | None = None) -> dict[str, Any]:
@@ -152,7 +153,7 @@ def from_env(environ: Mapping[str, str] | None = None) -> dict[str, Any]:
     tier_names = {f"{t}_tier": t for t in DEFAULT_TIERS}
     names = (_TARGET_FIELDS | _RUN_FIELDS | set(tier_names)) - {"tiers"}
     with _usage_errors():
-        out = layering.read_env(sorted(names), ENV_PREFIX, environ, booleans=_BOOLS)
+        out: dict[str, Any] = layering.read_env(sorted(names), ENV_PREFIX, environ, booleans=_BOOLS)
     tiers = {tier_names[name]: out.pop(name) for name in list(out) if name in tier_names}
     if tiers:
         out["tiers"] = tiers
@@ -194,7 +195,7 @@ def _coerce(name: str, value: Any) -> Any:
 
 def load(*layers: Mapping[str, Any]) -> RunConfig:
     """Merge flat mappings (later wins; ``None`` values are ignored) into a RunConfig."""
-    merged = layering.merge(*layers)
+    merged: dict[str, Any] = layering.merge(*layers)
     tiers: dict[str, Tier] = dict(DEFAULT_TIERS)
     for tier, spec in dict(merged.pop("tiers", {})).items():
         if tier not in DEFAULT_TIERS:

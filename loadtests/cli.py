@@ -243,7 +243,7 @@ def _from_file(path: Path) -> dict[str, Any]:
     """The file's flat settings; ``[tiers]`` chat/assistants are ``--chat-tier``/``--assistants-tier``."""
     names = {p.name for p in cli.params if p.name and p.expose_value} - _NOT_SETTINGS
     known = names - {f"{t}_tier" for t in TIERS}
-    layer = layering.read_file(path, known, tables={"tiers": tuple(TIERS)}, booleans=BOOLEANS)
+    layer: dict[str, Any] = layering.read_file(path, known, tables={"tiers": tuple(TIERS)}, booleans=BOOLEANS)
     for tier, text in layer.pop("tiers", {}).items():
         layer[f"{tier}_tier"] = text
     return layer

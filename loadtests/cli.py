@@ -33,8 +33,8 @@ ENV_PREFIX = "RAGEN_"
 # What the environment may set: the settings ragen-load shares with the gate, under the same names.
 ENV_NAMES = ("base_url", "api_key", "assistant_id", "chat_tier", "assistants_tier", "timeout", "strict")
 BOOLEANS = ("strict", "worker")
-# Options that are not settings: where the settings come from, and the refused --pace.
-_NOT_SETTINGS = {"config", "pace", "no_pace"}
+# The one option a file cannot set: the file itself.
+_NOT_SETTINGS = {"config"}
 PACE_MOVED = (
     "--pace is ragen-conformance's switch for pacing requests to the tiers; "
     "the wait between a user's requests is --wait-time SECONDS"

@@ -1,21 +1,22 @@
 """What to test and how: the target description and the run's limits.
 
 Sources, lowest precedence first: a TOML or YAML file, ``RAGEN_*`` environment variables, flags.
-Every source produces the same flat mapping (keys = the field names below), merged by ``load``.
+Every source produces the same flat mapping (keys = the field names below), read and merged by
+``ragen_spec.layering`` (the one reading all three commands share, booleans included) and typed
+by ``load``.
 """
 
 from __future__ import annotations
 
-import os
 import random
 import re
-import tomllib
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
-import yaml
+from ragen_spec import layering
 from ragen_spec import tiers as spec_tiers
 
 from conformance.errors import HarnessError
@@ -140,54 +141,46 @@ _INTS = {"max_examples", "seed"}
 
 def from_file(path: str | Path) -> dict[str, Any]:
     """A flat mapping from a TOML (``.toml``) or YAML file; ``[tiers]`` holds ``chat``/``assistants``."""
-    path = Path(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise HarnessError(f"cannot read config {path}: {exc}") from exc
-    try:
-        data = tomllib.loads(text) if path.suffix == ".toml" else yaml.safe_load(text)
-    except (tomllib.TOMLDecodeError, yaml.YAMLError) as exc:
-        raise HarnessError(f"cannot parse config {path}: {exc}") from exc
-    if not isinstance(data, dict):
-        raise HarnessError(f"config {path} must be a mapping")
-    data = {k.replace("-", "_"): v for k, v in data.items()}
-    unknown = set(data) - _TARGET_FIELDS - _RUN_FIELDS
-    if unknown:
-        raise HarnessError(f"config {path}: unknown keys {sorted(unknown)}")
-    return data
+    with _usage_errors():
+        layer: dict[str, Any] = layering.read_file(
+            path, _TARGET_FIELDS | _RUN_FIELDS, tables={"tiers": tuple(DEFAULT_TIERS)}, booleans=_BOOLS
+        )
+    return layer
 
 
 def from_env(environ: Mapping[str, str] | None = None) -> dict[str, Any]:
-    environ = os.environ if environ is None else environ
-    out: dict[str, Any] = {}
-    for name in (_TARGET_FIELDS | _RUN_FIELDS) - {"tiers"}:
-        value = environ.get(ENV_PREFIX + name.upper())
-        if value not in (None, ""):
-            out[name] = value
-    tiers = {
-        t: environ[f"{ENV_PREFIX}{t.upper()}_TIER"]
-        for t in DEFAULT_TIERS
-        if environ.get(f"{ENV_PREFIX}{t.upper()}_TIER")
-    }
+    """``RAGEN_<FIELD>`` variables, and ``RAGEN_CHAT_TIER``/``RAGEN_ASSISTANTS_TIER`` as ``tiers``."""
+    tier_names = {f"{t}_tier": t for t in DEFAULT_TIERS}
+    names = (_TARGET_FIELDS | _RUN_FIELDS | set(tier_names)) - {"tiers"}
+    with _usage_errors():
+        out: dict[str, Any] = layering.read_env(sorted(names), ENV_PREFIX, environ, booleans=_BOOLS)
+    tiers = {tier_names[name]: out.pop(name) for name in list(out) if name in tier_names}
     if tiers:
         out["tiers"] = tiers
     return out
 
 
+@contextmanager
+def _usage_errors() -> Iterator[None]:
+    """The shared reader's errors are the gate's usage errors (exit 2)."""
+    try:
+        yield
+    except layering.LayeringError as exc:
+        raise HarnessError(str(exc)) from None
+
+
 def _coerce(name: str, value: Any) -> Any:
     if name == "seed" and isinstance(value, str) and value.strip().lower() == "random":
         return random.SystemRandom().randrange(1, 2**31)  # printed in the report, so it can be replayed
+    if name in _BOOLS:
+        with _usage_errors():
+            return layering.parse_bool(value, name)
     try:
-        if name in _BOOLS and isinstance(value, str):
-            if value.lower() not in {"1", "0", "true", "false", "yes", "no", "on", "off"}:
-                raise ValueError(value)
-            return value.lower() in {"1", "true", "yes", "on"}
         if name in _FLOATS:
-            return None if value is None else float(value)
+            return float(value)
         if name in _INTS:
-            return None if value is None else int(value)
-    except ValueError as exc:
+            return int(value)
+    except (TypeError, ValueError) as exc:
         raise HarnessError(f"bad value for {name}: {value!r}") from exc
     if name == "groups":
         items = value.split(",") if isinstance(value, str) else list(value)
@@ -202,19 +195,13 @@ def _coerce(name: str, value: Any) -> Any:
 
 def load(*layers: Mapping[str, Any]) -> RunConfig:
     """Merge flat mappings (later wins; ``None`` values are ignored) into a RunConfig."""
-    merged: dict[str, Any] = {}
+    merged: dict[str, Any] = layering.merge(*layers)
     tiers: dict[str, Tier] = dict(DEFAULT_TIERS)
-    for layer in layers:
-        for key, value in layer.items():
-            if value is None:
-                continue
-            if key == "tiers":
-                for tier, spec in dict(value).items():
-                    if tier not in DEFAULT_TIERS:
-                        raise HarnessError(f"unknown tier {tier!r}; known: {', '.join(DEFAULT_TIERS)}")
-                    tiers[tier] = parse_tier(spec)
-            else:
-                merged[key] = _coerce(key, value)
+    for tier, spec in dict(merged.pop("tiers", {})).items():
+        if tier not in DEFAULT_TIERS:
+            raise HarnessError(f"unknown tier {tier!r}; known: {', '.join(DEFAULT_TIERS)}")
+        tiers[tier] = parse_tier(spec)
+    merged = {key: _coerce(key, value) for key, value in merged.items()}
     for required in ("base_url", "api_key"):
         if not merged.get(required):
             raise HarnessError(

@@ -357,7 +357,7 @@ def _limit_reached(tier: Tier, records: list[Record]) -> tuple[Verdict, int]:
         return Verdict("limit-reached", tier.limit_reached, PASS, f"{parts} (limit {tier.limit})"), first
     starved = [n for n in short if sent[n] <= tier.limit]
     if starved:
-        detail = f"inconclusive, too few requests sent ({parts}): raise --users or lower --pace"
+        detail = f"inconclusive, too few requests sent ({parts}): raise --users or lower --wait-time"
     else:
         detail = f"over-throttled: {parts} (limit {tier.limit})"
     return Verdict("limit-reached", tier.limit_reached, FAIL, detail), first

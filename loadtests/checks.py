@@ -3,17 +3,18 @@
 A 429 is a pass only when it is the spec's ``TooManyRequests`` response: the error envelope with
 ``rate_limit_error``, ``Retry-After`` in whole seconds (RATE-RETRY-1) and the ``x-ratelimit-*``
 headers (HDR-RATE-1). spec/openapi.yaml components/responses/TooManyRequests.
+
+The rules themselves are the gate's (``ragen_spec.judge``): the envelope schema, the status → type
+table, the Retry-After reading and the header names. Here they are only split into what a 429
+MUST carry (the envelope and its type) and what it SHOULD (the headers), as the verdicts need.
 """
 
 from __future__ import annotations
 
-import functools
 import json
-import re
 from collections.abc import Mapping
 
-from jsonschema import Draft202012Validator
-from ragen_spec.schemas import validator_for
+from ragen_spec.judge import ERROR_TYPES, RATE_HEADERS, retry_after_problems, schema_errors
 
 __all__ = [
     "RATE_HEADERS",
@@ -23,17 +24,8 @@ __all__ = [
     "rate_limit_problems",
 ]
 
-RATE_HEADERS = (
-    "x-ratelimit-limit-requests",
-    "x-ratelimit-remaining-requests",
-    "x-ratelimit-reset-requests",
-)
-_SECONDS = re.compile(r"^[0-9]+$")
-
-
-@functools.cache
-def _envelope() -> Draft202012Validator:
-    return validator_for("#/components/schemas/ErrorResponse")
+TOO_MANY_REQUESTS = 429
+_LIMIT, _REMAINING = RATE_HEADERS[:2]
 
 
 def envelope_problems(body: str | None) -> list[str]:
@@ -42,22 +34,18 @@ def envelope_problems(body: str | None) -> list[str]:
         payload = json.loads(body or "")
     except ValueError:
         return ["body is not JSON"]
-    errors = [e.message for e in _envelope().iter_errors(payload)]
+    errors = schema_errors(payload, "ErrorResponse")
     if errors:
         return [f"body is not the error envelope: {errors[0]}"]
-    if payload["error"]["type"] != "rate_limit_error":
-        return [f"error.type is {payload['error']['type']!r}, not 'rate_limit_error'"]
+    expected = ERROR_TYPES[TOO_MANY_REQUESTS]
+    if payload["error"]["type"] != expected:
+        return [f"error.type is {payload['error']['type']!r}, not {expected!r}"]
     return []
 
 
 def advisory_problems(headers: Mapping[str, str]) -> list[str]:
     """SHOULD-level defects of a 429 (``headers`` keys lower-case): RATE-RETRY-1 and HDR-RATE-1."""
-    problems: list[str] = []
-    retry_after = headers.get("retry-after")
-    if retry_after is None:
-        problems.append("no Retry-After")
-    elif not _SECONDS.match(retry_after.strip()):
-        problems.append(f"Retry-After {retry_after!r} is not whole seconds")
+    problems = [message for _, message in retry_after_problems(TOO_MANY_REQUESTS, headers, "RATE-RETRY-1")]
     missing = [name for name in RATE_HEADERS if name not in headers]
     if missing:
         problems.append("no " + ", ".join(missing))
@@ -72,10 +60,10 @@ def rate_limit_problems(headers: Mapping[str, str], body: str | None) -> list[st
 def header_mismatches(headers: Mapping[str, str], status: int, *, limit: int) -> list[str]:
     """Where the ``x-ratelimit-*`` values disagree with the declared tier (HDR-RATE-1)."""
     problems: list[str] = []
-    advertised = headers.get("x-ratelimit-limit-requests")
+    advertised = headers.get(_LIMIT)
     if advertised is not None and advertised.strip() != str(limit):
-        problems.append(f"x-ratelimit-limit-requests {advertised} (the tier is {limit})")
-    remaining = headers.get("x-ratelimit-remaining-requests")
-    if status == 429 and remaining is not None and remaining.strip() != "0":
-        problems.append(f"x-ratelimit-remaining-requests {remaining} on a 429")
+        problems.append(f"{_LIMIT} {advertised} (the tier is {limit})")
+    remaining = headers.get(_REMAINING)
+    if status == TOO_MANY_REQUESTS and remaining is not None and remaining.strip() != "0":
+        problems.append(f"{_REMAINING} {remaining} on a 429")
     return problems

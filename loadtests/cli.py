@@ -1,8 +1,11 @@
 """``ragen-load``: prove a deployment holds its rate-limit tiers under concurrent load.
 
-Options (file-free: flags, then the environment) become a ``LoadConfig``; ``loadtests.runner``
-runs it. The names are the gate's: ``RAGEN_BASE_URL``, ``RAGEN_API_KEY`` (``RAGEN_LOAD_API_KEY``
-still read), ``RAGEN_ASSISTANT_ID``, and a tier is written ``--chat-tier 10/60`` as everywhere.
+Options become a ``LoadConfig``; ``loadtests.runner`` runs it. They are read as the gate reads
+its own (``ragen_spec.layering``): a ``--config`` TOML/YAML file (flat keys named like the flags,
+``[tiers]`` with ``chat``/``assistants`` written ``10/60``), then the environment, then flags. The
+names are the gate's: ``RAGEN_BASE_URL``, ``RAGEN_API_KEY`` (``RAGEN_LOAD_API_KEY`` still read),
+``RAGEN_ASSISTANT_ID``, ``RAGEN_CHAT_TIER``, ``RAGEN_ASSISTANTS_TIER``, ``RAGEN_TIMEOUT``,
+``RAGEN_STRICT`` (booleans in the one vocabulary: 1/0, true/false, yes/no, on/off).
 
 Exit codes: 0 every property holds, 1 a property failed, 2 usage or connection error.
 """
@@ -15,6 +18,8 @@ from pathlib import Path
 from typing import Any
 
 import click
+from click.core import ParameterSource
+from ragen_spec import layering
 from ragen_spec.product import version
 from ragen_spec.tier_notation import TIER_SYNTAX, parse_tier
 
@@ -22,7 +27,32 @@ from loadtests.launch import Distribution
 from loadtests.runner import USAGE_ERROR, LoadConfig, WorkerConfig, run, run_worker
 from loadtests.scenario import TIERS, Scenario, timeline
 
-__all__ = ["build_config", "cli", "main"]
+__all__ = ["ConfigError", "build_config", "cli", "main"]
+
+ENV_PREFIX = "RAGEN_"
+# What the environment may set: the settings ragen-load shares with the gate, under the same names.
+ENV_NAMES = ("base_url", "api_key", "assistant_id", "chat_tier", "assistants_tier", "timeout", "strict")
+BOOLEANS = ("strict", "worker")
+# The one option a file cannot set: the file itself.
+_NOT_SETTINGS = {"config"}
+PACE_MOVED = (
+    "--pace is ragen-conformance's switch for pacing requests to the tiers; "
+    "the wait between a user's requests is --wait-time SECONDS"
+)
+
+
+class ConfigError(click.ClickException):
+    """A usage error that is one line (a bad file, variable or value): exit 2."""
+
+    exit_code = USAGE_ERROR
+
+    def show(self, file: Any = None) -> None:
+        click.echo(f"ragen-load: {self.message}", err=True)
+
+
+def _refuse_pace(ctx: click.Context, param: click.Parameter, value: Any) -> None:
+    if value not in (None, False):
+        raise ConfigError(PACE_MOVED)
 
 
 def _per_tier(kind: type[int] | type[float]) -> Any:
@@ -73,29 +103,24 @@ def _echo(line: str) -> None:
 @click.version_option(version(), "--version", prog_name="ragen-load", message="%(prog)s %(version)s")
 @click.option(
     "--base-url",
-    envvar="RAGEN_BASE_URL",
     help="The deployment, e.g. https://api.example.com (no /v1) [env RAGEN_BASE_URL].",
 )
 @click.option(
     "--api-key",
-    envvar=["RAGEN_API_KEY", "RAGEN_LOAD_API_KEY"],
     help="Bearer key [env RAGEN_API_KEY, or the older RAGEN_LOAD_API_KEY].",
 )
 @click.option(
     "--assistant-id",
-    envvar="RAGEN_ASSISTANT_ID",
     help="Assistant the key may use (required for the chat tier) [env RAGEN_ASSISTANT_ID].",
 )
 @click.option("--tier", type=click.Choice(["chat", "assistants", "all"]), default="all", show_default=True)
 @click.option(
     "--chat-tier",
-    envvar="RAGEN_CHAT_TIER",
     callback=_tier,
     help=f"Declared chat tier, {TIER_SYNTAX} (default 10/60) [env RAGEN_CHAT_TIER].",
 )
 @click.option(
     "--assistants-tier",
-    envvar="RAGEN_ASSISTANTS_TIER",
     callback=_tier,
     help=f"Declared assistants tier, {TIER_SYNTAX} (default 20/60) [env RAGEN_ASSISTANTS_TIER].",
 )
@@ -119,14 +144,18 @@ def _echo(line: str) -> None:
     "--burst", type=click.FloatRange(min=1), help="Seconds per burst [default: window/4, at least 1]."
 )
 @click.option(
-    "--pace",
+    "--wait-time",
     type=click.FloatRange(min=0),
     default=0.1,
     show_default=True,
-    help="Seconds between a user's requests.",
+    help="Seconds each user waits between its requests (Locust's wait_time).",
 )
 @click.option(
-    "--timeout", type=click.FloatRange(min=0.1), default=30.0, show_default=True, help="Per request."
+    "--timeout",
+    type=click.FloatRange(min=0.1),
+    default=30.0,
+    show_default=True,
+    help="Seconds per request [env RAGEN_TIMEOUT].",
 )
 @click.option(
     "--source-ips", callback=_ips, default="", help="Comma-separated client addresses, primary first."
@@ -147,25 +176,95 @@ def _echo(line: str) -> None:
 @click.option("--master-host", default="127.0.0.1", show_default=True)
 @click.option("--master-port", type=int, default=5557, show_default=True)
 @click.option(
-    "--strict", is_flag=True, help="Fail on SHOULD-level findings too (Retry-After, x-ratelimit-* headers)."
+    "--strict/--no-strict",
+    default=False,
+    help="Fail on SHOULD-level findings too (Retry-After, x-ratelimit-* headers) [env RAGEN_STRICT].",
+)
+@click.option(
+    "-c",
+    "--config",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="TOML or YAML file with these settings (keys named like the flags, [tiers] chat/assistants); "
+    "the environment and flags override it.",
+)
+# ragen-conformance's --pace/--no-pace switch; here it is refused with a pointer to --wait-time.
+@click.option(
+    "--pace",
+    is_flag=False,
+    flag_value="",
+    hidden=True,
+    is_eager=True,
+    callback=_refuse_pace,
+    expose_value=False,
+)
+@click.option(
+    "--no-pace", is_flag=True, hidden=True, is_eager=True, callback=_refuse_pace, expose_value=False
 )
 def cli(**options: Any) -> None:
     """Load-test the rate-limit tiers of a Ragen deployment with Locust and print a verdict per property."""
     ctx = click.get_current_context()
-    config = _build(options)
+    config = _build(ctx)
     if isinstance(config, WorkerConfig):
         ctx.exit(run_worker(config, echo=_echo))
     ctx.exit(run(config, echo=_echo, emit=click.echo))
 
 
 def build_config(argv: Sequence[str]) -> LoadConfig | WorkerConfig:
-    """What ``ragen-load ARGV`` would run (flags, then the environment); click errors on bad usage."""
+    """What ``ragen-load ARGV`` would run (file < environment < flags); click errors on bad usage."""
     with cli.make_context("ragen-load", list(argv)) as ctx:
-        return _build(ctx.params)
+        return _build(ctx)
 
 
-def _build(options: dict[str, Any]) -> LoadConfig | WorkerConfig:
+def _build(ctx: click.Context) -> LoadConfig | WorkerConfig:
+    options = _settings(ctx)
     return _worker_config(options) if options["worker"] else _config(options)
+
+
+def _settings(ctx: click.Context) -> dict[str, Any]:
+    """The defaults, then the ``--config`` file, then the environment, then the flags given."""
+    given = {
+        name: value
+        for name, value in ctx.params.items()
+        if ctx.get_parameter_source(name) is not ParameterSource.DEFAULT
+    }
+    try:
+        file_layer = _from_file(ctx.params["config"]) if ctx.params["config"] else {}
+        env_layer = layering.read_env(
+            ENV_NAMES, ENV_PREFIX, booleans=BOOLEANS, also={"api_key": ["RAGEN_LOAD_API_KEY"]}
+        )
+    except layering.LayeringError as exc:
+        raise ConfigError(str(exc)) from None
+    file_layer = _typed(ctx, file_layer, f"config {ctx.params['config']}")
+    env_layer = _typed(ctx, env_layer, None)
+    return {**ctx.params, **layering.merge(file_layer, env_layer, given)}
+
+
+def _from_file(path: Path) -> dict[str, Any]:
+    """The file's flat settings; ``[tiers]`` chat/assistants are ``--chat-tier``/``--assistants-tier``."""
+    names = {p.name for p in cli.params if p.name and p.expose_value} - _NOT_SETTINGS
+    known = names - {f"{t}_tier" for t in TIERS}
+    layer: dict[str, Any] = layering.read_file(path, known, tables={"tiers": tuple(TIERS)}, booleans=BOOLEANS)
+    for tier, text in layer.pop("tiers", {}).items():
+        layer[f"{tier}_tier"] = text
+    return layer
+
+
+def _typed(ctx: click.Context, layer: dict[str, Any], source: str | None) -> dict[str, Any]:
+    """File (``source``: its name) and environment (None) values, checked and converted as the
+    same flag's value would be."""
+    params = {p.name: p for p in cli.params}
+    out: dict[str, Any] = {}
+    for name, value in layer.items():
+        if isinstance(value, list | tuple):
+            value = ",".join(map(str, value))  # source_ips = ["10.0.0.1", "10.0.0.2"]
+        elif not isinstance(value, bool):
+            value = str(value)
+        try:
+            out[name] = params[name].process_value(ctx, value)
+        except click.BadParameter as exc:
+            where = f"{source}: {name}" if source else f"{ENV_PREFIX}{name.upper()}"
+            raise ConfigError(f"{where}: {exc.message}") from None
+    return out
 
 
 def _names(options: dict[str, Any]) -> list[str]:
@@ -207,7 +306,7 @@ def _config(options: dict[str, Any]) -> LoadConfig:
             base_url=options["base_url"].rstrip("/"),
             assistant_id=options["assistant_id"],
             users=options["users"],
-            pace=options["pace"],
+            wait_time=options["wait_time"],
             timeout=options["timeout"],
             source_ips=options["source_ips"],
             burst=options["burst"],

@@ -58,11 +58,11 @@ def credentials_problem(tier: str, records: Sequence[Record]) -> str | None:
 
 
 def load_warning(scenario: Scenario) -> str | None:
-    per_user = burst_seconds(scenario) / max(scenario.pace, 0.01)
+    per_user = burst_seconds(scenario) / max(scenario.wait_time, 0.01)
     if scenario.users * per_user < 1.5 * scenario.limit:
         return (
             f"tier {scenario.tier}: {scenario.users} users x {per_user:.0f} requests per burst may not reach "
-            f"the limit {scenario.limit}; raise --users or lower --pace"
+            f"the limit {scenario.limit}; raise --users or lower --wait-time"
         )
     return None
 

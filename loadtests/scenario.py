@@ -92,7 +92,7 @@ class Scenario:
     base_url: str
     assistant_id: str | None = None
     users: int = 4  # per source IP
-    pace: float = 0.1  # seconds each user waits between requests
+    wait_time: float = 0.1  # seconds each user waits between its requests (Locust's wait_time)
     timeout: float = 30.0
     source_ips: tuple[str, ...] = ()
     burst: float | None = None  # None = a quarter of the window, at least 1 s

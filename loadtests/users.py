@@ -51,7 +51,7 @@ class RagenUser(HttpUser):
         self._requests = 0
 
     def wait_time(self) -> float:
-        return self.scenario.pace
+        return self.scenario.wait_time
 
     def call(
         self,

@@ -14,6 +14,7 @@ from dataclasses import dataclass, fields
 from typing import Any
 
 from ragen_spec import tiers
+from ragen_spec.layering import LayeringError, parse_bool
 
 __all__ = ["ENV_PREFIX", "Settings", "SettingsError"]
 
@@ -120,6 +121,8 @@ class Settings:
         values: dict[str, Any] = {}
         for field in fields(cls):
             raw = environ.get(ENV_PREFIX + field.name.upper())
+            if raw == "" and field.type == "bool":
+                continue  # an empty boolean variable is not set, as for every ragen command
             if raw is not None:
                 values[field.name] = parse_value(field.name, raw)
         values.update({k: v for k, v in overrides.items() if v is not None})
@@ -129,19 +132,15 @@ class Settings:
         return dataclasses.replace(self, **changes)
 
 
-_TRUE = {"1", "true", "yes", "on"}
-_FALSE = {"0", "false", "no", "off", ""}
-
-
 def parse_value(name: str, raw: str) -> Any:
     """Convert a flag or environment string to the type of field ``name``."""
     kind = Settings.__dataclass_fields__[name].type
+    if kind == "bool":
+        try:
+            return parse_bool(raw, ENV_PREFIX + name.upper())  # the three commands' one vocabulary
+        except LayeringError as exc:
+            raise SettingsError(str(exc)) from None
     try:
-        if kind == "bool":
-            low = raw.strip().lower()
-            if low not in _TRUE | _FALSE:
-                raise ValueError(raw)
-            return low in _TRUE
         if kind == "int":
             return int(raw)
         if kind == "float":

@@ -129,7 +129,7 @@ def test_analyse_limit_too_low_fails_limit_reached() -> None:
 def test_analyse_missing_retry_after_warns_on_well_formed_and_fails_only_strict() -> None:
     report = analyse(CHAT, run(Server(retry_after=False)), IPS)
     assert report.verdict("well-formed-429").status == WARN  # RATE-RETRY-1 is a SHOULD
-    assert "no Retry-After" in report.verdict("well-formed-429").detail
+    assert "429 with Retry-After None, expected whole seconds" in report.verdict("well-formed-429").detail
     assert report.passes() and not report.passes(strict=True)
 
 

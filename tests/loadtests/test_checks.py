@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import json
 
-from loadtests.checks import header_mismatches, rate_limit_problems
+from ragen_spec.judge import ERROR_TYPES, retry_after_problems, schema_errors
+
+from loadtests.checks import advisory_problems, envelope_problems, header_mismatches, rate_limit_problems
 from tests.loadtests.fabricate import RATE_LIMITED_BODY
 
 GOOD = {
@@ -21,13 +23,16 @@ def test_rate_limit_problems_well_formed_429_is_clean() -> None:
 
 def test_rate_limit_problems_missing_retry_after() -> None:
     headers = {k: v for k, v in GOOD.items() if k != "retry-after"}
-    assert rate_limit_problems(headers, RATE_LIMITED_BODY) == ["no Retry-After"]
+    assert rate_limit_problems(headers, RATE_LIMITED_BODY) == [
+        "429 with Retry-After None, expected whole seconds"
+    ]
 
 
 def test_rate_limit_problems_retry_after_not_whole_seconds() -> None:
     assert rate_limit_problems({**GOOD, "retry-after": "1.5"}, RATE_LIMITED_BODY) == [
-        "Retry-After '1.5' is not whole seconds"
+        "429 with Retry-After '1.5', expected whole seconds"
     ]
+    assert rate_limit_problems({**GOOD, "retry-after": "Wed, 21 Oct 2026 07:28:00 GMT"}, RATE_LIMITED_BODY)
 
 
 def test_rate_limit_problems_missing_ratelimit_headers() -> None:
@@ -58,3 +63,24 @@ def test_header_mismatches_remaining_on_429_must_be_zero() -> None:
     headers = {**GOOD, "x-ratelimit-remaining-requests": "4"}
     assert header_mismatches(headers, 429, limit=10) == ["x-ratelimit-remaining-requests 4 on a 429"]
     assert header_mismatches(headers, 200, limit=10) == []
+
+
+def test_the_429_rules_are_the_gates() -> None:
+    """One reading of a 429 for the gate and the load tests: the same Retry-After, envelope and type."""
+    headers = {k: v for k, v in GOOD.items() if k != "retry-after"}
+    (gate_problem,) = retry_after_problems(429, headers, "RATE-RETRY-1")
+    assert advisory_problems(headers) == [gate_problem[1]]
+    assert rate_limit_problems({**GOOD, "retry-after": " 3 "}, RATE_LIMITED_BODY) == []
+    assert ERROR_TYPES[429] == "rate_limit_error"
+    missing_param = json.dumps({"error": {"message": "m", "type": "rate_limit_error", "code": None}})
+    (problem,) = envelope_problems(missing_param)
+    assert (
+        problem
+        == f"body is not the error envelope: {schema_errors(json.loads(missing_param), 'ErrorResponse')[0]}"
+    )
+
+
+def test_must_and_should_stay_apart() -> None:
+    """The envelope and its type are MUST (a failed verdict); the headers SHOULD (a warning)."""
+    assert envelope_problems(RATE_LIMITED_BODY) == [] and advisory_problems({}) != []
+    assert advisory_problems(GOOD) == [] and envelope_problems("nope") == ["body is not JSON"]

@@ -41,6 +41,24 @@ def test_settings_from_env_and_overrides() -> None:
         Settings(rate_limit_scope="planet")
 
 
+@pytest.mark.parametrize(
+    ("word", "value"), [("on", True), ("YES", True), ("1", True), ("off", False), ("no", False)]
+)
+def test_env_booleans_are_the_shared_vocabulary(word: str, value: bool) -> None:
+    assert Settings.from_env({"RAGEN_MOCK_RATE_LIMITS": word}).rate_limits is value
+    assert Settings.from_env({"RAGEN_MOCK_RATE_LIMITS": ""}).rate_limits is True  # empty: not set
+
+
+def test_bad_env_boolean_is_one_line_exit_2(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("RAGEN_MOCK_RATE_LIMITS", "y")  # argparse/click words are not the shared ones
+    assert main(["--port", "0"]) == 2
+    assert capsys.readouterr().err.strip().splitlines() == [
+        "ragen-mock: RAGEN_MOCK_RATE_LIMITS: 'y' is not a boolean (expected 1/0, true/false, yes/no, on/off)"
+    ]
+
+
 def test_bad_flags_exit_2(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
     assert main(["--chat-limit", "0"]) == 2
     assert main(["--config", str(tmp_path / "missing.yaml")]) == 2

@@ -292,12 +292,13 @@ RAGEN_STREAM = openai_stream.StreamIds(
 
 def chat_stream_problems(exchange: Exchange) -> list[Problem]:
     """(requirement id, message) for everything wrong with a streamed chat completion."""
-    return openai_stream.stream_problems(
+    problems: list[Problem] = openai_stream.stream_problems(
         exchange,
         RAGEN_STREAM,
         chunk_errors=lambda payload: schema_errors(payload, "ChatCompletionChunk"),
         envelope_errors=lambda payload: schema_errors(payload, "ErrorResponse"),
     )
+    return problems
 
 
 def stream_chunks(exchange: Exchange) -> Iterator[dict[str, Any]]:
@@ -333,7 +334,7 @@ def _whole_answer(exchange: Exchange) -> list[Problem]:
     choices = [c for chunk in chunks for c in chunk["choices"] if isinstance(c, dict)]
     text = "".join(str((c.get("delta") or {}).get("content") or "") for c in choices)
     reasons = [c.get("finish_reason") for c in choices if c.get("finish_reason") is not None]
-    usage = next((c["usage"] for c in chunks if isinstance(c.get("usage"), dict)), {})
+    usage: dict[str, Any] = next((c["usage"] for c in chunks if isinstance(c.get("usage"), dict)), {})
     tokens = usage.get("completion_tokens")
     if text.strip() or has_error_event(exchange) or exchange.dropped:
         return []

@@ -186,11 +186,14 @@ def _with_known_finish(payload: Any) -> Any:
 
 def _chunk_errors(payload: Any) -> list[str]:
     validator = _schema_validator("openapi.yaml#/components/schemas/ChatCompletionChunk")
-    return validation_problems(validator, _with_known_finish(payload))
+    errors: list[str] = validation_problems(validator, _with_known_finish(payload))
+    return errors
 
 
 def _envelope_errors(payload: Any) -> list[str]:
-    return validation_problems(_schema_validator("openapi.yaml#/components/schemas/ErrorResponse"), payload)
+    validator = _schema_validator("openapi.yaml#/components/schemas/ErrorResponse")
+    errors: list[str] = validation_problems(validator, payload)
+    return errors
 
 
 def _stream_finish(reading: openai_stream.StreamReading) -> list[tuple[str, str]]:

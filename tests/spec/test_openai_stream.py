@@ -90,7 +90,7 @@ def test_done_last() -> None:
     assert rules.done_last(reading(sse(*GOOD)), RID, truncated=False, dropped=False) == []
     missing = reading(sse(*GOOD, done=False))
     assert ids(rules.done_last(missing, RID, truncated=False, dropped=False)) == {RID}
-    assert "dropped" in rules.done_last(missing, RID, truncated=True, dropped=True)[0][1]  # type: ignore[index]
+    assert "dropped" in rules.done_last(missing, RID, truncated=True, dropped=True)[0][1]
     assert rules.done_last(missing, RID, truncated=True, dropped=False) is None  # its end was not seen
     after = reading(sse(*GOOD) + sse(GOOD[-1], done=False))
     assert ids(rules.done_last(after, RID, truncated=True, dropped=False)) == {RID}

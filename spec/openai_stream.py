@@ -76,7 +76,7 @@ class StreamIds:
 
 
 class StreamReading:
-    """A stream's events read once: the terminator, the payloads before it, the valid chunks."""
+    """A stream's events read once: the terminator, the payloads before it, the chunks."""
 
     def __init__(self, events: Sequence[Event], chunk_errors: SchemaErrors) -> None:
         self.data = [e.data for e in events]
@@ -105,9 +105,10 @@ class StreamReading:
 
     @cached_property
     def chunks(self) -> list[dict[str, Any]]:
-        """The valid chunks before [DONE], in order: what the order and usage rules judge."""
-        bad = {i for i, _ in self.invalid}
-        return [payload for i, payload in self.payloads if i not in bad]
+        """The payloads with a ``choices`` list, in order, valid or not: what the order and usage
+        rules judge (a chunk's shape is json_chunks' business, so one bad field does not hide
+        the role or the finish_reason it carries)."""
+        return [p for _i, p in self.payloads if isinstance(p, dict) and isinstance(p.get("choices"), list)]
 
 
 def read(events: Sequence[Event], chunk_errors: SchemaErrors) -> StreamReading:
@@ -134,15 +135,25 @@ def include_usage(request: Any) -> bool:
 
 
 def choices_by_index(chunks: Iterable[dict[str, Any]]) -> dict[int, list[dict[str, Any]]]:
-    """Each choice's entries in stream order, by ``index`` (the usage chunk aside: it is the usage rules')."""
+    """Each choice's entries in stream order, by ``index``. An entry of the usage chunk that carries
+    nothing (no finish_reason, an empty delta) is left out: a usage chunk keeping a choice is the
+    usage rules' business, not a choice streaming on."""
     out: dict[int, list[dict[str, Any]]] = {}
     for chunk in chunks:
-        if chunk.get("usage") is not None:
-            continue
         for choice in chunk.get("choices") or []:
-            if isinstance(choice, dict):
-                out.setdefault(choice.get("index", 0), []).append(choice)
+            if not isinstance(choice, dict):
+                continue
+            if chunk.get("usage") is not None and choice.get("finish_reason") is None and _is_empty(choice):
+                continue
+            index = choice.get("index", 0)
+            out.setdefault(index if isinstance(index, int) else 0, []).append(choice)
     return dict(sorted(out.items()))
+
+
+def _is_empty(choice: dict[str, Any]) -> bool:
+    """Whether a choice's delta carries nothing: no role, no content."""
+    delta = choice.get("delta")
+    return isinstance(delta, dict) and "role" not in delta and all(v in (None, "") for v in delta.values())
 
 
 def _shown(value: Any) -> str:
@@ -215,7 +226,7 @@ def json_chunks(reading: StreamReading, rid: str | None) -> Verdict:
         (rid, f"event {i} is not a chat.completion.chunk: {'; '.join(errors)}")
         for i, errors in reading.invalid
     ]
-    if not reading.chunks and not reading.errors and not reading.merged:
+    if not reading.payloads and not reading.errors and not reading.merged and not reading.not_json:
         problems.append((rid, "no chat.completion.chunk events"))
     return problems
 
@@ -292,10 +303,9 @@ def finishing_delta(chunks: Sequence[dict[str, Any]], rid: str | None) -> Verdic
             if role not in (None, "assistant"):
                 problems.append((rid, f"choice {index}: a later delta has role {role!r}"))
                 break
-        last = choices[-1].get("delta")
-        empty = isinstance(last, dict) and "role" not in last and all(v in (None, "") for v in last.values())
-        if len(choices) > 1 and not empty:
-            problems.append((rid, f"the finishing chunk's delta is not empty: {_shown(last)}"))
+        if len(choices) > 1 and not _is_empty(choices[-1]):
+            shown = _shown(choices[-1].get("delta"))
+            problems.append((rid, f"the finishing chunk's delta is not empty: {shown}"))
     return problems
 
 

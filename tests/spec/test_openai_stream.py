@@ -250,3 +250,21 @@ def test_a_profile_rule_runs_over_the_same_reading() -> None:
         profile_rules=[no_model_m],
     )
     assert problems == [("OWN-1", "model m")]
+
+
+def test_a_usage_chunk_keeping_an_empty_choice_is_the_usage_rules_business_only() -> None:
+    """LiteLLM's usage chunk keeps ``{"index": 0, "delta": {}}``: not choice 0 streaming on."""
+    keeps = [*GOOD, chunk([{"index": 0, "delta": {}}], usage=USAGE)]
+    assert rules.finish_reason_last(keeps, RID) == []
+    assert ids(rules.usage_chunk(keeps, RID, opted_in=True)) == {RID}
+    finish_with_usage = [*GOOD[:2], chunk([choice({}, "stop")], usage=USAGE)]  # one chunk ends and counts
+    assert rules.finish_reason_last(finish_with_usage, RID) == []
+
+
+def test_a_chunk_of_the_wrong_shape_still_counts_for_the_order() -> None:
+    """Its shape is json_chunks' failure; the role and finish_reason it carries are still seen."""
+    wrong_object = [{**GOOD[0], "object": "chat.completion"}, *GOOD[1:]]
+    body = reading(sse(*wrong_object))
+    assert ids(rules.json_chunks(body, RID)) == {RID}
+    assert rules.role_first(body.chunks, RID) == []
+    assert rules.finish_reason_last(body.chunks, RID) == []

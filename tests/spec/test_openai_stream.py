@@ -4,6 +4,7 @@ stream gets none, and the rule reports nothing (None) where it does not apply.""
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from typing import Any
 
@@ -268,3 +269,21 @@ def test_a_chunk_of_the_wrong_shape_still_counts_for_the_order() -> None:
     assert ids(rules.json_chunks(body, RID)) == {RID}
     assert rules.role_first(body.chunks, RID) == []
     assert rules.finish_reason_last(body.chunks, RID) == []
+
+
+def test_a_profile_without_a_rule_hears_nothing_of_it() -> None:
+    """The proxy document promises neither the empty finishing delta nor `"usage": null`."""
+    proxy_like = dataclasses.replace(
+        RAGEN_STREAM, finishing_delta=None, usage_null=None, identity_keys=("id",)
+    )
+    body = sse(*GOOD[:2], chunk([choice({"content": "!"}, "stop")], model="n"), chunk([], usage=USAGE))
+    request = {"stream": True, "stream_options": {"include_usage": True}}
+    envelope = lambda payload: schema_errors(payload, "ErrorResponse")  # noqa: E731
+    ragen = rules.stream_problems(
+        stream(body, request), RAGEN_STREAM, chunk_errors=is_chunk, envelope_errors=envelope
+    )
+    proxy = rules.stream_problems(
+        stream(body, request), proxy_like, chunk_errors=is_chunk, envelope_errors=envelope
+    )
+    assert ids(ragen) == {"CHAT-STREAM-2", "CHAT-STREAM-4", "CHAT-USAGE-STREAM-3"}
+    assert proxy == []

@@ -20,16 +20,18 @@ from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
 from jsonschema import Draft202012Validator
-from ragen_spec import mandates
+from ragen_spec import mandates, openai_stream
 from ragen_spec.document import requirements
 from ragen_spec.exchange import Exchange, tier_of
 from ragen_spec.facts import error_types
+from ragen_spec.openai_stream import include_usage
 from ragen_spec.schemas import validator_for
 from ragen_spec.validity import quick_check
 
 __all__ = [
     "CHAT",
     "ERROR_TYPES",
+    "RAGEN_STREAM",
     "RULES",
     "STREAM_IDS",
     "Exchange",
@@ -269,146 +271,33 @@ def chat_completion(exchange: Exchange) -> list[Problem] | None:
     return problems
 
 
-def _is_json_or_done(line: str) -> bool:
-    if line == "[DONE]":
-        return True
-    try:
-        json.loads(line)
-    except ValueError:
-        return False
-    return True
-
-
-def _is_empty_delta(delta: Any) -> bool:
-    return isinstance(delta, dict) and all(v in (None, "") for v in delta.values()) and "role" not in delta
-
-
-def include_usage(request: Any) -> bool:
-    """Whether a chat request opted in to the usage chunk (``stream_options.include_usage: true``)."""
-    options = request.get("stream_options") if isinstance(request, dict) else None
-    return isinstance(options, dict) and options.get("include_usage") is True
+# Ragen's ids for the shared OpenAI stream rules (``ragen_spec.openai_stream``): every rule
+# applies; the finishing chunk's empty delta (CHAT-STREAM-4) and `"usage": null` on the other
+# chunks (CHAT-USAGE-STREAM-3) are Ragen's own promises.
+RAGEN_STREAM = openai_stream.StreamIds(
+    framing="CHAT-STREAM-1",
+    chunks="CHAT-STREAM-2",
+    identity="CHAT-STREAM-2",
+    role_first="CHAT-STREAM-3",
+    finished="CHAT-STREAM-4",
+    finishing_delta="CHAT-STREAM-4",
+    done="CHAT-STREAM-5",
+    finish_once="CHAT-STREAM-6",
+    error_event="CHAT-STREAM-7",
+    usage_absent="CHAT-USAGE-STREAM-1",
+    usage_chunk="CHAT-USAGE-STREAM-2",
+    usage_null="CHAT-USAGE-STREAM-3",
+)
 
 
 def chat_stream_problems(exchange: Exchange) -> list[Problem]:
     """(requirement id, message) for everything wrong with a streamed chat completion."""
-    problems: list[Problem] = []
-    usage_opted_in = include_usage(exchange.request_json)
-    if exchange.content_type != "text/event-stream":
-        return [("CHAT-STREAM-1", f"stream: true answered with content type {exchange.content_type!r}")]
-    parsed = exchange.stream
-    for line in parsed.stray_lines[:2]:
-        problems.append(("CHAT-STREAM-1", f"not SSE framing (no `data:` field): {line[:100]!r}"))
-    if parsed.unterminated.strip() and not exchange.truncated and not exchange.dropped:
-        problems.append(
-            ("CHAT-STREAM-1", f"last event not terminated by a blank line: {parsed.unterminated[:100]!r}")
-        )
-    chunks: list[dict[str, Any]] = []
-    done_at: int | None = None
-    error_event = False
-    for i, event in enumerate(parsed.events):
-        if done_at is not None:
-            problems.append(("CHAT-STREAM-5", f"event after [DONE]: {event.data[:100]!r}"))
-            break
-        if event.data == "[DONE]":
-            done_at = i
-            continue
-        try:
-            payload = json.loads(event.data)
-        except ValueError:
-            if "\n" in event.data and all(_is_json_or_done(line) for line in event.data.split("\n")):
-                problems.append(
-                    (
-                        "CHAT-STREAM-1",
-                        f"events not separated by blank lines (event {i} holds "
-                        f"{event.data.count(chr(10)) + 1} payloads)",
-                    )
-                )
-                break
-            problems.append(("CHAT-STREAM-2", f"event {i} is not JSON: {event.data[:100]!r}"))
-            continue
-        if isinstance(payload, dict) and "error" in payload and "choices" not in payload:
-            error_event = True
-            if schema_errors(payload, "ErrorResponse"):
-                problems.append(("CHAT-STREAM-7", f"error event without the envelope: {event.data[:100]!r}"))
-            continue
-        errors = schema_errors(payload, "ChatCompletionChunk")
-        if errors:
-            problems.append(
-                ("CHAT-STREAM-2", f"event {i} is not a chat.completion.chunk: {'; '.join(errors)}")
-            )
-            continue
-        chunks.append(payload)
-    if error_event:
-        if done_at is not None:
-            problems.append(("CHAT-STREAM-7", "[DONE] sent after an error event"))
-        return problems
-    if done_at is None and exchange.dropped:
-        problems.append(("CHAT-STREAM-5", "the server dropped the connection before data: [DONE]"))
-    elif done_at is None and not exchange.truncated:
-        problems.append(("CHAT-STREAM-5", "the stream did not end with data: [DONE]"))
-    if not chunks:
-        problems.append(("CHAT-STREAM-2", "no chat.completion.chunk events"))
-        return problems
-    return problems + _chunk_problems(chunks, usage_opted_in)
-
-
-def _chunk_problems(chunks: list[dict[str, Any]], usage_opted_in: bool) -> list[Problem]:
-    """The order and the usage rules over the stream's valid chunks."""
-    problems: list[Problem] = []
-    first = chunks[0]
-    for key in ("id", "created", "model"):
-        values = {json.dumps(c.get(key)) for c in chunks}
-        if len(values) > 1:
-            problems.append(("CHAT-STREAM-2", f"chunks disagree on {key}: {sorted(values)[:3]}"))
-    first_choices = first.get("choices") or [{}]
-    if (first_choices[0].get("delta") or {}).get("role") != "assistant":
-        problems.append(
-            ("CHAT-STREAM-3", f"first chunk has no delta.role 'assistant': {json.dumps(first)[:160]}")
-        )
-    with_choices = [i for i, c in enumerate(chunks) if c.get("choices")]
-    usage_chunks = [i for i, c in enumerate(chunks) if c.get("usage") is not None]
-    for i, c in enumerate(chunks):
-        for choice in c.get("choices") or []:
-            if i > 0 and (choice.get("delta") or {}).get("role") not in (None, "assistant"):
-                problems.append(("CHAT-STREAM-4", f"chunk {i} delta has role {choice['delta']['role']!r}"))
-    if with_choices:
-        last = chunks[with_choices[-1]]["choices"][0]
-        if last.get("finish_reason") is None:
-            problems.append(("CHAT-STREAM-4", "the last chunk with choices has no finish_reason"))
-        if not _is_empty_delta(last.get("delta")) and len(with_choices) > 1:
-            problems.append(
-                (
-                    "CHAT-STREAM-4",
-                    f"the finishing chunk's delta is not empty: {json.dumps(last.get('delta'))}",
-                )
-            )
-        for i in with_choices[:-1]:
-            if chunks[i]["choices"][0].get("finish_reason") is not None:
-                problems.append(("CHAT-STREAM-6", f"chunk {i} has finish_reason before the finishing chunk"))
-                break
-    else:
-        problems.append(("CHAT-STREAM-4", "no chunk carries choices"))
-    if not usage_opted_in:
-        if usage_chunks:
-            problems.append(
-                ("CHAT-USAGE-STREAM-1", f"usage sent without include_usage (chunk {usage_chunks[0]})")
-            )
-        return problems
-    if len(usage_chunks) != 1:
-        problems.append(
-            ("CHAT-USAGE-STREAM-2", f"{len(usage_chunks)} chunks carry usage, expected exactly one")
-        )
-    else:
-        u = usage_chunks[0]
-        if chunks[u].get("choices") != []:
-            problems.append(("CHAT-USAGE-STREAM-2", "the usage chunk does not have choices: []"))
-        if u != len(chunks) - 1:
-            problems.append(("CHAT-USAGE-STREAM-2", "the usage chunk is not the last before [DONE]"))
-        if with_choices and u < with_choices[-1]:
-            problems.append(("CHAT-USAGE-STREAM-2", "the usage chunk comes before the finishing chunk"))
-    missing_null = [i for i, c in enumerate(chunks) if i not in usage_chunks and "usage" not in c]
-    if missing_null:
-        problems.append(("CHAT-USAGE-STREAM-3", f'chunk {missing_null[0]} lacks "usage": null'))
+    problems: list[Problem] = openai_stream.stream_problems(
+        exchange,
+        RAGEN_STREAM,
+        chunk_errors=lambda payload: schema_errors(payload, "ChatCompletionChunk"),
+        envelope_errors=lambda payload: schema_errors(payload, "ErrorResponse"),
+    )
     return problems
 
 
@@ -445,7 +334,7 @@ def _whole_answer(exchange: Exchange) -> list[Problem]:
     choices = [c for chunk in chunks for c in chunk["choices"] if isinstance(c, dict)]
     text = "".join(str((c.get("delta") or {}).get("content") or "") for c in choices)
     reasons = [c.get("finish_reason") for c in choices if c.get("finish_reason") is not None]
-    usage = next((c["usage"] for c in chunks if isinstance(c.get("usage"), dict)), {})
+    usage: dict[str, Any] = next((c["usage"] for c in chunks if isinstance(c.get("usage"), dict)), {})
     tokens = usage.get("completion_tokens")
     if text.strip() or has_error_event(exchange) or exchange.dropped:
         return []

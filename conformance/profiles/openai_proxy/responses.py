@@ -6,11 +6,11 @@ Operations: POST /v1/chat/completions and GET /v1/models in spec/openai-proxy.ya
 from __future__ import annotations
 
 import functools
-import json
 from typing import Any
 
 from jsonschema import Draft202012Validator
-from ragen_spec import error_types
+from ragen_spec import error_types, openai_stream
+from ragen_spec.judge import usage_problems
 from ragen_spec.schemas import media_schema, operations, validator_for
 
 from conformance.common import (
@@ -24,7 +24,7 @@ from conformance.context import Context
 from conformance.exchange import Exchange
 from conformance.profiles.openai_proxy.registry import SPEC, response_check
 
-__all__ = ["ERROR_TYPES", "allowed_error_types", "stream_problems"]
+__all__ = ["ERROR_TYPES", "PROXY_STREAM", "allowed_error_types", "stream_problems"]
 
 # The proxy document's error table (400: PROXY-ERR-TYPE-2, OpenAI's too; the rest PROXY-ERR-TYPE-1,
 # its own), as its documented error responses pin it: the table's type of each status.
@@ -147,11 +147,10 @@ def proxy_completion_object(ctx: Context, exchange: Exchange) -> bool:
     ):
         return True
     body = exchange.json()
-    finish: list[tuple[str, str]] = []
     problems = validation_problems(
-        _validator("createChatCompletion", "200", "application/json"), _known_finish(body, finish)
+        _validator("createChatCompletion", "200", "application/json"), _with_known_finish(body)
     )
-    for requirement, message in finish[:1]:
+    for requirement, message in _unknown_finish(body)[:1]:
         ctx.fail(requirement, message, exchange)
     if problems:
         ctx.fail("PROXY-RESP-1", "not a chat.completion: " + "; ".join(problems), exchange)
@@ -161,124 +160,80 @@ def proxy_completion_object(ctx: Context, exchange: Exchange) -> bool:
     return True
 
 
-def _chunks(exchange: Exchange) -> tuple[list[Any], list[str]]:
-    """(the JSON payloads before the terminator, the raw data of every event)."""
-    data = [e.data for e in exchange.stream.events]
-    payloads = []
-    for raw in data:
-        if raw == "[DONE]":
-            break
-        try:
-            payloads.append(json.loads(raw))
-        except ValueError:
-            payloads.append(raw)
-    return payloads, data
+def _unknown_finish(payload: Any) -> list[tuple[str, str]]:
+    """PROXY-FINISH-1: every finish_reason of a completion or chunk is one the document lists."""
+    choices = payload.get("choices") if isinstance(payload, dict) else None
+    reasons = [c.get("finish_reason") for c in choices or [] if isinstance(c, dict)]
+    return [
+        ("PROXY-FINISH-1", f"finish_reason {reason!r} is not one of {FINISH_REASONS}")
+        for reason in reasons
+        if reason is not None and reason not in FINISH_REASONS
+    ]
+
+
+def _with_known_finish(payload: Any) -> Any:
+    """The payload with undocumented finish_reasons blanked: they are PROXY-FINISH-1's, not the schema's."""
+    if not isinstance(payload, dict) or not isinstance(payload.get("choices"), list):
+        return payload
+    choices = [
+        {**c, "finish_reason": None}
+        if isinstance(c, dict) and c.get("finish_reason") not in (None, *FINISH_REASONS)
+        else c
+        for c in payload["choices"]
+    ]
+    return {**payload, "choices": choices}
+
+
+def _chunk_errors(payload: Any) -> list[str]:
+    validator = _schema_validator("openapi.yaml#/components/schemas/ChatCompletionChunk")
+    errors: list[str] = validation_problems(validator, _with_known_finish(payload))
+    return errors
+
+
+def _envelope_errors(payload: Any) -> list[str]:
+    validator = _schema_validator("openapi.yaml#/components/schemas/ErrorResponse")
+    errors: list[str] = validation_problems(validator, payload)
+    return errors
+
+
+def _stream_finish(reading: openai_stream.StreamReading) -> list[tuple[str, str]]:
+    return [problem for _i, payload in reading.payloads for problem in _unknown_finish(payload)]
+
+
+def _stream_usage_adds_up(reading: openai_stream.StreamReading) -> list[tuple[str, str]]:
+    """PROXY-USAGE-1 on the usage object of every chunk."""
+    return [p for chunk in reading.chunks for p in usage_problems(chunk.get("usage"), "PROXY-USAGE-1")[0]]
+
+
+# The proxy document's ids for the shared OpenAI stream rules: PROXY-STREAM-3 covers role and
+# finish, it promises neither the finishing chunk's empty delta nor `"usage": null` on the other
+# chunks, and its chunks agree on `id` only. The error event is its own check (PROXY-STREAM-5).
+PROXY_STREAM = openai_stream.StreamIds(
+    framing="PROXY-STREAM-1",
+    done="PROXY-STREAM-1",
+    chunks="PROXY-STREAM-2",
+    identity="PROXY-STREAM-2",
+    identity_keys=("id",),
+    role_first="PROXY-STREAM-3",
+    finished="PROXY-STREAM-3",
+    finish_once="PROXY-STREAM-3",
+    finishing_delta=None,
+    usage_absent="PROXY-STREAM-4",
+    usage_chunk="PROXY-STREAM-4",
+    usage_null=None,
+    error_event=None,
+)
 
 
 def stream_problems(exchange: Exchange) -> list[tuple[str, str]]:
     """(requirement id, message) for everything wrong with a streamed chat completion."""
-    if exchange.content_type != "text/event-stream":
-        return [("PROXY-STREAM-1", f"stream: true answered with content type {exchange.content_type!r}")]
-    problems: list[tuple[str, str]] = []
-    parsed = exchange.stream
-    for line in parsed.stray_lines[:2]:
-        problems.append(("PROXY-STREAM-1", f"not SSE framing (no `data:` field): {line[:100]!r}"))
-    payloads, data = _chunks(exchange)
-    failed = [p for p in payloads if isinstance(p, dict) and "error" in p]
-    if failed:
-        return problems  # a failure after the start: PROXY-STREAM-5's business
-    if not exchange.truncated:
-        if "[DONE]" not in data:
-            problems.append(("PROXY-STREAM-1", "the stream did not end with data: [DONE]"))
-        elif data.index("[DONE]") != len(data) - 1:
-            problems.append(
-                ("PROXY-STREAM-1", f"{len(data) - 1 - data.index('[DONE]')} event(s) after [DONE]")
-            )
-    validator = _schema_validator("openapi.yaml#/components/schemas/ChatCompletionChunk")
-    for payload in payloads:
-        errors = validation_problems(validator, _known_finish(payload, problems))
-        if errors:
-            problems.append(
-                (
-                    "PROXY-STREAM-2",
-                    f"not a chat.completion.chunk: {'; '.join(errors)} in {json.dumps(payload)[:160]}",
-                )
-            )
-            return problems
-    if len({p["id"] for p in payloads}) > 1:
-        problems.append(("PROXY-STREAM-2", f"chunks carry {len({p['id'] for p in payloads})} different ids"))
-    problems += _per_choice_problems(payloads)
-    problems += _usage_problems(exchange, payloads)
-    return problems
-
-
-def _known_finish(payload: Any, problems: list[tuple[str, str]]) -> Any:
-    """The chunk with an undocumented finish_reason filed as PROXY-FINISH-1 and blanked for the schema."""
-    if not isinstance(payload, dict) or not isinstance(payload.get("choices"), list):
-        return payload
-    choices = []
-    for choice in payload["choices"]:
-        reason = choice.get("finish_reason") if isinstance(choice, dict) else None
-        if reason is not None and reason not in FINISH_REASONS:
-            problems.append(("PROXY-FINISH-1", f"finish_reason {reason!r} is not one of {FINISH_REASONS}"))
-            choice = {**choice, "finish_reason": None}
-        choices.append(choice)
-    return {**payload, "choices": choices}
-
-
-def _per_choice_problems(payloads: list[dict[str, Any]]) -> list[tuple[str, str]]:
-    problems: list[tuple[str, str]] = []
-    seen: dict[int, list[dict[str, Any]]] = {}
-    for payload in payloads:
-        if payload.get("usage") is not None:
-            continue  # the usage chunk is PROXY-STREAM-4's, whatever its choices say
-        for choice in payload["choices"]:
-            seen.setdefault(choice["index"], []).append(choice)
-    for index, choices in sorted(seen.items()):
-        if choices[0]["delta"].get("role") != "assistant":
-            problems.append(
-                ("PROXY-STREAM-3", f"the first chunk of choice {index} has no delta.role 'assistant'")
-            )
-        finished = [i for i, c in enumerate(choices) if c.get("finish_reason") is not None]
-        if len(finished) != 1:
-            problems.append(
-                (
-                    "PROXY-STREAM-3",
-                    f"choice {index} got {len(finished)} non-null finish_reason(s), expected exactly one",
-                )
-            )
-        elif finished[0] != len(choices) - 1:
-            problems.append(("PROXY-STREAM-3", f"choice {index} streamed on after its finish_reason"))
-    return problems
-
-
-def _usage_problems(exchange: Exchange, payloads: list[dict[str, Any]]) -> list[tuple[str, str]]:
-    options = _request(exchange).get("stream_options")
-    include_usage = isinstance(options, dict) and options.get("include_usage") is True
-    with_usage = [i for i, p in enumerate(payloads) if p.get("usage") is not None]
-    if not include_usage:
-        if with_usage:
-            return [("PROXY-STREAM-4", f"{len(with_usage)} chunk(s) carry usage without include_usage")]
-        return []
-    if len(with_usage) != 1:
-        return [
-            ("PROXY-STREAM-4", f"include_usage: {len(with_usage)} chunks carry usage, expected exactly one")
-        ]
-    problems = []
-    last = payloads[with_usage[0]]
-    if with_usage[0] != len(payloads) - 1:
-        problems.append(("PROXY-STREAM-4", "the usage chunk is not the last before [DONE]"))
-    if last["choices"] != []:
-        problems.append(
-            (
-                "PROXY-STREAM-4",
-                f"the usage chunk has choices {json.dumps(last['choices'])[:100]}, expected []",
-            )
-        )
-    usage = last["usage"]
-    counts = [usage.get(k) for k in ("prompt_tokens", "completion_tokens", "total_tokens")]
-    if all(isinstance(v, int) for v in counts) and counts[2] != counts[0] + counts[1]:
-        problems.append(("PROXY-USAGE-1", f"stream usage {usage} does not add up"))
+    problems: list[tuple[str, str]] = openai_stream.stream_problems(
+        exchange,
+        PROXY_STREAM,
+        chunk_errors=_chunk_errors,
+        envelope_errors=_envelope_errors,
+        profile_rules=(_stream_finish, _stream_usage_adds_up),
+    )
     return problems
 
 
@@ -299,18 +254,10 @@ def proxy_stream_error_event(ctx: Context, exchange: Exchange) -> bool:
     """A mid-stream failure is one error event with the envelope, and no [DONE] follows."""
     if not _is_chat(exchange) or exchange.status != 200 or exchange.content_type != "text/event-stream":
         return False
-    payloads, data = _chunks(exchange)
-    failed = [p for p in payloads if isinstance(p, dict) and "error" in p]
-    if not failed:
-        return False
-    problems = validation_problems(
-        _schema_validator("openapi.yaml#/components/schemas/ErrorResponse"), failed[0]
-    )
-    ctx.expect(
-        not problems,
-        "PROXY-STREAM-5",
-        f"the error event is not the envelope: {'; '.join(problems)}",
-        exchange,
-    )
-    ctx.expect("[DONE]" not in data, "PROXY-STREAM-5", "[DONE] after an error event", exchange)
+    reading = openai_stream.read(exchange.stream.events, _chunk_errors)
+    problems = openai_stream.error_event(reading, "PROXY-STREAM-5", _envelope_errors)
+    if problems is None:
+        return False  # no failure mid-stream: nothing PROXY-STREAM-5 judges
+    for requirement, message in problems:
+        ctx.fail(requirement, message, exchange)
     return True

@@ -18,9 +18,9 @@ import argparse
 import time
 from collections import Counter
 
-from conformance.client import Pacer
 from conformance.config import RunConfig, Target, Tier
 from conformance.mock import limited_mock_config
+from conformance.pacing import Pacer
 from conformance.plan import make_plan
 from conformance.progress import PlanProgress
 from conformance.results import VerdictKind

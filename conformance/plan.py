@@ -19,7 +19,8 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 
 from conformance.catalogue import Check
-from conformance.client import HttpClient, OverPlan, Pacer
+from conformance.client import HttpClient, OverPlan
+from conformance.pacing import Pacer
 
 __all__ = ["LANES", "Budget", "Plan", "make_plan"]
 

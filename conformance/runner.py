@@ -11,11 +11,12 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 
 from conformance.catalogue import Check, ResponseCheck
-from conformance.client import HttpClient, Pacer
+from conformance.client import HttpClient
 from conformance.config import GROUPS, RunConfig, Target, examples
 from conformance.context import Context, Evidence
 from conformance.errors import Deferred, Failure, HarnessError, SetupError, Skip, TargetUnreachable
 from conformance.exchange import Exchange
+from conformance.pacing import Pacer
 from conformance.plan import LANES, Budget, Plan, make_plan
 from conformance.profiles import Profile, get_profile
 from conformance.results import CheckRun, Finding, Kind, Report, Verdict, VerdictKind

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from conformance.client import Pacer
 from conformance.config import Tier
+from conformance.pacing import Pacer
 
 
 def test_pacer_keeps_the_tier_and_honours_blocks() -> None:

@@ -11,9 +11,9 @@ import pytest
 import requests
 
 from conformance.catalogue import Check
-from conformance.client import Pacer
 from conformance.config import RunConfig, Target, Tier
 from conformance.mock import limited_mock_config
+from conformance.pacing import Pacer
 from conformance.plan import Budget, make_plan
 from conformance.profiles.ragen.registry import CHECKS
 from conformance.progress import PlanProgress

@@ -9,7 +9,7 @@ that composition must give, in the proxy's error table.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Any
+from typing import Any, cast
 
 import pytest
 import requests
@@ -17,6 +17,7 @@ from aiohttp import web
 
 from mockserver.background import BackgroundServer
 from mockserver.proxy import PROXY_KEY, create_proxy_app
+from mockserver.proxy.config import ProxyConfig
 from mockserver.proxy.routes import CONFIG
 from mockserver.routes.inspect import STATIC_DIR
 from mockserver.serving import memo_applies
@@ -198,7 +199,7 @@ def test_an_injected_status_takes_the_proxys_type_and_code(
 
 
 def test_an_armed_rate_limit_is_rate_limit_exceeded_with_retry_after(url: str) -> None:
-    fault = {"kind": "rate_limit", "retry_after": 7, "match": {"path": "/v1/models"}}
+    fault: dict[str, Any] = {"kind": "rate_limit", "retry_after": 7, "match": {"path": "/v1/models"}}
     assert requests.post(url + "/__mock/faults", json=fault, headers=CONTROL, timeout=5).ok
     response = requests.get(url + "/v1/models", headers=AUTH, timeout=5)
     assert error_of(response, 429)["type"] == "rate_limit_exceeded"
@@ -243,7 +244,7 @@ class _Broken:
 
 def _broken_app() -> web.Application:
     app = create_proxy_app(Settings())
-    app[CONFIG] = _Broken()  # type: ignore[assignment]
+    app[CONFIG] = cast(ProxyConfig, _Broken())
     return app
 
 

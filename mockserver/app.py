@@ -6,37 +6,36 @@ Every route's handler is wrapped in the stages (``mockserver.pipeline``), outerm
       → faults → rate limit (per tier) → route: auth + scope → body/query validation → handler
 
 Routes of the API come from the spec's ``paths`` (``mockserver.operations``); a spec operation
-without a handler here fails at start-up rather than answering 404 at run time. The control
-routes (``/__mock/``) also pass the guard (``mockserver.control``) just outside their handlers;
-the API's routes do not.
+without a handler here fails at start-up rather than answering 404 at run time. The inspection
+API, the dashboard's files and the catch-all come last (``mockserver.inspection``, shared with the
+proxy profile); control routes (``/__mock/``) also pass the guard (``mockserver.control``) just
+outside their handlers, the API's routes do not.
 """
 
 from __future__ import annotations
 
 import logging
-from typing import Any, cast
+from typing import Any
 
 from aiohttp import web
-from aiohttp.typedefs import Handler
 
 from mockserver.auth import KeyRing
 from mockserver.config import MockConfig, load_config
 from mockserver.context import STATE, MockState
-from mockserver.control import CONTROL, ControlGuard, is_control_path
+from mockserver.control import CONTROL, ControlGuard
 from mockserver.cors import CorsPolicy, add_cors_headers
 from mockserver.demo import demo_config
-from mockserver.fallback import add_fallback
 from mockserver.faults import Faults
+from mockserver.inspection import add_inspection
 from mockserver.journal import Journal
 from mockserver.keys import RATE_HEADERS
 from mockserver.operations import bind, operations_from_spec
-from mockserver.pipeline import Wrap, pipeline
+from mockserver.pipeline import pipeline
 from mockserver.ratelimit import TierLimiter, VirtualClock, admission
-from mockserver.routes import assistants, chat, inspect
+from mockserver.routes import assistants, chat
 from mockserver.selfcheck import response_check
 from mockserver.settings import Settings
 from mockserver.state import Store
-from mockserver.staticfiles import static_handler
 from mockserver.validation import SchemaSource
 
 __all__ = ["STATE", "create_app", "load_mock_config"]
@@ -125,12 +124,7 @@ def create_app(settings: Settings | None = None, *, spec: dict[str, Any] | None 
         if operation.tier is not None:
             tiers[route] = operation.tier
 
-    app.router.add_routes(_wrapped(inspect.routes, wrap, guard))
-    if inspect.STATIC_DIR.is_dir():
-        static = wrap(guard.wrap(static_handler(inspect.STATIC_DIR)))
-        app.router.add_get("/__mock/static", static)  # the directory itself: 403, as add_static
-        app.router.add_get("/__mock/static/{filename:.*}", static)
-    add_fallback(app, lambda handler: wrap(guard.wrap_unrouted(handler)))
+    add_inspection(app, wrap, guard)  # with the dashboard's files and the catch-all: last
 
     async def on_shutdown(app: web.Application) -> None:
         state.journal.close()  # ends /__mock/journal/stream readers
@@ -142,16 +136,3 @@ def create_app(settings: Settings | None = None, *, spec: dict[str, Any] | None 
     app.on_shutdown.append(on_shutdown)
     app.on_cleanup.append(on_cleanup)
     return app
-
-
-def _wrapped(table: web.RouteTableDef, wrap: Wrap, guard: ControlGuard) -> list[web.RouteDef]:
-    """``table``'s routes (plain handlers, no class-based views) with their handlers wrapped,
-    behind the guard when they are control routes."""
-    routes = []
-    for d in table:
-        if isinstance(d, web.RouteDef):
-            handler = cast(Handler, d.handler)
-            if is_control_path(d.path):
-                handler = guard.wrap(handler)
-            routes.append(web.RouteDef(d.method, d.path, wrap(handler), d.kwargs))
-    return routes

@@ -15,7 +15,8 @@ faults, reset and clock change what every client gets. So it answers only
   or ``x-mock-token``) and a JSON body, which no cross-site form or "simple" request can send
   without a CORS preflight, and preflights are refused.
 
-Only control routes are wrapped (``mockserver.app``): the API's routes pay nothing for it.
+Only control routes are wrapped (``mockserver.inspection``, for both mock apps): the API's routes
+pay nothing for it.
 """
 
 from __future__ import annotations
@@ -28,7 +29,7 @@ from ipaddress import IPv4Network, IPv6Address, IPv6Network, ip_address, ip_netw
 from pathlib import Path
 
 from aiohttp import web
-from aiohttp.typedefs import Handler, Middleware
+from aiohttp.typedefs import Handler
 
 from mockserver.errors import AuthenticationError, InvalidRequestError, PermissionDeniedError
 from mockserver.settings import Settings, SettingsError
@@ -94,7 +95,7 @@ def _digest(value: str) -> bytes:
 
 
 class ControlGuard:
-    """The rules above for one app; ``wrap`` a control handler, or use ``middleware()``."""
+    """The rules above for one app; ``wrap`` a control handler (``wrap_unrouted`` the catch-all)."""
 
     def __init__(
         self,
@@ -264,19 +265,6 @@ class ControlGuard:
             return await handler(request)
 
         return guarded
-
-    def middleware(self) -> Middleware:
-        """The same rules for an app built from middlewares (the proxy profile); place it inside
-        the error middleware, which renders the refusals."""
-
-        @web.middleware
-        async def control(request: web.Request, handler: Handler) -> web.StreamResponse:
-            if not is_control_path(request.path):
-                return await handler(request)
-            routed = request.match_info.http_exception is None
-            return await self.guarded(request, handler, routed=routed)
-
-        return control
 
 
 def _same_origin(origin: str, host: str) -> bool:

@@ -11,12 +11,11 @@ journal or send a state change (the dashboard is same-origin and needs none; ``m
 from __future__ import annotations
 
 from aiohttp import web
-from aiohttp.typedefs import Handler, Middleware
 
 from mockserver.control import is_control_path
 from mockserver.errors import PermissionDeniedError
 
-__all__ = ["CorsPolicy", "add_cors_headers", "cors_middleware", "preflight"]
+__all__ = ["CorsPolicy", "add_cors_headers", "preflight"]
 
 EXPOSED = ", ".join(
     [
@@ -70,15 +69,6 @@ def preflight(policy: CorsPolicy, request: web.BaseRequest) -> web.Response | No
     )
     headers["Access-Control-Max-Age"] = "600"
     return web.Response(status=204, headers=headers)
-
-
-def cors_middleware(policy: CorsPolicy) -> Middleware:
-    @web.middleware
-    async def middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
-        answer = preflight(policy, request)
-        return answer if answer is not None else await handler(request)
-
-    return middleware
 
 
 def add_cors_headers(policy: CorsPolicy, request: web.BaseRequest, response: web.StreamResponse) -> None:

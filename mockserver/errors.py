@@ -1,4 +1,4 @@
-"""The spec's error types and the one middleware that renders the OpenAI error envelope.
+"""The spec's error types and ``error_response``, which renders the OpenAI error envelope.
 
     ApiError                      (status, type: ERR-TYPE-1)
     ├── InvalidRequestError       400 invalid_request_error
@@ -14,8 +14,9 @@ The types are the ones the spec's documented error responses pin (``ragen_spec.e
 413 and 405 are not pinned there and take ``invalid_request_error`` as the mock's choice.
 
 Every 4xx/5xx leaving the app, aiohttp's own (404 route, 405 method, 413 body) and unexpected
-exceptions included, goes through ``error_middleware`` and gets ``{"error": {message, type,
-code, param}}`` (ERR-ENV-1). A traceback is logged, never sent.
+exceptions included, goes through ``error_response`` (the pipeline's errors stage,
+``mockserver.pipeline``) and gets ``{"error": {message, type, code, param}}`` (ERR-ENV-1). A
+traceback is logged, never sent.
 """
 
 from __future__ import annotations
@@ -25,7 +26,6 @@ from collections.abc import Mapping
 from typing import ClassVar
 
 from aiohttp import web
-from aiohttp.typedefs import Handler
 from ragen_spec import error_types
 
 from mockserver import jsonio
@@ -41,7 +41,6 @@ __all__ = [
     "RequestTooLargeError",
     "ServerError",
     "envelope",
-    "error_middleware",
     "error_response",
 ]
 
@@ -178,11 +177,3 @@ def error_response(request: web.Request, exc: Exception) -> web.Response:
         return ServerError("Connection lost.", status=500).response()
     log.error("unhandled error in %s %s", request.method, request.path, exc_info=exc)
     return ServerError("The mock failed unexpectedly; see its log.", code="internal_error").response()
-
-
-@web.middleware
-async def error_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
-    try:
-        return await handler(request)
-    except Exception as exc:
-        return error_response(request, exc)

@@ -1,11 +1,12 @@
 """The catch-all route: what aiohttp's router would answer 404 or 405 to, as a handler.
 
-The app has no middleware (see ``mockserver.pipeline``), so a request no route matches must
-still reach a handler wrapped in the stages to get the envelope, the ``x-request-id`` and the
+Neither mock app has a middleware (see ``mockserver.pipeline``), so a request no route matches
+must still reach a handler wrapped in the stages to get the envelope, the ``x-request-id`` and the
 journal, and a CORS preflight to any path must be answered. Added last, the route matches any
 method on any path; the handler then asks the other resources which methods the path allows and
 raises what aiohttp's router would have (``HTTPMethodNotAllowed`` or ``HTTPNotFound``), which
-``errors.error_response`` renders as before.
+``errors.error_response`` renders as before (in the proxy profile after its ``retype`` stage,
+which leaves them as they are: 404 and 405 have the same types in both error tables).
 """
 
 from __future__ import annotations

@@ -20,10 +20,8 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from aiohttp import web
-from aiohttp.typedefs import Handler, Middleware
 
 from mockserver.errors import InvalidRequestError, RateLimitError, ServerError
-from mockserver.journal import entry_of
 from mockserver.keys import STREAM_FAULT
 
 __all__ = [
@@ -32,7 +30,6 @@ __all__ = [
     "FaultError",
     "Faults",
     "apply_faults",
-    "faults_middleware",
     "faults_pending",
     "parse_fault",
 ]
@@ -201,13 +198,3 @@ async def apply_faults(faults: Faults, request: web.BaseRequest) -> None:
     raise ServerError(
         "The upstream model is unavailable (injected fault).", status=fault.status, code="upstream_error"
     )
-
-
-def faults_middleware(faults: Faults) -> Middleware:
-    @web.middleware
-    async def middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
-        if faults_pending(faults, request, tracked=entry_of(request).tracked):
-            await apply_faults(faults, request)
-        return await handler(request)
-
-    return middleware

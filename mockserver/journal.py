@@ -1,7 +1,7 @@
 """The request journal: a bounded ring of completed exchanges, searchable and streamable.
 
-``Journal.begin`` / ``Journal.end`` (run by ``mockserver.pipeline``, or ``journal_middleware``)
-give every request its ``Entry``, the one object the stages hand each other about a request (its
+``Journal.begin`` / ``Journal.end`` (run by ``mockserver.pipeline``, the outermost stage) give
+every request its ``Entry``, the one object the stages hand each other about a request (its
 ``x-request-id``, the caller, the body bytes, the common headers): one ``request[ENTRY]`` instead
 of a key each. Entries keep references only (headers, body bytes, stream pieces); they are turned
 into JSON when someone asks, and into access-log lines in batches (``mockserver.accesslog``), so
@@ -27,14 +27,13 @@ from collections.abc import Callable
 from typing import Any
 
 from aiohttp import web
-from aiohttp.typedefs import Handler, Middleware
 
 from mockserver.accesslog import AccessLog
 from mockserver.auth import mask
 from mockserver.keys import ENTRY, HEAD_BYTES
 from mockserver.settings import Settings
 
-__all__ = ["Entry", "Journal", "entry_of", "journal_middleware"]
+__all__ = ["Entry", "Journal", "entry_of"]
 
 JOURNAL_SIZE = 1000
 JOURNAL_BYTES = 32 * 1024 * 1024
@@ -403,17 +402,3 @@ class Journal:
             if queue.full():
                 queue.get_nowait()
             queue.put_nowait(None)
-
-
-def journal_middleware(journal: Journal, decorate: Decorate | None = None) -> Middleware:
-    """Outermost: the request id, the journal entry, the access log, and the common headers
-    (``decorate``, when given) on every response not already prepared by its handler."""
-
-    @web.middleware
-    async def middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
-        entry = journal.begin(request, decorate)
-        response = await handler(request)
-        journal.end(request, entry, response)
-        return response
-
-    return middleware

@@ -2,8 +2,9 @@
 handler runs authentication and scope, then body and query validation, then the operation's own
 handler.
 
-The rate limit runs before all of it, as a middleware keyed by the route (AUTH-ORDER-1); the
-tier and the scope come from the operation's ``x-rate-limit-tier``.
+The rate limit runs before all of it, as a pipeline stage keyed by the route (AUTH-ORDER-1:
+``mockserver.pipeline``, ``ratelimit.admission``); the tier and the scope come from the
+operation's ``x-rate-limit-tier``.
 """
 
 from __future__ import annotations

@@ -68,7 +68,7 @@ class EventStream:
         if isinstance(exc, (ConnectionError, asyncio.CancelledError)):
             return False
         # A failure after the stream started: one error event, then close (CHAT-STREAM-7). The
-        # headers are gone, so the error middleware could not answer any more: handled here.
+        # headers are gone, so the pipeline's errors stage could not answer any more: handled here.
         log.error(
             "stream of %s failed", self.request.path, exc_info=exc if isinstance(exc, BaseException) else None
         )

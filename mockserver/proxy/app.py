@@ -1,16 +1,17 @@
 """``create_proxy_app(settings)``: the mock of a generic OpenAI-compatible proxy (``--profile openai-proxy``).
 
-Built from the Ragen mock's parts, not copies of them: the same middlewares (CORS, journal and
-``x-request-id``, the error envelope, faults), the same auth, body parsing and spec-derived
-validation (here from spec/openai-proxy.yaml, bundled), the same SSE writer and the same
-``/__mock/`` inspection API and dashboard. Added on top: the proxy's error table
-(``mockserver.proxy.errors``) and its two operations (``mockserver.proxy.routes``). No rate
-limit of its own: a 429 comes from a ``rate_limit`` fault, 502/503 from ``status`` faults.
+Built from the Ragen mock's parts, not copies of them: the same pipeline around every handler
+(``mockserver.pipeline``: journal and ``x-request-id``, CORS, the error envelope, faults), the
+same inspection API, dashboard files and catch-all behind the same guard
+(``mockserver.inspection``), the same auth, body parsing and spec-derived validation (here from
+spec/openai-proxy.yaml, bundled) and the same SSE writer. Added on top: the proxy's error table
+as the pipeline's ``retype`` stage (``mockserver.proxy.errors``) and its two operations
+(``mockserver.proxy.routes``). No rate limit of its own: a 429 comes from a ``rate_limit``
+fault, 502/503 from ``status`` faults. No middleware, so ``mockserver.serving``'s route memo
+serves it as it serves the Ragen mock.
 """
 
 from __future__ import annotations
-
-from typing import Any
 
 from aiohttp import web
 from ragen_spec import PROXY_SPEC_PATH
@@ -20,16 +21,16 @@ from mockserver.auth import KeyRing
 from mockserver.config import MockConfig, OrgSpec
 from mockserver.context import STATE, MockState
 from mockserver.control import CONTROL, ControlGuard
-from mockserver.cors import CorsPolicy, add_cors_headers, cors_middleware
-from mockserver.errors import error_middleware
-from mockserver.faults import Faults, faults_middleware
-from mockserver.journal import Journal, journal_middleware
+from mockserver.cors import CorsPolicy, add_cors_headers
+from mockserver.faults import Faults
+from mockserver.inspection import add_inspection
+from mockserver.journal import Journal
 from mockserver.operations import bind, operations_from_spec
+from mockserver.pipeline import pipeline
 from mockserver.proxy.config import PROXY_ORG, ProxyConfig, load_proxy_config
-from mockserver.proxy.errors import proxy_errors_middleware
+from mockserver.proxy.errors import retyped
 from mockserver.proxy.routes import CONFIG, HANDLERS
 from mockserver.ratelimit import TierLimiter, VirtualClock
-from mockserver.routes import inspect
 from mockserver.settings import Settings
 from mockserver.state import Store
 from mockserver.validation import SchemaSource
@@ -64,15 +65,11 @@ def create_proxy_app(
         """CORS on every response, streams included (the journal's entry adds x-request-id)."""
         add_cors_headers(policy, request, response)
 
-    middlewares: list[Any] = [
-        journal_middleware(state.journal, decorate),
-        cors_middleware(policy),
-        error_middleware,
-        guard.middleware(),  # /__mock/ only
-        proxy_errors_middleware(),
-        faults_middleware(state.faults),
-    ]
-    app = web.Application(middlewares=middlewares, client_max_size=settings.max_body_bytes + _SLACK)
+    wrap = pipeline(
+        journal=state.journal, decorate=decorate, cors=policy, faults=state.faults, retype=retyped
+    )
+    # No middleware: each handler is wrapped instead (why: mockserver.pipeline).
+    app = web.Application(client_max_size=settings.max_body_bytes + _SLACK)
     app[STATE] = state
     app[CONTROL] = guard
     app[CONFIG] = config
@@ -81,10 +78,8 @@ def create_proxy_app(
         handler = HANDLERS.get(operation.operation_id)
         if handler is None:
             raise RuntimeError(f"the proxy spec's operation {operation.operation_id} has no handler")
-        app.router.add_route(operation.method, operation.path, bind(operation, handler, state))
-    app.router.add_routes(inspect.routes)
-    if inspect.STATIC_DIR.is_dir():
-        app.router.add_static("/__mock/static/", inspect.STATIC_DIR)
+        app.router.add_route(operation.method, operation.path, wrap(bind(operation, handler, state)))
+    add_inspection(app, wrap, guard)  # with the dashboard's files and the catch-all: last
 
     async def on_shutdown(app: web.Application) -> None:
         state.journal.close()

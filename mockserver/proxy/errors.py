@@ -2,8 +2,9 @@
 
 The shared machinery (``mockserver.errors``, auth, validation, faults) raises Ragen types; the
 proxy's table (its documented error responses, ``ragen_spec.error_types(PROXY_SPEC_PATH)``)
-differs for 429 and 5xx. One middleware, inside ``error_middleware``, re-types
-every ``ApiError`` by status and words the injected 5xx faults as a provider outage:
+differs for 429 and 5xx. ``retyped``, the pipeline's ``retype`` stage (``mockserver.pipeline``),
+re-types every ``ApiError`` by status before ``error_response`` renders it, words the injected
+5xx faults as a provider outage, and answers an unexpected exception as the proxy's 500:
 
     400 invalid_request_error   401 authentication_error   404 not_found_error
     429 rate_limit_exceeded     500 internal_server_error  502 bad_gateway
@@ -13,16 +14,14 @@ every ``ApiError`` by status and words the injected 5xx faults as a provider out
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
 from typing import Any
 
 from aiohttp import web
-from aiohttp.typedefs import Handler
 from ragen_spec import PROXY_SPEC_PATH, error_types
 
 from mockserver.errors import ApiError
 
-__all__ = ["PROXY_TYPES", "ProxyError", "proxy_errors_middleware"]
+__all__ = ["PROXY_TYPES", "ProxyError", "retyped"]
 
 log = logging.getLogger("ragen_mock")
 
@@ -75,24 +74,16 @@ def _retyped(exc: ApiError) -> ApiError:
     return ProxyError(status, PROXY_TYPES[status], message, code=code, param=exc.param, headers=headers)
 
 
-def proxy_errors_middleware() -> Callable[[web.Request, Handler], Any]:
-    @web.middleware
-    async def middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
-        try:
-            return await handler(request)
-        except ApiError as exc:
-            raise _retyped(exc) from None
-        except web.HTTPException:
-            raise  # routing/size errors: error_middleware renders them (same 4xx types)
-        except (ConnectionError, OSError):
-            raise
-        except Exception:
-            log.exception("unhandled error in %s %s", request.method, request.path)
-            raise ProxyError(
-                500,
-                "internal_server_error",
-                "The proxy mock failed unexpectedly; see its log.",
-                code="internal_error",
-            ) from None
-
-    return middleware
+def retyped(request: web.Request, exc: Exception) -> Exception:
+    """What to render for ``exc``, an exception that escaped a handler of the proxy mock."""
+    if isinstance(exc, ApiError):
+        return _retyped(exc)
+    if isinstance(exc, web.HTTPException | OSError):
+        return exc  # routing/size errors (the same 4xx types), a client gone: rendered as they are
+    log.error("unhandled error in %s %s", request.method, request.path, exc_info=exc)
+    return ProxyError(
+        500,
+        "internal_server_error",
+        "The proxy mock failed unexpectedly; see its log.",
+        code="internal_error",
+    )

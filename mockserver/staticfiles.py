@@ -30,6 +30,8 @@ def static_handler(directory: Path) -> Handler:
             raise web.HTTPNotFound() from None
         if path.is_dir():
             raise web.HTTPForbidden()
+        if not path.is_file():  # FileResponse would answer a bare 404, without the envelope
+            raise web.HTTPNotFound()
         return web.FileResponse(path)
 
     async def static(request: web.Request) -> web.StreamResponse:

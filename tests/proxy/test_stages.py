@@ -175,7 +175,7 @@ def test_static_files_are_served_behind_the_guard(url: str) -> None:
         assert error_of(requests.get(url + directory, timeout=5), 403)["type"] == "invalid_request_error"
     escaped = requests.get(url + "/__mock/static/%2e%2e/app.py", timeout=5)
     assert error_of(escaped, 404)["type"] == "not_found_error"
-    assert requests.get(url + "/__mock/static/nope.js", timeout=5).status_code == 404
+    assert error_of(requests.get(url + "/__mock/static/nope.js", timeout=5), 404)["type"] == "not_found_error"
 
 
 # --- faults -------------------------------------------------------------------------------------------------

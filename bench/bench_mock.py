@@ -29,7 +29,9 @@ import sys
 import tempfile
 import time
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import aiohttp
 
@@ -41,6 +43,25 @@ BODY = {
     "messages": [{"role": "user", "content": "What is our refund policy?"}],
 }
 PATH = "/v1/chat/completions"
+
+
+@dataclass(frozen=True)
+class Workload:
+    """What the benchmark sends, to which mock profile."""
+
+    key: str
+    body: dict[str, Any]
+    mock_flags: tuple[str, ...] = ()
+
+
+WORKLOADS = {
+    "ragen": Workload(KEY, BODY),
+    "openai-proxy": Workload(
+        "sk-proxy-demo",
+        {"model": "gpt-4o-mini", "messages": [{"role": "user", "content": "What is our refund policy?"}]},
+        ("--profile", "openai-proxy"),
+    ),
+}
 
 
 # --- servers (separate processes) -----------------------------------------------------------------
@@ -115,10 +136,10 @@ def mock_argv(port: int, *extra: str) -> list[str]:
 
 # --- load ---------------------------------------------------------------------------------------------
 async def _aiohttp_load(
-    url: str, pid: int, *, duration: float, concurrency: int
+    url: str, pid: int, *, duration: float, concurrency: int, workload: Workload
 ) -> tuple[float, int, list[float], float]:
-    payload = json.dumps(BODY).encode()
-    headers = {"Authorization": f"Bearer {KEY}", "Content-Type": "application/json"}
+    payload = json.dumps(workload.body).encode()
+    headers = {"Authorization": f"Bearer {workload.key}", "Content-Type": "application/json"}
     connector = aiohttp.TCPConnector(limit=concurrency)
     done = 0
     errors = 0
@@ -146,9 +167,11 @@ async def _aiohttp_load(
     return done / elapsed, errors, latencies, cpu
 
 
-def aiohttp_load(url: str, pid: int, *, duration: float, concurrency: int) -> dict[str, float]:
+def aiohttp_load(
+    url: str, pid: int, *, duration: float, concurrency: int, workload: Workload = WORKLOADS["ragen"]
+) -> dict[str, float]:
     rate, errors, latencies, cpu = asyncio.run(
-        _aiohttp_load(url, pid, duration=duration, concurrency=concurrency)
+        _aiohttp_load(url, pid, duration=duration, concurrency=concurrency, workload=workload)
     )
     latencies.sort()
     return {
@@ -160,12 +183,14 @@ def aiohttp_load(url: str, pid: int, *, duration: float, concurrency: int) -> di
     }
 
 
-def wrk_load(url: str, pid: int, *, duration: float, concurrency: int) -> dict[str, float]:
+def wrk_load(
+    url: str, pid: int, *, duration: float, concurrency: int, workload: Workload = WORKLOADS["ragen"]
+) -> dict[str, float]:
     script = (
         'wrk.method = "POST"\n'
-        f"wrk.body = {json.dumps(json.dumps(BODY))}\n"
+        f"wrk.body = {json.dumps(json.dumps(workload.body))}\n"
         'wrk.headers["Content-Type"] = "application/json"\n'
-        f'wrk.headers["Authorization"] = "Bearer {KEY}"\n'
+        f'wrk.headers["Authorization"] = "Bearer {workload.key}"\n'
         "done = function(summary, latency, requests)\n"
         '  io.write(string.format("RESULT %d %d %f %f %d\\n", summary.requests, summary.duration,'
         " latency:percentile(50), latency:percentile(99),"
@@ -203,10 +228,12 @@ def wrk_load(url: str, pid: int, *, duration: float, concurrency: int) -> dict[s
 
 
 # --- streams --------------------------------------------------------------------------------------------
-async def _streams(url: str, *, count: int, chunks: int, timeout: float) -> dict[str, float]:
+async def _streams(
+    url: str, *, count: int, chunks: int, timeout: float, workload: Workload
+) -> dict[str, float]:
     # role chunk + (chunks - 2) content chunks + finish chunk = `chunks` events, then [DONE]
-    body = {**BODY, "stream": True, "max_tokens": chunks - 2}
-    headers = {"Authorization": f"Bearer {KEY}"}
+    body = {**workload.body, "stream": True, "max_tokens": chunks - 2}
+    headers = {"Authorization": f"Bearer {workload.key}"}
     connector = aiohttp.TCPConnector(limit=0)
     errors: list[str] = []
     completed = 0
@@ -250,6 +277,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--streams", type=int, default=1000, help="concurrent SSE streams (default 1000)")
     parser.add_argument("--chunks", type=int, default=20, help="chunks per stream (default 20)")
     parser.add_argument("--chunk-delay-ms", type=float, default=50.0, help="delay per chunk (default 50)")
+    parser.add_argument(
+        "--profile",
+        choices=sorted(WORKLOADS),
+        default="ragen",
+        help="the mock profile served (default ragen)",
+    )
     parser.add_argument("--serve-bare", type=int, help=argparse.SUPPRESS)
     parser.add_argument("--bare-size", type=int, default=520, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
@@ -259,9 +292,10 @@ def main(argv: list[str] | None = None) -> int:
     _raise_fd_limit()
     tool = ("wrk" if shutil.which("wrk") else "aiohttp") if args.tool == "auto" else args.tool
     load = wrk_load if tool == "wrk" else aiohttp_load
+    workload = WORKLOADS[args.profile]
     print(
         f"load generator: {tool}, {args.concurrency} connections, {args.duration:g} s per phase, "
-        f"{os.cpu_count()} CPUs"
+        f"{os.cpu_count()} CPUs; mock profile {args.profile}"
     )
 
     # Both servers run side by side and the phases alternate, so a burst of load from elsewhere on
@@ -269,17 +303,24 @@ def main(argv: list[str] | None = None) -> int:
     # ratio the median of the rounds' own ratios (paired_ratio).
     mock_port, bare_port = _free_port(), _free_port()
     bare_argv = [sys.executable, str(Path(__file__).resolve()), "--serve-bare", str(bare_port)]
-    with server(mock_argv(mock_port), mock_port) as (mock_url, mock_pid):
-        mock_size = answer_size(mock_url)
+    with server(mock_argv(mock_port, *workload.mock_flags), mock_port) as (mock_url, mock_pid):
+        mock_size = answer_size(mock_url, workload)
         with server([*bare_argv, "--bare-size", str(mock_size)], bare_port) as (bare_url, bare_pid):
             rounds: dict[str, list[dict[str, float]]] = {"mock": [], "bare": []}
             for _ in range(args.rounds):
                 for name, url, pid in (("mock", mock_url, mock_pid), ("bare", bare_url, bare_pid)):
-                    rounds[name].append(load(url, pid, duration=args.duration, concurrency=args.concurrency))
+                    rounds[name].append(
+                        load(
+                            url, pid, duration=args.duration, concurrency=args.concurrency, workload=workload
+                        )
+                    )
     mock, bare = (_median(rounds[name]) for name in ("mock", "bare"))
     ratio, ratios = paired_ratio(rounds["mock"], rounds["bare"], "rps")
     cpu_ratio, _ = paired_ratio(rounds["mock"], rounds["bare"], "per_cpu_s")
-    print("  mock: ragen-mock defaults (request validation on, access log on at INFO), rate limits off")
+    print(
+        f"  mock: ragen-mock --profile {args.profile} defaults (request validation on, "
+        "access log on at INFO), rate limits off"
+    )
     for name, figures in (("mock (validation on, limits off)", mock), ("bare aiohttp handler", bare)):
         print(
             f"  {name:34} {figures['rps']:7.0f} req/s  {figures['per_cpu_s']:7.0f} req/CPU-s  "
@@ -296,9 +337,12 @@ def main(argv: list[str] | None = None) -> int:
     print("  (target >= 0.6 on both; each the median of the rounds' ratios)")
 
     port = _free_port()
-    with server(mock_argv(port, "--stream-delay-ms", str(args.chunk_delay_ms)), port) as (url, _):
+    stream_argv = mock_argv(port, "--stream-delay-ms", str(args.chunk_delay_ms), *workload.mock_flags)
+    with server(stream_argv, port) as (url, _):
         floor = (args.chunks - 2) * args.chunk_delay_ms / 1000  # role and finish chunks are not paced
-        result = asyncio.run(_streams(url, count=args.streams, chunks=args.chunks, timeout=floor + 120))
+        result = asyncio.run(
+            _streams(url, count=args.streams, chunks=args.chunks, timeout=floor + 120, workload=workload)
+        )
     print(
         f"{args.streams} concurrent streams x {args.chunks} chunks, {args.chunk_delay_ms:g} ms apart "
         f"(>= {floor:.1f} s each): {result['seconds']:.2f} s wall, {result['completed']:.0f} complete, "
@@ -317,13 +361,13 @@ def _at_least_one(text: str) -> int:
     return value
 
 
-def answer_size(url: str) -> int:
+def answer_size(url: str, workload: Workload) -> int:
     """The size of the mock's answer to the benchmark request, so the bare body matches it."""
 
     async def fetch() -> int:
         async with (
-            aiohttp.ClientSession(headers={"Authorization": f"Bearer {KEY}"}) as session,
-            session.post(url + PATH, json=BODY) as response,
+            aiohttp.ClientSession(headers={"Authorization": f"Bearer {workload.key}"}) as session,
+            session.post(url + PATH, json=workload.body) as response,
         ):
             return len(await response.read())
 

@@ -6,7 +6,6 @@ handlers (``mockserver.operations.bind``); they only resolve the model and answe
 
 from __future__ import annotations
 
-import json
 import os
 import time
 from typing import Any
@@ -15,6 +14,7 @@ from aiohttp import web
 
 from mockserver.context import MockState
 from mockserver.errors import NotFoundError
+from mockserver.jsonio import dumps, dumps_str
 from mockserver.operations import Call
 from mockserver.proxy.completions import Completion, complete
 from mockserver.proxy.config import ProxyConfig
@@ -25,7 +25,7 @@ CONFIG = web.AppKey("proxy_config", ProxyConfig)
 
 
 def _json(payload: dict[str, Any]) -> web.Response:
-    return web.Response(body=json.dumps(payload).encode(), content_type="application/json")
+    return web.Response(body=dumps(payload), content_type="application/json")
 
 
 async def create_chat_completion(request: web.Request, call: Call) -> web.StreamResponse:
@@ -74,7 +74,7 @@ def _chunk(
     chunk = {**head, "object": "chat.completion.chunk", "system_fingerprint": None, "choices": choices}
     if include_usage:
         chunk["usage"] = usage  # null on every chunk but the last (OpenAI convention)
-    return json.dumps(chunk, separators=(",", ":"))
+    return dumps_str(chunk)
 
 
 def _delta(index: int, delta: dict[str, Any], finish: str | None = None) -> list[dict[str, Any]]:

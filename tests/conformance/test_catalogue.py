@@ -10,7 +10,7 @@ from conformance.context import Evidence
 from conformance.profiles import get_profile
 from conformance.profiles.ragen.registry import CHECKS, RESPONSE_CHECKS
 from conformance.results import VerdictKind
-from conformance.runner import _verdicts
+from conformance.verdicts import verdicts_of
 
 
 def test_catalogue_cites_only_spec_ids() -> None:
@@ -46,7 +46,7 @@ def test_catalogue_groups_and_inputs_are_known() -> None:
 
 def test_verdicts_without_evidence_are_skips_never_passes() -> None:
     profile = get_profile("ragen")
-    verdicts = _verdicts(Evidence(), profile, set(profile.checks) | set(profile.response_checks))
+    verdicts = verdicts_of(Evidence(), profile, set(profile.checks) | set(profile.response_checks))
     assert {v.verdict for v in verdicts} == {VerdictKind.SKIP, VerdictKind.UNOBSERVED}
     unobservable = [v for v in verdicts if requirements()[v.requirement].get("observable") is False]
     assert unobservable and all("not observable" in v.reason for v in unobservable)

@@ -21,6 +21,7 @@ from urllib.parse import urlsplit
 
 import httpx2
 import requests
+from ragen_spec.operations import operations
 from requests.structures import CaseInsensitiveDict
 
 from conformance.config import Target
@@ -116,15 +117,18 @@ class HttpClient:
 
     def tier_of(self, method: str, url: str) -> str | None:
         """The request's rate tier; a path the spec does not route (a wrong base URL, an unknown
-        method) still counts against the tier of its prefix, or chat, the scarcest: a real server
-        may count it, and nothing leaves unpaced."""
+        method) still counts against the tier of the operation whose path it extends, or else the
+        scarcest tier: a real server may count it, and nothing leaves unpaced."""
         _, op = operation_for(method, url)
         if op is not None:
             return str(op["x-rate-limit-tier"]) if op.get("x-rate-limit-tier") else None
         path = urlsplit(url).path
-        if "/assistants" in path:
-            return "assistants" if "assistants" in self.target.tiers else None
-        return "chat" if "chat" in self.target.tiers else None
+        prefixed = [op for op in operations() if op.tier and path.startswith(op.path.split("{")[0])]
+        if prefixed:
+            tier = max(prefixed, key=lambda op: len(op.path.split("{")[0])).tier
+            return tier if tier in self.target.tiers else None
+        tiers = self.target.tiers
+        return min(tiers, key=lambda name: tiers[name].limit / tiers[name].window) if tiers else None
 
     # -- sending -----------------------------------------------------------------------------------
     def _send(

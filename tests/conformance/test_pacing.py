@@ -1,10 +1,11 @@
-"""The pacer: it keeps a tier's budget and honours the server's Retry-After."""
+"""The pacer: it keeps a tier's budget and honours the server's Retry-After; every request has a tier."""
 
 from __future__ import annotations
 
 import pytest
 
-from conformance.config import Tier
+from conformance.client import HttpClient
+from conformance.config import Target, Tier
 from conformance.pacing import Pacer
 
 
@@ -37,3 +38,18 @@ def test_unpaced_pacer_only_honours_retry_after() -> None:
     assert pacer.delay("chat") == 0.0
     pacer.block("chat", 3.0)
     assert pacer.delay("chat") == 3.0
+
+
+def test_every_request_has_a_tier_to_pace_unrouted_ones_included() -> None:
+    client = HttpClient(Target("http://127.0.0.1:1", "k"))
+    assert client.tier_of("POST", "http://127.0.0.1:1/v1/chat/completions") == "chat"
+    assert client.tier_of("DELETE", "http://127.0.0.1:1/v1/assistants/asst-1") == "assistants"
+    # not routed by the spec: the tier of the operation it extends, else the scarcest (chat, 10/60)
+    assert client.tier_of("PUT", "http://127.0.0.1:1/v1/assistants/asst-1/files") == "assistants"
+    assert client.tier_of("GET", "http://127.0.0.1:1/prefix/v2/other") == "chat"
+    generous = HttpClient(
+        Target("http://127.0.0.1:1", "k", tiers={"chat": Tier(30, 1.0), "assistants": Tier(1, 60.0)})
+    )
+    assert generous.tier_of("GET", "http://127.0.0.1:1/elsewhere") == "assistants"
+    client.close()
+    generous.close()

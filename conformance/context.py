@@ -155,9 +155,11 @@ class Context:
                 exchange,
             )
 
-    def skip(self, requirement: str, reason: str, *, missing_input: bool = False) -> None:
+    def skip(
+        self, requirement: str, reason: str, *, missing_input: bool = False, deliberate: bool = False
+    ) -> None:
         finding = self._finding(requirement, Kind.SKIP, reason, None)
-        finding.incomplete = missing_input
+        finding.incomplete, finding.deliberate = missing_input, deliberate
         self.evidence.add(finding)
 
     def passed(self, requirement: str) -> None:

@@ -58,12 +58,15 @@ class Failure(AssertionError):
 class Skip(Exception):
     """A check (or one requirement of it) cannot run; ``reason`` says why."""
 
-    def __init__(self, reason: str, *, missing_input: bool = False) -> None:
+    def __init__(self, reason: str, *, missing_input: bool = False, deliberate: bool = False) -> None:
         super().__init__(reason)
         self.reason = reason
         # The run lacked something the user must supply (a key, an assistant id, time): the rules
         # it leaves unchecked make the run incomplete rather than green.
         self.missing_input = missing_input
+        # Not checked on purpose (the target's declared set-up, another tool's job): the rules it
+        # leaves are "skip", not "not observed".
+        self.deliberate = deliberate
 
 
 class Deferred(Skip):

@@ -137,13 +137,13 @@ class Lanes:
         gated = check.fills and self.planned_examples and not self.plan.thorough
         cctx.client.gate = budget.gate(lane.name, check) if gated else None
         cctx.room = (lambda: budget.room_for_more(lane.name, check)) if gated else None
-        status, message = "passed", ""
+        status, message, deliberate = "passed", "", False
         missing = [n for n in check.needs if not getattr(cctx.target, n)]
         try:
             if self.unreachable is not None:
                 raise Skip(f"not run: {self.unreachable}")
             if check.group == "ratelimit" and not cctx.target.rate_limits:
-                raise Skip("the target runs with rate limits off (rate_limits = false)")
+                raise Skip("the target runs with rate limits off (rate_limits = false)", deliberate=True)
             if missing:
                 flag = missing[0].replace("_", "-")
                 raise Skip(f"needs {', '.join(missing)} (--{flag})", missing_input=True)
@@ -157,8 +157,8 @@ class Lanes:
         except Skip as skip:
             for rid in check.requirements:
                 if rid not in cctx.touched:
-                    cctx.skip(rid, skip.reason, missing_input=skip.missing_input)
-            status, message = "skipped", skip.reason
+                    cctx.skip(rid, skip.reason, missing_input=skip.missing_input, deliberate=skip.deliberate)
+            status, message, deliberate = "skipped", skip.reason, skip.deliberate
         except TargetUnreachable as exc:
             # One dropped connection (already retried once) is this check's problem; the run stops
             # only if the target no longer answers at all.
@@ -185,7 +185,9 @@ class Lanes:
         duration = time.monotonic() - began
         with self.lock:
             self.done += 1
-            self.runs.append(CheckRun(check.name, check.group, check.requirements, status, duration, message))
+            self.runs.append(
+                CheckRun(check.name, check.group, check.requirements, status, duration, message, deliberate)
+            )
         self.emit("end", check.name, status)
         return False
 

@@ -40,6 +40,8 @@ class Finding:
     exchange: dict[str, Any] | None = None
     # For a SKIP: the run lacked an input (a key, an assistant id, time) an observable rule needed.
     incomplete: bool = False
+    # For a SKIP: not checked on purpose (rate limits declared off, another tool's job).
+    deliberate: bool = False
 
 
 @dataclass
@@ -50,6 +52,7 @@ class CheckRun:
     status: str  # passed | failed | skipped | error
     duration: float
     message: str = ""
+    deliberate: bool = False  # skipped on purpose (see Skip.deliberate)
 
 
 @dataclass

@@ -202,7 +202,7 @@ def run(
         cleanup_all(ctx, contexts, profile)
     for client in clients:
         client.close()
-    ran = {r.name for r in state.runs if r.status != "skipped" or "rate limits off" not in r.message}
+    ran = {r.name for r in state.runs if not r.deliberate}
     ran |= set(profile.response_checks)
     verdicts = verdicts_of(evidence, profile, ran)
     by_tier: Counter[str] = Counter()

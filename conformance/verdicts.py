@@ -47,7 +47,7 @@ def verdicts_of(evidence: Evidence, profile: Profile, ran: set[str]) -> list[Ver
             reason = "observed by " + ", ".join(sorted(passes))
             if notes:
                 reason = "; ".join(dict.fromkeys(n.message for n in notes)) + f" ({reason})"
-        elif skips and all(not s.incomplete and _deliberate(s.message) for s in skips):
+        elif skips and all(not s.incomplete and s.deliberate for s in skips):
             verdict, reason = VerdictKind.SKIP, skips[0].message
         elif not ran & set(covered.get(rid, [])):
             verdict = VerdictKind.SKIP
@@ -72,11 +72,3 @@ def verdicts_of(evidence: Evidence, profile: Profile, ran: set[str]) -> list[Ver
             )
         )
     return out
-
-
-# Skips the user asked for (they are not "not observed": nothing was meant to observe them).
-_DELIBERATE = ("rate limits off", "not selected", "assistant_bound = false", "ragen-load")
-
-
-def _deliberate(reason: str) -> bool:
-    return any(marker in reason for marker in _DELIBERATE)

@@ -11,7 +11,7 @@ import pytest
 from conformance.catalogue import Registry
 from conformance.config import RunConfig, Target
 from conformance.context import Context
-from conformance.errors import Deferred, SetupError
+from conformance.errors import Deferred, SetupError, Skip
 from conformance.profiles import Profile
 from conformance.results import VerdictKind
 from conformance.runner import run
@@ -69,3 +69,25 @@ def test_the_profiles_preflight_runs_first_and_can_stop_the_run() -> None:
     with pytest.raises(SetupError, match="toy key"):
         run(_config(), profile=_toy_profile(order, preflight=preflight))
     assert order == ["preflight"]
+
+
+def test_a_skip_on_purpose_is_skip_and_any_other_is_not_observed() -> None:
+    registry = Registry(("chat",))
+
+    @registry.check("HDR-REQID-1", group="chat", cost={"chat": 1})
+    def on_purpose(ctx: Context) -> None:
+        raise Skip("another tool's job", deliberate=True)
+
+    @registry.check("ERR-5XX-1", group="chat", cost={"chat": 1})
+    def could_not(ctx: Context) -> None:
+        raise Skip("the server gave nothing to judge")
+
+    @registry.check("AUTH-1", group="chat", cost={"chat": 1})
+    def lacked_input(ctx: Context) -> None:
+        raise Skip("no key given", missing_input=True)
+
+    report = run(_config(), profile=Profile("toy", None, registry.checks, {}, ("chat",)))
+    assert report.verdict("HDR-REQID-1").verdict is VerdictKind.SKIP
+    assert report.verdict("ERR-5XX-1").verdict is VerdictKind.UNOBSERVED
+    lacked = report.verdict("AUTH-1")
+    assert lacked.verdict is VerdictKind.UNOBSERVED and lacked.incomplete

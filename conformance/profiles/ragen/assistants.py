@@ -503,7 +503,9 @@ def assistant_delete(ctx: Context) -> None:
 def assistant_bound_is_protected(ctx: Context) -> None:
     """Deleting the key's bound assistant gets 400 with the documented message (and it survives)."""
     if not ctx.target.assistant_bound:
-        raise Skip("the configured assistant is not bound to the key (assistant_bound = false)")
+        raise Skip(
+            "the configured assistant is not bound to the key (assistant_bound = false)", deliberate=True
+        )
     ex = ctx.request("DELETE", f"/v1/assistants/{assistant_id(ctx)}")
     if ctx.expect_error(ex, 400, INVALID, "ASST-DEL-2", "deleting the bound assistant"):
         message = (ex.error or {}).get("message")

@@ -61,7 +61,7 @@ def has_ratelimit_headers(ctx: Context, exchange: Exchange) -> bool:
     if exchange.status in (401, 403):
         return False  # a server may authenticate before it counts (AUTH-ORDER-1): no budget yet
     if not ctx.target.rate_limits:
-        ctx.skip("HDR-RATE-1", "the target runs with rate limits off (rate_limits = false)")
+        ctx.skip("HDR-RATE-1", "the target runs with rate limits off (rate_limits = false)", deliberate=True)
         return True
     tier = ctx.target.tiers.get(exchange.tier)
     promised = None if tier is None else (tier.limit, f"the {exchange.tier} tier is {tier}")

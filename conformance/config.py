@@ -16,7 +16,7 @@ from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
-from ragen_spec import layering
+from ragen_spec import layering, tier_notation
 from ragen_spec import tiers as spec_tiers
 
 from conformance.errors import HarnessError
@@ -61,13 +61,11 @@ def parse_tier(text: str | Mapping[str, Any] | Tier) -> Tier:
         return text
     if isinstance(text, Mapping):
         return Tier(int(text["limit"]), float(text["window"]))
-    match = re.fullmatch(r"\s*(\d+)\s*/\s*(\d+(?:\.\d+)?)\s*(s|m|min)?\s*", str(text))
-    if not match:
-        raise HarnessError(f"bad tier {text!r}: expected LIMIT/WINDOW such as 10/60 or 10/1m")
-    window = float(match.group(2)) * (60 if match.group(3) in {"m", "min"} else 1)
-    if int(match.group(1)) < 1 or window <= 0:
-        raise HarnessError(f"bad tier {text!r}: limit and window must be positive")
-    return Tier(int(match.group(1)), window)
+    try:
+        limit, window = tier_notation.parse_tier(str(text))
+    except ValueError as exc:
+        raise HarnessError(str(exc)) from None
+    return Tier(limit, window)
 
 
 # Generation is seeded and derandomized by default: the same server gets the same verdicts on every

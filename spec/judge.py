@@ -321,16 +321,16 @@ def chat_stream(exchange: Exchange) -> list[Problem] | None:
     if request is None:
         return None
     problems = chat_stream_problems(exchange)
-    for payload in stream_chunks(exchange):
+    chunks = list(stream_chunks(exchange))
+    for payload in chunks:
         problems += _usage_and_length(payload.get("usage"), request)
-    return problems + _whole_answer(exchange)
+    return problems + _whole_answer(exchange, chunks)
 
 
-def _whole_answer(exchange: Exchange) -> list[Problem]:
+def _whole_answer(exchange: Exchange, chunks: list[dict[str, Any]]) -> list[Problem]:
     """CHAT-STREAM-8, judged within the one stream (never against another call): a stream that
     finished with "stop", or whose own usage counts completion tokens, carries its answer as
-    ``delta.content``."""
-    chunks = list(stream_chunks(exchange))
+    ``delta.content``. ``chunks``: the stream's ``stream_chunks``."""
     choices = [c for chunk in chunks for c in chunk["choices"] if isinstance(c, dict)]
     text = "".join(str((c.get("delta") or {}).get("content") or "") for c in choices)
     reasons = [c.get("finish_reason") for c in choices if c.get("finish_reason") is not None]

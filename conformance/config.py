@@ -9,7 +9,6 @@ by ``load``.
 from __future__ import annotations
 
 import random
-import re
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field, fields
@@ -213,12 +212,10 @@ def load(*layers: Mapping[str, Any]) -> RunConfig:
 
 
 def normalise_base_url(url: str) -> str:
-    """The server's root: ``https://host/v1`` (the openai SDK's convention) and ``https://host`` alike,
-    since every path the gate sends starts with ``/v1``."""
-    url = url.strip().rstrip("/")
-    if not re.match(r"^https?://[^/]+", url):
-        raise HarnessError(f"bad base URL {url!r}: expected http(s)://host[:port][/prefix]")
-    return url.removesuffix("/v1").rstrip("/")
+    """The server's root (``ragen_spec.layering.normalise_base_url``, as ragen-load reads it)."""
+    with _usage_errors():
+        root: str = layering.normalise_base_url(url)
+    return root
 
 
 def examples(config: RunConfig, planned: int) -> int:

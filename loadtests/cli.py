@@ -103,7 +103,8 @@ def _echo(line: str) -> None:
 @click.version_option(version(), "--version", prog_name="ragen-load", message="%(prog)s %(version)s")
 @click.option(
     "--base-url",
-    help="The deployment, e.g. https://api.example.com (no /v1) [env RAGEN_BASE_URL].",
+    help="The deployment's root, e.g. https://api.example.com (a trailing /v1 is dropped, as the gate does) "
+    "[env RAGEN_BASE_URL].",
 )
 @click.option(
     "--api-key",
@@ -294,6 +295,10 @@ def _config(options: dict[str, Any]) -> LoadConfig:
         raise click.UsageError("--api-key (or RAGEN_API_KEY) is required")
     if "chat" in names and not options["assistant_id"]:
         raise click.UsageError("--assistant-id is required for the chat tier")
+    try:
+        base_url = layering.normalise_base_url(options["base_url"])  # https://host/v1 as the gate reads it
+    except layering.LayeringError as exc:
+        raise ConfigError(str(exc)) from None
     if options["processes"] and options["expect_workers"]:
         raise click.UsageError("--processes and --expect-workers exclude each other")
     scenarios = []
@@ -303,7 +308,7 @@ def _config(options: dict[str, Any]) -> LoadConfig:
             tier=name,
             limit=limit,
             window=window,
-            base_url=options["base_url"].rstrip("/"),
+            base_url=base_url,
             assistant_id=options["assistant_id"],
             users=options["users"],
             wait_time=options["wait_time"],

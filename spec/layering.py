@@ -10,6 +10,7 @@ came from, which the commands print as their usage error (exit 2).
 from __future__ import annotations
 
 import os
+import re
 import tomllib
 from collections.abc import Collection, Iterable, Mapping
 from pathlib import Path
@@ -21,6 +22,7 @@ __all__ = [
     "BOOLEAN_WORDS",
     "LayeringError",
     "merge",
+    "normalise_base_url",
     "parse_bool",
     "read_env",
     "read_file",
@@ -45,6 +47,15 @@ def parse_bool(value: str | bool, where: str = "value") -> bool:
     if word in _FALSE:
         return False
     raise LayeringError(f"{where}: {value!r} is not a boolean (expected {BOOLEAN_WORDS})")
+
+
+def normalise_base_url(url: str) -> str:
+    """The server's root: ``https://host/v1`` (the openai SDK's convention) and ``https://host``
+    alike, since every path the tools send starts with ``/v1``."""
+    url = url.strip().rstrip("/")
+    if not re.match(r"^https?://[^/]+", url):
+        raise LayeringError(f"bad base URL {url!r}: expected http(s)://host[:port][/prefix]")
+    return url.removesuffix("/v1").rstrip("/")
 
 
 def read_file(

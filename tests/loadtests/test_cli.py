@@ -236,3 +236,12 @@ def test_cli_wait_time_is_the_users_wait(clean_env: pytest.MonkeyPatch) -> None:
 def test_cli_ignores_the_gates_pace_variable(clean_env: pytest.MonkeyPatch) -> None:
     clean_env.setenv("RAGEN_PACE", "off")  # the gate's switch; ragen-load has none
     assert _load(["--base-url", "http://h", "--api-key", "k", "--tier", "assistants"]).scenarios
+
+
+def test_cli_base_url_is_read_as_the_gate_reads_it(clean_env: pytest.MonkeyPatch) -> None:
+    for url in ("http://h:8/v1", "http://h:8/v1/", "http://h:8"):
+        config = _load(["--base-url", url, "--api-key", "k", "--tier", "assistants"])
+        assert config.scenarios[0].base_url == "http://h:8"
+    code, output = invoke("--base-url", "h:8", "--api-key", "k", "--tier", "assistants")
+    assert code == 2
+    assert "bad base URL 'h:8'" in output
